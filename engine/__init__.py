@@ -1,0 +1,1 @@
+"""Generic BPMN runtime on SpiffWorkflow and SQLAlchemy; knows nothing of cases."""

@@ -1,0 +1,311 @@
+"""Start instances, complete human tasks, deliver messages, fire timers; one save per step.
+
+A save is part of the caller's transaction and holds: the serialized workflow, the derived rows
+(open human tasks, the next timer due time) and an audit event. The `revision` column makes a
+stale write fail with ConflictError instead of overwriting someone else's work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+import zoneinfo
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from . import audit
+from . import clock as clock_mod
+from .clock import Clock
+from .errors import ConflictError, NotFoundError, ScriptError, TaskStateError, WorkflowRunError
+from .models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion
+from .scripting import RestrictedEnvironment, ScriptEngine
+from .serializer import WorkflowCodec
+from .timers import next_due
+from .validation import FORM_PROPERTY
+
+log = logging.getLogger(__name__)
+
+# SpiffWorkflow builds log records carrying task data on every state change when its loggers
+# are left at NOTSET: task data may be personal, and it costs 4-8% of every step.
+for _name in ("spiff", "spiff.task", "spiff.workflow", "spiff.metrics"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
+
+
+@dataclass
+class ServiceCall:
+    """What a service-task handler receives: where it runs and its evaluated parameters."""
+
+    session: Session
+    instance: ProcessInstance
+    element_id: str
+    task_id: str
+    operation: str
+    params: dict[str, Any]
+    data: Mapping[str, Any]
+    actor: str
+    now: dt.datetime
+
+
+ServiceHandler = Callable[[ServiceCall], Any]
+SaveHook = Callable[[Session, ProcessInstance, BpmnWorkflow, dt.datetime], None]
+
+
+@dataclass
+class _Operation:
+    session: Session
+    instance: ProcessInstance
+    actor: str
+    now: dt.datetime
+
+
+@dataclass
+class Runtime:
+    """The BPMN runtime. Domain pieces (services, helpers, hooks, clock) come in by injection."""
+
+    clock: Clock
+    services: Mapping[str, ServiceHandler] = field(default_factory=dict)
+    helpers: Mapping[str, Any] = field(default_factory=dict)
+    hooks: Iterable[SaveHook] = ()
+    timezone: dt.tzinfo = field(default_factory=lambda: zoneinfo.ZoneInfo("Europe/Brussels"))
+    codec: WorkflowCodec = field(default_factory=WorkflowCodec)
+
+    def __post_init__(self) -> None:
+        self.environment = RestrictedEnvironment(self.helpers)
+
+    # -- entry points ---------------------------------------------------------------------------
+    def start(self, session: Session, version: ProcessVersion, *, business_key: str,
+              data: Mapping[str, Any], actor: str) -> ProcessInstance:
+        """Create an instance of `version`, seed its start data, run it to its first wait."""
+        now = self.clock.now()
+        instance = ProcessInstance(version=version, business_key=business_key, state="",
+                                   serializer_version=self.codec.version, created_at=now, updated_at=now)
+        session.add(instance)
+        session.flush()
+        op = _Operation(session, instance, actor, now)
+        with clock_mod.using(self.clock):
+            workflow = self.codec.new_workflow(version.spec_json, self._script_engine(op))
+            # Case-wide context (who manages it, its reference) is also kept at workflow level so
+            # that tasks in event subprocesses, which start with empty data, can be assigned.
+            workflow.data.update(data)
+            workflow.get_next_task(state=TaskState.READY).set_data(**data)
+            self._run(workflow, lambda: None)
+        self._save(op, workflow, "instance_started", {"process_id": version.process_id,
+                                                      "version": version.number})
+        return instance
+
+    def complete_task(self, session: Session, task_id: str, data: Mapping[str, Any], *, actor: str,
+                      expected_revision: int | None = None) -> ProcessInstance:
+        """Complete a READY human task with `data` and run the process to its next wait.
+
+        Raises NotFoundError (unknown task), TaskStateError (completed or cancelled meanwhile),
+        ConflictError (stale revision), WorkflowRunError (the process failed; nothing saved).
+        """
+        row = session.get(HumanTask, task_id)
+        if row is None:
+            raise self._missing_task(session, task_id)
+        instance = self._lock(session, row.instance_id)
+        if expected_revision is not None and instance.revision != expected_revision:
+            raise ConflictError("the case changed since this page was loaded; reload it and try again")
+        op = _Operation(session, instance, actor, self.clock.now())
+        with clock_mod.using(self.clock):
+            workflow = self.codec.loads(instance.state, self._script_engine(op))
+            task = workflow.get_task_from_id(uuid.UUID(task_id))
+            if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+                raise TaskStateError("this task is no longer open: someone completed it meanwhile")
+
+            def act():
+                task.set_data(**dict(data))
+                task.run()
+
+            self._run(workflow, act)
+        self._save(op, workflow, "task_completed", {"task": task.task_spec.name, "task_id": task_id})
+        return instance
+
+    def send_message(self, session: Session, instance_id: int, name: str, payload: Mapping[str, Any], *,
+                     actor: str) -> ProcessInstance:
+        """Deliver BPMN message `name` to an instance. Raises TaskStateError if nothing catches it."""
+        instance = self._lock(session, instance_id)
+        op = _Operation(session, instance, actor, self.clock.now())
+        with clock_mod.using(self.clock):
+            workflow = self.codec.loads(instance.state, self._script_engine(op))
+
+            def act():
+                try:
+                    workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=dict(payload)))
+                except WorkflowException:
+                    raise TaskStateError(f"the process is not waiting for message '{name}' now") from None
+
+            self._run(workflow, act)
+        self._save(op, workflow, "message_received", {"message": name})
+        return instance
+
+    def fire_timers(self, session: Session, instance_id: int, *, actor: str = "scheduler") -> ProcessInstance:
+        """Fire the instance's due timers and run what follows (refresh first, then run)."""
+        instance = self._lock(session, instance_id)
+        op = _Operation(session, instance, actor, self.clock.now())
+        with clock_mod.using(self.clock):
+            workflow = self.codec.loads(instance.state, self._script_engine(op))
+            self._run(workflow, workflow.refresh_timers)
+        self._save(op, workflow, "timers_fired", {})
+        return instance
+
+    def load(self, session: Session, instance: ProcessInstance) -> BpmnWorkflow:
+        """A read-only view of the workflow (services disabled); never saved."""
+        op = _Operation(session, instance, "viewer", self.clock.now())
+        return self.codec.loads(instance.state, self._script_engine(op, services=False))
+
+    def mark_error(self, session: Session, instance_id: int, message: str, element_id: str | None,
+                   *, actor: str = "scheduler") -> None:
+        """Put an instance in error with the reason (its state is left as last saved)."""
+        instance = self._lock(session, instance_id)
+        now = self.clock.now()
+        instance.status, instance.error, instance.error_element = "error", message[:2000], element_id
+        instance.updated_at = now
+        audit.record(session, at=now, actor=actor, kind="instance_error", business_key=instance.business_key,
+                     instance_id=instance.id, detail={"element": element_id})
+        self._flush(session)
+
+    # -- internals ------------------------------------------------------------------------------
+    def _lock(self, session: Session, instance_id: int) -> ProcessInstance:
+        # FOR UPDATE on PostgreSQL (a second writer waits, then sees the new state); SQLite's
+        # write transactions already hold the database lock (BEGIN IMMEDIATE).
+        instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id)
+                                  .with_for_update(of=ProcessInstance)
+                                  .execution_options(populate_existing=True))
+        if instance is None:
+            raise NotFoundError(f"no process instance {instance_id}")
+        return instance
+
+    def _missing_task(self, session: Session, task_id: str) -> Exception:
+        done = session.scalar(select(AuditEvent).where(AuditEvent.kind == "task_completed")
+                              .where(AuditEvent.detail["task_id"].as_string() == task_id).limit(1))
+        if done is not None:
+            return TaskStateError(f"this task was already completed by {done.actor}")
+        return NotFoundError("no such task")
+
+    def _script_engine(self, op: _Operation, services: bool = True) -> ScriptEngine:
+        def dispatch(task, operation: str, params: dict[str, Any]) -> Any:
+            handler = self.services.get(operation)
+            if handler is None:
+                raise ScriptError(f"no service handler for '{operation}'")
+            return handler(ServiceCall(op.session, op.instance, task.task_spec.bpmn_id or task.task_spec.name,
+                                       str(task.id), operation, params, task.data, op.actor, op.now))
+
+        return ScriptEngine(self.environment, dispatch if services else None)
+
+    def _run(self, workflow: BpmnWorkflow, act: Callable[[], Any]) -> None:
+        try:
+            act()
+            workflow.do_engine_steps()
+        except (SpiffWorkflowException, ScriptError) as err:
+            element = getattr(getattr(err, "task", None), "task_spec", None)
+            element_id = getattr(element, "bpmn_id", None) if element is not None else None
+            message = str(err)
+            notes = getattr(err, "notes", None) or getattr(err, "__notes__", None)
+            if notes:
+                message += " (" + "; ".join(notes) + ")"
+            raise WorkflowRunError(message, element_id) from err
+
+    def _save(self, op: _Operation, workflow: BpmnWorkflow, kind: str, detail: dict[str, Any]) -> None:
+        instance, now = op.instance, op.now
+        instance.state = self.codec.dumps(workflow)
+        instance.serializer_version = self.codec.version
+        instance.next_timer_due = next_due(workflow)
+        instance.updated_at = now
+        if workflow.is_completed():
+            instance.status, instance.completed_at = "completed", now
+        elif instance.status == "completed":
+            instance.status, instance.completed_at = "running", None
+        self._sync_tasks(op, workflow)
+        audit.record(op.session, at=now, actor=op.actor, kind=kind, business_key=instance.business_key,
+                     instance_id=instance.id, detail=detail)
+        for hook in self.hooks:
+            hook(op.session, instance, workflow, now)
+        self._flush(op.session)
+
+    @staticmethod
+    def _flush(session: Session) -> None:
+        try:
+            session.flush()
+        except StaleDataError:
+            raise ConflictError("someone else changed this case at the same time; nothing was saved") from None
+
+    def _sync_tasks(self, op: _Operation, workflow: BpmnWorkflow) -> None:
+        instance = op.instance
+        ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+        existing = {row.id: row for row in
+                    op.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id))}
+        for task_id, row in existing.items():
+            if task_id not in ready:
+                op.session.delete(row)
+        lanes = instance.version.lanes or {}
+        for task_id, task in ready.items():
+            if task_id in existing:
+                continue
+            spec = task.task_spec
+            props = (getattr(spec, "extensions", None) or {}).get("properties", {})
+            op.session.add(HumanTask(
+                id=task_id, instance_id=instance.id, business_key=instance.business_key,
+                spec_name=spec.bpmn_id or spec.name, title=(spec.bpmn_name or spec.bpmn_id or spec.name)[:300],
+                lane=lanes.get(spec.lane, spec.lane), form=props.get(FORM_PROPERTY),
+                item=self._evaluate_property(workflow, task, props.get("subject")) if props.get("subject")
+                else _mi_item(task),
+                assignee=self._evaluate_property(workflow, task, props.get("assignee")),
+                due_at=self._due(workflow, task, props, op.now), created_at=op.now,
+            ))
+
+    def _evaluate_property(self, workflow: BpmnWorkflow, task, expression: str | None) -> Any:
+        if not expression:
+            return None
+        try:
+            return self.environment.evaluate(expression, {**workflow.data, **task.data})
+        except Exception as err:  # noqa: BLE001 - a bad expression must not block the case
+            log.warning("property expression failed on element %s: %s", task.task_spec.bpmn_id,
+                        type(err).__name__)
+            return None
+
+    def _due(self, workflow: BpmnWorkflow, task, props: Mapping[str, str], now: dt.datetime) -> dt.datetime | None:
+        from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition as Timer
+
+        value = self._evaluate_property(workflow, task, props.get("dueDate"))
+        if isinstance(value, str) and value:
+            try:
+                if len(value) == 10:  # a date: due at the end of that day where the network works
+                    day = dt.date.fromisoformat(value)
+                    local_end = dt.datetime.combine(day, dt.time(23, 59), tzinfo=self.timezone)
+                    return local_end.astimezone(dt.timezone.utc)
+                return Timer.get_datetime(value)
+            except ValueError:
+                return None
+        duration = self._evaluate_property(workflow, task, props.get("dueIn"))
+        if isinstance(duration, str) and duration:
+            try:
+                return now + Timer.get_timedelta_from_start(Timer.parse_iso_duration(duration), now)
+            except Exception:  # noqa: BLE001
+                return None
+        return None
+
+
+def _mi_item(task) -> Any:
+    """The multi-instance item a task works on (its own, or its enclosing subprocess's)."""
+    current = task
+    while current is not None:
+        owner = current.parent
+        spec = getattr(owner, "task_spec", None)
+        item_spec = getattr(spec, "input_item", None)
+        # Only the MI's own instances carry the item: tasks after the MI keep a stale copy.
+        if item_spec is not None and getattr(spec, "task_spec", None) == current.task_spec.name:
+            return task.data.get(item_spec.bpmn_id)
+        parent_id = getattr(current.workflow, "parent_task_id", None)
+        current = current.workflow.top_workflow.get_task_from_id(parent_id) if parent_id is not None else None
+    return None
