@@ -1,0 +1,1 @@
+"""The case-management domain: cases, consent, plans, follow-up, evaluation; no Flask."""

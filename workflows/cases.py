@@ -1,0 +1,151 @@
+"""Cases: open one on a new request, find it, follow its status; the closing steps."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine import audit
+from engine.deployments import latest_version
+from engine.models import HumanTask, ProcessInstance, ProcessVersion
+from engine.runtime import Runtime
+
+from .context import TaskContext
+from .errors import FormError, NotFoundError, PermissionDeniedError
+from .forms import FieldError
+from .members import add_member
+from .models import Case, User
+
+PROCESS_ID = "case_management"
+AGE_BANDS = ("0-5", "6-11", "12-15", "16-17", "18-23")
+REQUESTER_KINDS = ("youth", "family", "professional")
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
+
+
+def new_reference(session: Session) -> str:
+    """A pseudonymous reference, e.g. CM-7K3F9Q: random, says nothing about the youth."""
+    while True:
+        reference = "CM-" + "".join(secrets.choice(_ALPHABET) for _ in range(6))
+        if session.scalar(select(Case.id).where(Case.reference == reference)) is None:
+            return reference
+
+
+def _least_loaded_case_manager(session: Session) -> User | None:
+    load = (select(Case.case_manager_id, func.count().label("n")).where(Case.status != "closed")
+            .group_by(Case.case_manager_id).subquery())
+    return session.scalar(select(User).outerjoin(load, load.c.case_manager_id == User.id)
+                          .where(User.role == "case_manager", User.active.is_(True))
+                          .order_by(func.coalesce(load.c.n, 0), User.id).limit(1))
+
+
+def _check_request(fields: dict[str, Any]) -> None:
+    errors = []
+    if fields.get("requester_kind") not in REQUESTER_KINDS:
+        errors.append(FieldError("requester_kind", "enum"))
+    if fields.get("age_band") not in AGE_BANDS:
+        errors.append(FieldError("age_band", "enum"))
+    for name, limit in (("youth_pseudonym", 60), ("region", 100)):
+        value = (fields.get(name) or "").strip()
+        if not value:
+            errors.append(FieldError(name, "required"))
+        elif len(value) > limit:
+            errors.append(FieldError(name, "maxLength", {"limit": limit}))
+    for name in ("difficulties", "previous_attempts"):
+        if len(fields.get(name) or "") > 4000:
+            errors.append(FieldError(name, "maxLength", {"limit": 4000}))
+    if errors:
+        raise FormError(errors)
+
+
+def start_case(session: Session, runtime: Runtime, *, actor: User, requester_kind: str, youth_pseudonym: str,
+               age_band: str, region: str, difficulties: str = "", previous_attempts: str = "",
+               requester_contact: str = "", case_manager: User | None = None,
+               version: ProcessVersion | None = None) -> Case:
+    """Open a case on a new request and start its process at the verification step.
+
+    Raises FormError (listing every field in error), PermissionDeniedError, NotFoundError when
+    the process is not deployed.
+    """
+    if actor.role not in ("case_manager", "professional") or not actor.active:
+        raise PermissionDeniedError("only case managers and professionals introduce requests")
+    fields = dict(requester_kind=requester_kind, youth_pseudonym=youth_pseudonym, age_band=age_band, region=region,
+                  difficulties=difficulties, previous_attempts=previous_attempts)
+    _check_request(fields)
+    if case_manager is None:
+        case_manager = actor if actor.role == "case_manager" else _least_loaded_case_manager(session)
+    if case_manager is None:
+        raise NotFoundError("there is no active case manager to take the request")
+    version = version or latest_version(session, PROCESS_ID)
+    now = runtime.clock.now()
+    case = Case(reference=new_reference(session), requester_kind=requester_kind,
+                requester_user_id=actor.id if actor.role == "professional" else None,
+                requester_contact=requester_contact.strip(), youth_pseudonym=youth_pseudonym.strip(),
+                age_band=age_band, region=region.strip(), difficulties=difficulties.strip(),
+                previous_attempts=previous_attempts.strip(), case_manager_id=case_manager.id, opened_at=now)
+    session.add(case)
+    session.flush()
+    if actor.role == "professional":
+        add_member(session, case, actor, "requester", now)
+    instance = runtime.start(session, version, business_key=case.reference, actor=actor.username, data={
+        "case_ref": case.reference, "case_manager": case_manager.username, "pass_number": 0, "consent_attempts": 0})
+    case.instance_id = instance.id
+    return case
+
+
+def get_case(session: Session, reference: str) -> Case:
+    case = session.scalar(select(Case).where(Case.reference == (reference or "").strip().upper()))
+    if case is None:
+        raise NotFoundError(f"no case {reference}")
+    return case
+
+
+def instance_of(session: Session, case: Case) -> ProcessInstance:
+    instance = session.get(ProcessInstance, case.instance_id) if case.instance_id else None
+    if instance is None:
+        raise NotFoundError(f"case {case.reference} has no process")
+    return instance
+
+
+def sync_case_status(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, now: dt.datetime) -> None:
+    """Runtime save hook: a finished process closes its case."""
+    if instance.status != "completed":
+        return
+    case = session.scalar(select(Case).where(Case.reference == instance.business_key))
+    if case is not None and case.status != "closed":
+        case.status, case.closed_at = "closed", now
+
+
+def reassign(session: Session, case: Case, *, actor: User, to: User, now: dt.datetime) -> None:
+    """Hand a case to another case manager (their open case-manager tasks follow)."""
+    if actor.role != "case_manager" or (case.case_manager_id != actor.id):
+        raise PermissionDeniedError("only the case's own case manager hands it over")
+    if to.role != "case_manager" or not to.active:
+        raise PermissionDeniedError(f"{to.username} is not an active case manager")
+    previous = case.case_manager.username
+    case.case_manager_id = to.id
+    for task in session.scalars(select(HumanTask).where(HumanTask.business_key == case.reference,
+                                                        HumanTask.assignee == previous)):
+        task.assignee, task.claimed_by = to.username, None
+    audit.record(session, at=now, actor=actor.username, kind="case_reassigned", business_key=case.reference,
+                 instance_id=case.instance_id, detail={"from": previous, "to": to.username})
+
+
+# -- closing steps ------------------------------------------------------------------------------
+def inform_requester_not_eligible(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
+    ctx.case.outcome = "not_eligible"
+    return {}
+
+
+def close_without_consent(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
+    ctx.case.outcome = "no_consent"
+    return {}
+
+
+def exit_case(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
+    ctx.case.status, ctx.case.outcome = "exited", data["exit_reason"]
+    return {"exit_reason": data["exit_reason"]}

@@ -1,0 +1,141 @@
+"""Form schemas: validate a submission with every error located, and extract small task data."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonschema
+from jsonschema import Draft202012Validator, FormatChecker
+
+from .errors import FormError, NotFoundError
+
+_MESSAGES: dict[str, dict[str, str]] = {
+    "required": {"fr": "Ce champ est obligatoire.", "en": "This field is required."},
+    "type": {"fr": "Valeur invalide ({expected} attendu).", "en": "Invalid value ({expected} expected)."},
+    "enum": {"fr": "Choisissez une des options proposées.", "en": "Choose one of the options."},
+    "const": {"fr": "Valeur invalide.", "en": "Invalid value."},
+    "minLength": {"fr": "Ce champ ne peut pas être vide.", "en": "This field cannot be empty."},
+    "maxLength": {"fr": "Texte trop long ({limit} caractères au plus).", "en": "Too long (at most {limit} characters)."},
+    "minimum": {"fr": "La valeur doit être au moins {limit}.", "en": "The value must be at least {limit}."},
+    "maximum": {"fr": "La valeur doit être au plus {limit}.", "en": "The value must be at most {limit}."},
+    "minItems": {"fr": "Ajoutez au moins {limit} élément(s).", "en": "Add at least {limit} item(s)."},
+    "maxItems": {"fr": "Pas plus de {limit} éléments.", "en": "No more than {limit} items."},
+    "minContains": {"fr": "Il en faut au moins {limit} de ce type.", "en": "At least {limit} of this kind are needed."},
+    "contains": {"fr": "Il en faut au moins un de ce type.", "en": "At least one of this kind is needed."},
+    "format": {"fr": "Format invalide ({format}).", "en": "Invalid format ({format})."},
+    "pattern": {"fr": "Format invalide.", "en": "Invalid format."},
+    "additionalProperties": {"fr": "Champ inconnu : {name}.", "en": "Unknown field: {name}."},
+    "unknown_user": {"fr": "Aucun utilisateur actif « {name} ».", "en": "No active user '{name}'."},
+    "unknown_objective": {"fr": "Aucun objectif de repère « {name} » dans ce plan.",
+                          "en": "No objective with key '{name}' in this plan."},
+    "duplicate_key": {"fr": "Repère « {name} » utilisé deux fois.", "en": "Key '{name}' is used twice."},
+    "objective_without_action": {"fr": "L'objectif « {name} » n'a aucune action.",
+                                 "en": "Objective '{name}' has no action."},
+    "objective_missing": {"fr": "Chaque objectif du plan doit être évalué.", "en": "Every objective must be evaluated."},
+    "invalid": {"fr": "Valeur invalide.", "en": "Invalid value."},
+    "not_json": {"fr": "Les données ne sont pas un objet JSON.", "en": "The data is not a JSON object."},
+}
+_TYPE_NAMES = {"fr": {"integer": "un nombre entier", "number": "un nombre", "boolean": "oui ou non",
+                      "string": "du texte", "array": "une liste", "object": "un objet"},
+               "en": {"integer": "a whole number", "number": "a number", "boolean": "yes or no",
+                      "string": "text", "array": "a list", "object": "an object"}}
+_REQUIRED = re.compile(r"^'(?P<name>.+)' is a required property$")
+_ADDITIONAL = re.compile(r"\('(?P<name>[^']+)'")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One error on one field; `path` uses '/' between levels ('actions/0/carrier')."""
+
+    path: str
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+    custom: dict[str, str] | None = None
+
+    def message(self, locale: str = "fr") -> str:
+        if self.custom:
+            return self.custom.get(locale) or self.custom.get("fr") or next(iter(self.custom.values()))
+        template = _MESSAGES.get(self.code, _MESSAGES["invalid"])
+        text = template.get(locale, template["fr"])
+        params = dict(self.params)
+        if "expected" in params:
+            params["expected"] = _TYPE_NAMES.get(locale, _TYPE_NAMES["fr"]).get(params["expected"], params["expected"])
+        try:
+            return text.format(**params)
+        except (KeyError, IndexError):
+            return text
+
+
+def _path(parts) -> str:
+    return "/".join(str(p) for p in parts)
+
+
+def _field_error(error: jsonschema.ValidationError) -> FieldError:
+    code = error.validator
+    path = list(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    custom = (schema.get("x-messages") or {}).get(code)
+    params: dict[str, Any] = {}
+    if code == "required":
+        match = _REQUIRED.match(error.message)
+        if match:
+            path.append(match.group("name"))
+    elif code == "additionalProperties":
+        match = _ADDITIONAL.search(error.message)
+        params["name"] = match.group("name") if match else "?"
+    elif code == "type":
+        expected = error.validator_value
+        params["expected"] = expected[0] if isinstance(expected, list) else expected
+    elif code in ("minLength", "maxLength", "minimum", "maximum", "minItems", "maxItems", "minContains"):
+        params["limit"] = error.validator_value
+    elif code == "format":
+        params["format"] = "AAAA-MM-JJ" if error.validator_value == "date" else error.validator_value
+    return FieldError(_path(path), code, params, custom)
+
+
+def validate_submission(schema: dict[str, Any], data: Any) -> list[FieldError]:
+    """Every error of `data` against `schema`, in document order, at most one per field and rule."""
+    if not isinstance(data, dict):
+        return [FieldError("", "not_json")]
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    seen, errors = set(), []
+    for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
+        if error.validator == "contains" and "minContains" in (error.schema or {}):
+            error.validator, error.validator_value = "minContains", error.schema["minContains"]
+        item = _field_error(error)
+        if (item.path, item.code) not in seen:
+            seen.add((item.path, item.code))
+            errors.append(item)
+    return errors
+
+
+def check_submission(schema: dict[str, Any], data: Any) -> None:
+    """Raise FormError listing every field in error."""
+    errors = validate_submission(schema, data)
+    if errors:
+        raise FormError(errors)
+
+
+def small_values(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """The values a gateway may test: booleans, numbers, choices and dates; never free text."""
+    out: dict[str, Any] = {}
+    for name, prop in (schema.get("properties") or {}).items():
+        if name not in data or not isinstance(prop, dict):
+            continue
+        kind = prop.get("type")
+        if kind in ("boolean", "integer", "number") or "enum" in prop or prop.get("format") == "date":
+            out[name] = data[name]
+    return out
+
+
+def load_schema(files: dict[str, str], form: str | None) -> dict[str, Any]:
+    """The JSON Schema of a task's form, read from its process version's files."""
+    if not form:
+        return {"type": "object", "properties": {}, "additionalProperties": False}
+    text = files.get("forms/" + form)
+    if text is None:
+        raise NotFoundError(f"form {form} is missing from the deployed version")
+    return json.loads(text)

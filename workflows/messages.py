@@ -1,0 +1,76 @@
+"""The youth's wishes and complaints: recorded, acknowledged, passed on to the professionals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.runtime import Runtime
+
+from .context import TaskContext
+from .errors import FormError, NotFoundError, PermissionDeniedError
+from .forms import FieldError
+from .members import add_member
+from .models import Case, User, YouthMessage, YouthMessageRecipient
+from .users import find_active
+
+KINDS = ("wish", "complaint")
+MESSAGE = "youth_message"
+
+
+def record(session: Session, runtime: Runtime, *, user: User, case: Case, kind: str, text: str,
+           received_on: dt.date | None = None) -> YouthMessage:
+    """Record a wish or complaint and hand it to the case's process (a BPMN message)."""
+    errors = []
+    if kind not in KINDS:
+        errors.append(FieldError("kind", "enum"))
+    if not (text or "").strip():
+        errors.append(FieldError("text", "required"))
+    if errors:
+        raise FormError(errors)
+    if user.role != "case_manager" or case.case_manager_id != user.id:
+        raise PermissionDeniedError("only the case's case manager records the youth's wishes and complaints")
+    if case.instance_id is None or case.status == "closed":
+        raise PermissionDeniedError("this case is closed")
+    now = runtime.clock.now()
+    message = YouthMessage(case_id=case.id, kind=kind, text=text.strip(), received_on=received_on or now.date(),
+                           recorded_by_id=user.id, recorded_at=now)
+    session.add(message)
+    session.flush()
+    runtime.send_message(session, case.instance_id, MESSAGE, {"id": message.id, "kind": kind}, actor=user.username)
+    return message
+
+
+def acknowledge(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
+    message = message_of_task(ctx.session, ctx.task.item)
+    recipients = []
+    errors = []
+    for i, username in enumerate(data["inform"]):
+        user = find_active(ctx.session, username)
+        if user is None:
+            errors.append(FieldError(f"inform/{i}", "unknown_user", {"name": username}))
+        elif user not in recipients:
+            recipients.append(user)
+    if errors:
+        raise FormError(errors)
+    message.acknowledged_at, message.acknowledged_by_id, message.response = ctx.now, ctx.user.id, data["response"]
+    for user in recipients:
+        ctx.session.add(YouthMessageRecipient(message_id=message.id, user_id=user.id))
+        add_member(ctx.session, ctx.case, user, "informed", ctx.now)
+    return {"inform": [u.username for u in recipients]}
+
+
+def message_of_task(session: Session, item: Any) -> YouthMessage:
+    message_id = item.get("id") if isinstance(item, dict) else None
+    message = session.get(YouthMessage, message_id) if message_id else None
+    if message is None:
+        raise NotFoundError("this task is not tied to a wish or complaint")
+    return message
+
+
+def for_case(session: Session, case: Case) -> list[YouthMessage]:
+    return list(session.scalars(select(YouthMessage).where(YouthMessage.case_id == case.id)
+                                .order_by(YouthMessage.recorded_at)))

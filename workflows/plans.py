@@ -1,0 +1,185 @@
+"""The individual plan: versions from each concertation, actions, their reports, what changed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .context import TaskContext
+from .errors import FormError, NotFoundError
+from .forms import FieldError
+from .members import add_member
+from .models import ActionReport, Case, Objective, Participant, PlanAction, PlanVersion
+from .users import find_active
+
+BRUSSELS = zoneinfo.ZoneInfo("Europe/Brussels")
+# An action is overdue the morning after its due date; its first reminder goes out then.
+REMINDER_HOUR = dt.time(9, 0)
+
+
+def versions(session: Session, case: Case) -> list[PlanVersion]:
+    return list(session.scalars(select(PlanVersion).where(PlanVersion.case_id == case.id)
+                                .order_by(PlanVersion.number)))
+
+
+def current(session: Session, case: Case) -> PlanVersion | None:
+    return session.scalar(select(PlanVersion).where(PlanVersion.case_id == case.id)
+                          .order_by(PlanVersion.number.desc()).limit(1))
+
+
+def remind_from(due: dt.date) -> str:
+    morning = dt.datetime.combine(due + dt.timedelta(days=1), REMINDER_HOUR, tzinfo=BRUSSELS)
+    return morning.astimezone(dt.timezone.utc).isoformat()
+
+
+def _check_plan(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Cross-field rules JSON Schema cannot say; returns {username: user} of the carriers."""
+    errors: list[FieldError] = []
+    keys: set[str] = set()
+    for i, objective in enumerate(data["objectives"]):
+        if objective["key"] in keys:
+            errors.append(FieldError(f"objectives/{i}/key", "duplicate_key", {"name": objective["key"]}))
+        keys.add(objective["key"])
+    carriers = {}
+    for i, action in enumerate(data["actions"]):
+        if action["objective"] not in keys:
+            errors.append(FieldError(f"actions/{i}/objective", "unknown_objective", {"name": action["objective"]}))
+        user = carriers.get(action["carrier"]) or find_active(ctx.session, action["carrier"])
+        if user is None or user.role not in ("professional", "case_manager"):
+            errors.append(FieldError(f"actions/{i}/carrier", "unknown_user", {"name": action["carrier"]}))
+        else:
+            carriers[user.username] = user
+    for i, participant in enumerate(data["participants"]):
+        if participant.get("user") and find_active(ctx.session, participant["user"]) is None:
+            errors.append(FieldError(f"participants/{i}/user", "unknown_user", {"name": participant["user"]}))
+    if errors:
+        raise FormError(errors)
+    return carriers
+
+
+def concertation(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Store the co-built plan as a new version; start one follow-up per action."""
+    carriers = _check_plan(ctx, data)
+    session, case = ctx.session, ctx.case
+    number = len(versions(session, case)) + 1
+    plan = PlanVersion(case_id=case.id, number=number, held_on=dt.date.fromisoformat(data["held_on"]),
+                       youth_present=data["youth_present"], youth_absence_reason=data.get("youth_absence_reason", ""),
+                       shared_information=data.get("shared_information", ""), created_by_id=ctx.user.id,
+                       created_at=ctx.now)
+    session.add(plan)
+    session.flush()
+    for participant in data["participants"]:
+        user = find_active(session, participant["user"]) if participant.get("user") else None
+        session.add(Participant(plan_version_id=plan.id, name=participant["name"],
+                                organisation=participant.get("organisation", ""), kind=participant["kind"],
+                                user_id=user.id if user else None,
+                                charter_acknowledged=participant.get("charter_acknowledged", False)))
+        if user is not None:
+            add_member(session, case, user, "participant", ctx.now)
+    objectives = {}
+    for position, item in enumerate(data["objectives"]):
+        objective = Objective(plan_version_id=plan.id, position=position, key=item["key"], title=item["title"],
+                              indicator=item.get("indicator", ""))
+        session.add(objective)
+        objectives[item["key"]] = objective
+    session.flush()
+    planned = []
+    for position, item in enumerate(data["actions"]):
+        due = dt.date.fromisoformat(item["due"])
+        carrier = carriers[item["carrier"]]
+        action = PlanAction(plan_version_id=plan.id, objective_id=objectives[item["objective"]].id, position=position,
+                            what=item["what"], carrier_id=carrier.id, due_on=due, how=item.get("how", ""),
+                            duration=item.get("duration", ""))
+        session.add(action)
+        add_member(session, case, carrier, "carrier", ctx.now)
+        planned.append((action, carrier, due))
+    session.flush()
+    case.pass_number += 1
+    return {
+        "pass_number": case.pass_number, "plan_version": number, "youth_present": data["youth_present"],
+        # Small on purpose: ids, who and when. The plan itself stays in its tables.
+        "plan_actions": [{"id": a.id, "carrier": c.username, "due": d.isoformat(), "remind_from": remind_from(d)}
+                         for a, c, d in planned],
+    }
+
+
+def report_action(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
+    action = action_of_task(ctx.session, ctx.task.item)
+    ctx.session.add(ActionReport(action_id=action.id, reported_by_id=ctx.user.id, reported_at=ctx.now,
+                                 status=data["status"], result=data["result"],
+                                 effectiveness=data.get("effectiveness")))
+    action.status = data["status"]
+    return {"action_status": data["status"]}
+
+
+def action_of_task(session: Session, item: Any) -> PlanAction:
+    action_id = item.get("id") if isinstance(item, dict) else None
+    action = session.get(PlanAction, action_id) if action_id else None
+    if action is None:
+        raise NotFoundError("this task is not tied to a plan action")
+    return action
+
+
+def reports(session: Session, action: PlanAction) -> list[ActionReport]:
+    return list(session.scalars(select(ActionReport).where(ActionReport.action_id == action.id)
+                                .order_by(ActionReport.reported_at)))
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str  # added | removed | changed
+    what: str  # objective | action
+    label: str
+    detail: str = ""
+
+
+def diff(old: PlanVersion | None, new: PlanVersion) -> list[Change]:
+    """What changed between two plan versions: objectives by key, actions by objective and text."""
+    if old is None:
+        return [Change("added", "objective", f"{o.key} {o.title}") for o in new.objectives] + \
+               [Change("added", "action", a.what) for a in new.actions]
+    changes: list[Change] = []
+    before = {o.key: o for o in old.objectives}
+    after = {o.key: o for o in new.objectives}
+    for key in after.keys() - before.keys():
+        changes.append(Change("added", "objective", f"{key} {after[key].title}"))
+    for key in before.keys() - after.keys():
+        changes.append(Change("removed", "objective", f"{key} {before[key].title}"))
+    for key in before.keys() & after.keys():
+        if (before[key].title, before[key].indicator) != (after[key].title, after[key].indicator):
+            changes.append(Change("changed", "objective", f"{key} {after[key].title}",
+                                  f"{before[key].title} -> {after[key].title}"))
+
+    def action_key(action: PlanAction) -> tuple[str, str]:
+        return action.objective.key, action.what.strip().lower()
+
+    old_actions = {action_key(a): a for a in old.actions}
+    new_actions = {action_key(a): a for a in new.actions}
+    for key in new_actions.keys() - old_actions.keys():
+        changes.append(Change("added", "action", new_actions[key].what))
+    for key in old_actions.keys() - new_actions.keys():
+        changes.append(Change("removed", "action", old_actions[key].what))
+    for key in new_actions.keys() & old_actions.keys():
+        a, b = old_actions[key], new_actions[key]
+        if (a.carrier_id, a.due_on, a.how, a.duration) != (b.carrier_id, b.due_on, b.how, b.duration):
+            changes.append(Change("changed", "action", b.what,
+                                  f"{a.carrier.username} {a.due_on} -> {b.carrier.username} {b.due_on}"))
+    return sorted(changes, key=lambda c: (c.what, c.kind, c.label))
+
+
+def defaults_for_new_pass(plan: PlanVersion | None) -> dict[str, Any]:
+    """A second pass starts from the previous plan, to adjust rather than retype."""
+    if plan is None:
+        return {}
+    return {
+        "objectives": [{"key": o.key, "title": o.title, "indicator": o.indicator} for o in plan.objectives],
+        "actions": [{"objective": a.objective.key, "what": a.what, "carrier": a.carrier.username,
+                     "due": a.due_on.isoformat(), "how": a.how, "duration": a.duration} for a in plan.actions],
+        "participants": [{"name": p.name, "organisation": p.organisation, "kind": p.kind,
+                          **({"user": p.user.username} if p.user else {})} for p in plan.participants],
+    }

@@ -1,0 +1,90 @@
+"""Settings from the environment (CASEWORK_*), checked for what is unsafe in production."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import SettingsError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_BPMN_DIR = PROJECT_ROOT / "bpmn"
+_OFFSET = re.compile(r"^(?P<sign>[+-]?)(?P<n>\d+)(?P<unit>[dhm])$")
+
+
+def parse_offset(text: str) -> dt.timedelta:
+    """'+3d', '12h', '-30m' -> timedelta. Raises SettingsError."""
+    match = _OFFSET.match(text.strip())
+    if not match:
+        raise SettingsError(f"clock offset '{text}' is not like +3d, 12h or 30m")
+    n = int(match.group("n")) * (-1 if match.group("sign") == "-" else 1)
+    return {"d": dt.timedelta(days=n), "h": dt.timedelta(hours=n), "m": dt.timedelta(minutes=n)}[match.group("unit")]
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    environment: str = "development"  # development | production
+    secret_key: str = ""
+    clock_offset: dt.timedelta | None = None
+    bpmn_dir: Path = DEFAULT_BPMN_DIR
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_tls: str = "none"  # none | starttls | ssl
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    mail_sender: str = "casework@localhost"
+    base_url: str = "http://127.0.0.1:5000"
+    scheduler_interval: float = 5.0
+    scheduler_enabled: bool = True
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> Settings:
+        env = os.environ if env is None else env
+        offset = env.get("CASEWORK_CLOCK_OFFSET")
+        values = dict(
+            database_url=env.get("CASEWORK_DATABASE_URL") or f"sqlite:///{Path.cwd() / 'var' / 'casework.db'}",
+            environment=env.get("CASEWORK_ENV", "development"),
+            secret_key=env.get("CASEWORK_SECRET_KEY", ""),
+            clock_offset=parse_offset(offset) if offset else None,
+            bpmn_dir=Path(env.get("CASEWORK_BPMN_DIR", DEFAULT_BPMN_DIR)),
+            smtp_host=env.get("CASEWORK_SMTP_HOST") or None,
+            smtp_port=int(env.get("CASEWORK_SMTP_PORT", "25")),
+            smtp_tls=env.get("CASEWORK_SMTP_TLS", "none"),
+            smtp_user=env.get("CASEWORK_SMTP_USER") or None,
+            smtp_password=env.get("CASEWORK_SMTP_PASSWORD") or None,
+            mail_sender=env.get("CASEWORK_MAIL_SENDER", "casework@localhost"),
+            base_url=env.get("CASEWORK_BASE_URL", "http://127.0.0.1:5000"),
+            scheduler_interval=float(env.get("CASEWORK_SCHEDULER_INTERVAL", "5")),
+            scheduler_enabled=env.get("CASEWORK_SCHEDULER", "on") != "off",
+        )
+        values.update(overrides)
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse settings that are unsafe where real data lives."""
+        if self.environment not in ("development", "production"):
+            raise SettingsError("CASEWORK_ENV must be 'development' or 'production'")
+        if self.smtp_tls not in ("none", "starttls", "ssl"):
+            raise SettingsError("CASEWORK_SMTP_TLS must be none, starttls or ssl")
+        if self.production:
+            if self.clock_offset:
+                raise SettingsError("an offset clock (CASEWORK_CLOCK_OFFSET) is for demos; it is refused in production")
+            if len(self.secret_key) < 32:
+                raise SettingsError("production needs CASEWORK_SECRET_KEY of at least 32 characters")
+            if self.database_url.startswith("sqlite") and ":memory:" in self.database_url:
+                raise SettingsError("production cannot run on an in-memory database")
+
+    def effective_secret(self) -> str:
+        return self.secret_key or secrets.token_hex(32)

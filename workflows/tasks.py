@@ -1,0 +1,107 @@
+"""Human tasks from the domain's side: who may act, the form, defaults, completion."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.models import HumanTask, ProcessInstance, ProcessVersion
+from engine.runtime import Runtime
+
+from . import cases, consent, evaluations, messages, plans
+from .context import TaskContext
+from .errors import NotFoundError
+from .forms import check_submission, load_schema, small_values
+from .models import Case, FormSubmission, User
+from .permissions import require_act
+
+Handler = Callable[[TaskContext, dict[str, Any]], dict[str, Any]]
+
+# Domain work per user task: turn the form into records, return the small values the process
+# needs. A task the process owner adds without a handler passes its small values as they are.
+HANDLERS: dict[str, Handler] = {
+    "verify_request": consent.verify_request,
+    "obtain_consent": consent.obtain_consent,
+    "inform_youth_without_consent": consent.inform_youth_without_consent,
+    "inform_requester_not_eligible": cases.inform_requester_not_eligible,
+    "close_without_consent": cases.close_without_consent,
+    "concertation": plans.concertation,
+    "report_action": plans.report_action,
+    "evaluation": evaluations.evaluation,
+    "exit_case": cases.exit_case,
+    "acknowledge_youth_message": messages.acknowledge,
+}
+
+
+def get_task(session: Session, task_id: str) -> HumanTask:
+    task = session.get(HumanTask, task_id) if task_id else None
+    if task is None:
+        raise NotFoundError("no such open task")
+    return task
+
+
+def case_of(session: Session, task: HumanTask) -> Case:
+    return cases.get_case(session, task.business_key)
+
+
+def version_of(session: Session, task: HumanTask) -> ProcessVersion:
+    return session.scalar(select(ProcessVersion).join(ProcessInstance, ProcessInstance.version_id == ProcessVersion.id)
+                          .where(ProcessInstance.id == task.instance_id))
+
+
+def schema_of(session: Session, task: HumanTask) -> dict[str, Any]:
+    return load_schema(version_of(session, task).files, task.form)
+
+
+def defaults(session: Session, task: HumanTask, case: Case) -> dict[str, Any]:
+    """Values to prefill the form with (the plan to evaluate, the previous plan to adjust)."""
+    if task.spec_name == "evaluation":
+        return evaluations.defaults(session, case)
+    if task.spec_name == "concertation":
+        return plans.defaults_for_new_pass(plans.current(session, case))
+    if task.spec_name == "obtain_consent":
+        return {"consents": [{"person": c.person, "label": c.label, "status": c.status, "scope": c.scope}
+                             for c in consent.current(session, case)]}
+    return {}
+
+
+def complete(session: Session, runtime: Runtime, user: User, task_id: str, data: Any, *,
+             expected_revision: int | None = None) -> Case:
+    """Check, validate, record and complete a task, all in the caller's transaction.
+
+    Raises NotFoundError, PermissionDeniedError, FormError (every field in error),
+    TaskStateError or ConflictError (someone else was first), WorkflowRunError.
+    """
+    task = get_task(session, task_id)
+    case = case_of(session, task)
+    require_act(session, user, task, case)
+    schema = schema_of(session, task)
+    check_submission(schema, data)
+    ctx = TaskContext(session=session, user=user, case=case, task=task, schema=schema, now=runtime.clock.now())
+    handler = HANDLERS.get(task.spec_name)
+    task_data = small_values(schema, data) if handler is None else handler(ctx, data)
+    session.add(FormSubmission(case_id=case.id, task_id=task.id, step=task.spec_name, title=task.title,
+                               submitted_by_id=user.id, submitted_at=ctx.now, data=data))
+    runtime.complete_task(session, task_id, task_data, actor=user.username, expected_revision=expected_revision)
+    return case
+
+
+def open_tasks(session: Session, user: User, *, case_ref: str | None = None, lane: str | None = None,
+               limit: int = 200) -> list[HumanTask]:
+    """Open tasks this user may act on, overdue first then by due date."""
+    query = select(HumanTask)
+    if user.role == "case_manager":
+        query = query.join(Case, Case.reference == HumanTask.business_key).where(Case.case_manager_id == user.id)
+    elif user.role == "professional":
+        query = query.where(HumanTask.lane == "professional", HumanTask.assignee == user.username)
+    else:
+        return []
+    if case_ref:
+        query = query.where(HumanTask.business_key == case_ref.strip().upper())
+    if lane:
+        query = query.where(HumanTask.lane == lane)
+    query = query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at).limit(limit)
+    return list(session.scalars(query))
