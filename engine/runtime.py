@@ -7,11 +7,12 @@ stale write fail with ConflictError instead of overwriting someone else's work.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import uuid
 import zoneinfo
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +30,7 @@ from .clock import Clock
 from .errors import ConflictError, NotFoundError, ScriptError, TaskStateError, WorkflowRunError
 from .models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion
 from .scripting import RestrictedEnvironment, ScriptEngine
-from .serializer import WorkflowCodec
+from .serializer import SpecPool, WorkflowCodec
 from .timers import next_due
 from .validation import FORM_PROPERTY
 
@@ -81,6 +82,7 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.environment = RestrictedEnvironment(self.helpers)
+        self.specs = SpecPool(self.codec)
 
     # -- entry points ---------------------------------------------------------------------------
     def start(self, session: Session, version: ProcessVersion, *, business_key: str,
@@ -92,15 +94,15 @@ class Runtime:
         session.add(instance)
         session.flush()
         op = _Operation(session, instance, actor, now)
-        with clock_mod.using(self.clock):
-            workflow = self.codec.new_workflow(version.spec_json, self._script_engine(op))
+        with clock_mod.using(self.clock), self.specs.checkout(version.id, version.spec_json) as specs:
+            workflow = self.codec.new_workflow(specs, self._script_engine(op))
             # Case-wide context (who manages it, its reference) is also kept at workflow level so
             # that tasks in event subprocesses, which start with empty data, can be assigned.
             workflow.data.update(data)
             workflow.get_next_task(state=TaskState.READY).set_data(**data)
             self._run(workflow, lambda: None)
-        self._save(op, workflow, "instance_started", {"process_id": version.process_id,
-                                                      "version": version.number})
+            self._save(op, workflow, "instance_started", {"process_id": version.process_id,
+                                                          "version": version.number})
         return instance
 
     def complete_task(self, session: Session, task_id: str, data: Mapping[str, Any], *, actor: str,
@@ -117,8 +119,7 @@ class Runtime:
         if expected_revision is not None and instance.revision != expected_revision:
             raise ConflictError("the case changed since this page was loaded; reload it and try again")
         op = _Operation(session, instance, actor, self.clock.now())
-        with clock_mod.using(self.clock):
-            workflow = self.codec.loads(instance.state, self._script_engine(op))
+        with self._workflow(op) as workflow:
             task = workflow.get_task_from_id(uuid.UUID(task_id))
             if task is None or task.state != TaskState.READY or not task.task_spec.manual:
                 raise TaskStateError("this task is no longer open: someone completed it meanwhile")
@@ -128,7 +129,7 @@ class Runtime:
                 task.run()
 
             self._run(workflow, act)
-        self._save(op, workflow, "task_completed", {"task": task.task_spec.name, "task_id": task_id})
+            self._save(op, workflow, "task_completed", {"task": task.task_spec.name, "task_id": task_id})
         return instance
 
     def send_message(self, session: Session, instance_id: int, name: str, payload: Mapping[str, Any], *,
@@ -136,8 +137,7 @@ class Runtime:
         """Deliver BPMN message `name` to an instance. Raises TaskStateError if nothing catches it."""
         instance = self._lock(session, instance_id)
         op = _Operation(session, instance, actor, self.clock.now())
-        with clock_mod.using(self.clock):
-            workflow = self.codec.loads(instance.state, self._script_engine(op))
+        with self._workflow(op) as workflow:
 
             def act():
                 try:
@@ -146,23 +146,30 @@ class Runtime:
                     raise TaskStateError(f"the process is not waiting for message '{name}' now") from None
 
             self._run(workflow, act)
-        self._save(op, workflow, "message_received", {"message": name})
+            self._save(op, workflow, "message_received", {"message": name})
         return instance
 
     def fire_timers(self, session: Session, instance_id: int, *, actor: str = "scheduler") -> ProcessInstance:
         """Fire the instance's due timers and run what follows (refresh first, then run)."""
         instance = self._lock(session, instance_id)
         op = _Operation(session, instance, actor, self.clock.now())
-        with clock_mod.using(self.clock):
-            workflow = self.codec.loads(instance.state, self._script_engine(op))
+        with self._workflow(op) as workflow:
             self._run(workflow, workflow.refresh_timers)
-        self._save(op, workflow, "timers_fired", {})
+            self._save(op, workflow, "timers_fired", {})
         return instance
 
     def load(self, session: Session, instance: ProcessInstance) -> BpmnWorkflow:
-        """A read-only view of the workflow (services disabled); never saved."""
+        """A read-only view of the workflow (services disabled, its own specs); never saved."""
         op = _Operation(session, instance, "viewer", self.clock.now())
-        return self.codec.loads(instance.state, self._script_engine(op, services=False))
+        specs = self.codec.restore_specs(instance.version.spec_json)
+        return self.codec.loads(instance.state, specs, self._script_engine(op, services=False))
+
+    @contextlib.contextmanager
+    def _workflow(self, op: _Operation) -> Iterator[BpmnWorkflow]:
+        """The instance's workflow, on pooled specs, with the clock in force, for one operation."""
+        version = op.instance.version
+        with clock_mod.using(self.clock), self.specs.checkout(version.id, version.spec_json) as specs:
+            yield self.codec.loads(op.instance.state, specs, self._script_engine(op))
 
     def mark_error(self, session: Session, instance_id: int, message: str, element_id: str | None,
                    *, actor: str = "scheduler") -> None:
@@ -283,7 +290,7 @@ class Runtime:
                 if len(value) == 10:  # a date: due at the end of that day where the network works
                     day = dt.date.fromisoformat(value)
                     local_end = dt.datetime.combine(day, dt.time(23, 59), tzinfo=self.timezone)
-                    return local_end.astimezone(dt.timezone.utc)
+                    return local_end.astimezone(dt.UTC)
                 return Timer.get_datetime(value)
             except ValueError:
                 return None
