@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 from typing import Protocol
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 class Clock(Protocol):

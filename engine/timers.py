@@ -19,8 +19,8 @@ def _is_timer(task) -> bool:
 
 def _as_utc(value: dt.datetime) -> dt.datetime:
     if value.tzinfo is None:
-        return value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
 
 
 def due_times(workflow: BpmnWorkflow) -> Iterator[tuple[object, dt.datetime]]:

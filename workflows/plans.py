@@ -34,7 +34,7 @@ def current(session: Session, case: Case) -> PlanVersion | None:
 
 def remind_from(due: dt.date) -> str:
     morning = dt.datetime.combine(due + dt.timedelta(days=1), REMINDER_HOUR, tzinfo=BRUSSELS)
-    return morning.astimezone(dt.timezone.utc).isoformat()
+    return morning.astimezone(dt.UTC).isoformat()
 
 
 def _check_plan(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
