@@ -6,6 +6,7 @@ from alembic import context
 
 import engine.models  # noqa: F401 - registers the engine tables on Base.metadata
 import workflows.models  # noqa: F401 - and the domain tables
+import workflows.throttle  # noqa: F401 - failed sign-ins (web rate limit)
 from engine.db import Base, single_connection_engine
 from workflows.settings import Settings
 

@@ -14,6 +14,7 @@ from engine.bundles import Bundle
 from engine.clock import ManualClock
 from engine.db import Base
 from engine.deployments import deploy
+import workflows.throttle  # noqa: F401 - every table on Base.metadata (truncation)
 from workflows import demo, schema, services
 from workflows.bootstrap import Casework, build
 from workflows.settings import Settings

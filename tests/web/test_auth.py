@@ -1,0 +1,65 @@
+"""Sign in and out, the generic message, the rate limit, CSRF, the cookie flags, the error pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import csrf, login, post, text
+
+
+def test_login_success_sets_a_safe_cookie_and_logout_ends_it(client):
+    response = login(client, "anne")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Se déconnecter" in text(client.get("/", follow_redirects=True))
+    assert post(client, "/logout").status_code == 302
+    assert client.get("/", follow_redirects=False).location.endswith("/login")
+
+
+@pytest.mark.parametrize("username,password", [("anne", "wrong-password"), ("nobody", "demo-casework")])
+def test_login_bad_credentials_get_one_generic_message(client, username, password):
+    response = post(client, "/login", {"username": username, "password": password})
+    assert response.status_code == 401
+    assert "Nom d'utilisateur inconnu ou mot de passe erroné." in text(response)
+
+
+def test_login_rate_limit_holds_across_app_instances(app, client, flask_app):
+    for _ in range(5):
+        post(client, "/login", {"username": "anne", "password": "wrong-password"})
+    # A second process (another app on the same database) sees the same failures.
+    from web import create_app
+
+    other = create_app({"CASEWORK": app, "TESTING": True, "SECRET_KEY": "x"}).test_client()
+    response = post(other, "/login", {"username": "anne", "password": "demo-casework"})
+    assert response.status_code == 429
+    assert "Réessayez dans" in text(response)
+    app.clock.advance(minutes=16)
+    assert post(other, "/login", {"username": "anne", "password": "demo-casework"}).status_code == 302
+
+
+def test_post_without_csrf_token_is_refused(client):
+    csrf(client)
+    response = client.post("/login", data={"username": "anne", "password": "demo-casework"})
+    assert response.status_code == 400
+    assert "expiré" in text(response)
+
+
+def test_open_redirect_is_refused(client):
+    response = post(client, "/login", {"username": "anne", "password": "demo-casework",
+                                       "next": "//evil.example/x"})
+    assert response.location == "/"
+
+
+def test_language_switch_shows_english(client):
+    login(client, "chantal")
+    post(client, "/language", {"lang": "en", "next": "/"})
+    page = text(client.get("/"))
+    assert "Sign out" in page and 'lang="en"' in page
+
+
+def test_unknown_page_is_a_friendly_404_and_json_under_api(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404 and "Traceback" not in text(response)
+    assert "Introuvable" in text(response)
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code in (401, 404) and response.is_json

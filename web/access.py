@@ -1,0 +1,116 @@
+"""Who is signed in, and the decorators that guard views: login_required, roles_required."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from flask import Flask, abort, g, jsonify, redirect, request, session, url_for
+from sqlalchemy import select
+
+from engine import audit
+from workflows import throttle, users
+from workflows.models import Case, User
+
+from .transactions import casework, db, now
+
+
+def current_user() -> User | None:
+    if "user" not in g:
+        g.user = _load_user()
+    return g.user
+
+
+def _load_user() -> User | None:
+    if request.path.startswith("/api/") and request.authorization and request.authorization.type == "basic":
+        return _basic_auth()
+    user_id = session.get("uid")
+    if not user_id:
+        return None
+    user = db().scalar(select(User).where(User.id == user_id))
+    if user is None or not user.active:
+        session.clear()
+        return None
+    return user
+
+
+def _basic_auth() -> User | None:
+    auth = request.authorization
+    username, password = auth.parameters.get("username") or "", auth.parameters.get("password") or ""
+    g.auth_via = "basic"
+    session_ = db()
+    when = now()
+    if throttle.blocked_until(session_, username, request.remote_addr, when):
+        return None
+    user = users.authenticate(session_, username, password)
+    if user is None:
+        throttle.record_failure(session_, username, request.remote_addr, when)
+        session_.commit()  # the failure counts even though the request is refused
+    return user
+
+
+def login_user(user: User) -> None:
+    session.clear()  # a new session id on sign-in (no fixation)
+    session["uid"] = user.id
+    session["lang"] = user.locale or "fr"
+    session.permanent = True
+    g.user = user
+
+
+def logout_user() -> None:
+    session.clear()
+    g.user = None
+
+
+def _refuse_anonymous():
+    if request.path.startswith("/api/"):
+        response = jsonify(error="unauthorized", message="sign in first (session cookie or HTTP Basic)")
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = 'Basic realm="casework"'
+        return response
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def login_required(view):
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if current_user() is None:
+            return _refuse_anonymous()
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def roles_required(*roles: str):
+    """Only signed-in users with one of `roles` (others get 403)."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            user = current_user()
+            if user is None:
+                return _refuse_anonymous()
+            if user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def audit_read(kind: str, case: Case, detail: dict[str, Any] | None = None) -> None:
+    """Record that the current user read case content (the view must be marked @writes)."""
+    user = current_user()
+    audit.record(db(), at=now(), actor=user.username if user else "anonymous", kind=kind,
+                 business_key=case.reference, instance_id=case.instance_id,
+                 detail={"via": "api" if request.path.startswith("/api/") else "web", **(detail or {})})
+
+
+def init_app(app: Flask) -> None:
+    @app.context_processor
+    def _inject():
+        user = current_user() if request else None
+        nav = [item for item in app.extensions["casework_nav"]
+               if user is not None and (item["roles"] is None or user.role in item["roles"])]
+        return {"current_user": user, "nav_items": nav, "clock_now": casework().clock.now()}

@@ -1,0 +1,65 @@
+"""Sign in and out; `/` leads each role to its home page."""
+
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from workflows import throttle, users
+
+from .access import current_user, login_required, login_user, logout_user
+from .transactions import db, now
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str | None:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@bp.get("/")
+def home():
+    user = current_user()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    endpoint = current_app.extensions["casework_homes"].get(user.role)
+    if endpoint and endpoint in current_app.view_functions:
+        return redirect(url_for(endpoint))
+    return render_template("auth/home.html")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        if current_user() is not None:
+            return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
+        return render_template("auth/login.html", next=_safe_next(request.args.get("next")) or "")
+    username = (request.form.get("username") or "").strip().lower()
+    password = request.form.get("password") or ""
+    target = _safe_next(request.form.get("next"))
+    session_, when = db(), now()
+    until = throttle.blocked_until(session_, username, request.remote_addr, when)
+    if until is not None:
+        minutes = max(1, math.ceil((until - when).total_seconds() / 60))
+        message = _("Too many failed attempts. Try again in %(minutes)d minute(s).", minutes=minutes)
+        return render_template("auth/login.html", error=message, username=username, next=target or ""), 429
+    user = users.authenticate(session_, username, password)
+    if user is None:
+        throttle.record_failure(session_, username, request.remote_addr, when)
+        session_.commit()  # kept although the response is an error
+        return render_template("auth/login.html", error=_("Unknown username or wrong password."),
+                               username=username, next=target or ""), 401
+    throttle.clear(session_, username)
+    login_user(user)
+    return redirect(target or url_for("auth.home"))
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,104 @@
+"""French first, English second: Flask-Babel, the language switch, Belgian dates in Brussels time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import zoneinfo
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Blueprint, Flask, redirect, request, session, url_for
+from flask_babel import Babel, get_locale
+
+BRUSSELS = zoneinfo.ZoneInfo("Europe/Brussels")
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+LOCALES = ("fr", "en")
+
+bp = Blueprint("i18n", __name__)
+
+
+def locale() -> str:
+    current = get_locale()
+    return current.language if current is not None else "fr"
+
+
+def _select_locale() -> str:
+    chosen = session.get("lang")
+    return chosen if chosen in LOCALES else "fr"
+
+
+def compiled_catalogs() -> str:
+    """Compile the .po catalogues into a per-process directory (no build step, no binary in git)."""
+    target = Path(tempfile.gettempdir()) / f"casework-translations-{_stamp()}"
+    for po_path in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        mo_path = target / po_path.relative_to(TRANSLATIONS).with_suffix(".mo")
+        if mo_path.exists():
+            continue
+        mo_path.parent.mkdir(parents=True, exist_ok=True)
+        with po_path.open("rb") as handle:
+            catalog = read_po(handle)
+        tmp = mo_path.with_suffix(".tmp")
+        with tmp.open("wb") as handle:
+            write_mo(handle, catalog)
+        tmp.replace(mo_path)
+    return str(target)
+
+
+def _stamp() -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for po_path in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")):
+        digest.update(po_path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def to_local(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(BRUSSELS)
+
+
+def format_date(value) -> str:
+    """dd/mm/yyyy; datetimes are shown on their Brussels day."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime):
+        value = to_local(value)
+    return value.strftime("%d/%m/%Y")
+
+
+def format_datetime(value) -> str:
+    if value is None:
+        return ""
+    return to_local(value).strftime("%d/%m/%Y %H:%M")
+
+
+@bp.post("/language")
+def switch():
+    chosen = request.form.get("lang")
+    if chosen in LOCALES:
+        session["lang"] = chosen
+    target = request.form.get("next") or ""
+    # Only a path of this site: never an open redirect.
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("auth.home")
+    return redirect(target)
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "fr")
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Brussels")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = compiled_catalogs()
+    Babel(app, locale_selector=_select_locale)
+    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.globals["current_locale"] = locale
+    app.register_blueprint(bp)
