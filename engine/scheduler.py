@@ -1,0 +1,277 @@
+"""Scheduler ticks: claim instances whose timers are due, fire them; APScheduler runs the ticks.
+
+No state lives here: the database says what is due (`process_instance.next_timer_due`, indexed)
+and who is working on it (row locks). So any number of schedulers, in any number of processes on
+any number of machines, may tick at once:
+
+- PostgreSQL: a batch is claimed with `SELECT ... FOR UPDATE SKIP LOCKED`; two schedulers never
+  claim the same instance, and an instance a web request is completing is skipped, not waited for.
+- SQLite: a write transaction starts with BEGIN IMMEDIATE and so holds the database lock; ticks
+  of several processes take turns.
+
+A batch is one transaction: its timers fire, what follows runs, and everything it produced (the
+new state, notifications queued by service tasks, the audit events) commits together. A
+scheduler killed mid-batch leaves nothing: the rows are due again for the next tick.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from .clock import Clock
+from .db import Database
+from .errors import ConflictError, WorkflowRunError
+from .models import ProcessInstance
+from .runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+UTC = dt.UTC
+
+
+@dataclass
+class TickReport:
+    """What one tick did (counts only: logs never carry case content)."""
+
+    fired: int = 0
+    errors: int = 0
+    stalled: int = 0
+    skipped: int = 0
+    batches: int = 0
+    fired_ids: list[int] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.fired or self.errors or self.stalled)
+
+
+class TimerSweep:
+    """Fire every due timer, a small batch per transaction, until none is due (or time is up).
+
+    A due timer SpiffWorkflow does not consider fired (its due time equals "now" to the
+    microsecond: SpiffWorkflow fires only strictly after; a clock that disagrees; a bug) would
+    be claimed again and again. So an instance that is still due, unchanged, after firing is
+    postponed by a delay that grows with how late it is (1 s, then about doubling, at most
+    `stall_max`): no spinning, no state outside the row. Its next save recomputes the column.
+    """
+
+    def __init__(self, db: Database, runtime: Runtime, *, batch_size: int = 10, budget: float = 30.0,
+                 actor: str = "scheduler", stall_min: dt.timedelta = dt.timedelta(seconds=1),
+                 stall_max: dt.timedelta = dt.timedelta(hours=1)):
+        self.db = db
+        self.runtime = runtime
+        self.batch_size = batch_size
+        self.budget = budget
+        self.actor = actor
+        self.stall_min = stall_min
+        self.stall_max = stall_max
+
+    @property
+    def clock(self) -> Clock:
+        return self.runtime.clock
+
+    def tick(self) -> TickReport:
+        """Claim and fire due instances until none is left or the time budget is spent."""
+        report = TickReport()
+        revisit: set[int] = set()  # fired this tick, still due (a cycle catching up): next tick
+        started = time.monotonic()
+        while time.monotonic() - started < self.budget:
+            claimed = self._batch(report, revisit)
+            if claimed < self.batch_size:
+                break
+        if report:
+            log.info("timers: fired %d instance(s), %d error(s), %d stalled, in %d batch(es)",
+                     report.fired, report.errors, report.stalled, report.batches)
+        return report
+
+    def claim(self, session: Session, now: dt.datetime, exclude: set[int] | None = None) -> list[int]:
+        """Ids of running instances due at `now`, locked for this transaction (skipping locked ones)."""
+        query = (select(ProcessInstance.id)
+                 .where(ProcessInstance.status == "running", ProcessInstance.next_timer_due <= now)
+                 .order_by(ProcessInstance.next_timer_due)
+                 .limit(self.batch_size)
+                 .with_for_update(skip_locked=True))
+        if exclude:
+            query = query.where(ProcessInstance.id.not_in(exclude))
+        return list(session.scalars(query))
+
+    def next_due(self) -> dt.datetime | None:
+        """The earliest due time among running instances (for waking up right on time)."""
+        with self.db.transaction(write=False) as session:
+            return session.scalar(select(func.min(ProcessInstance.next_timer_due))
+                                  .where(ProcessInstance.status == "running"))
+
+    def _batch(self, report: TickReport, revisit: set[int]) -> int:
+        with self.db.transaction() as session:
+            now = self.clock.now()
+            ids = self.claim(session, now, revisit)
+            for instance_id in ids:
+                self._fire_one(session, instance_id, now, report, revisit)
+        report.batches += 1
+        return len(ids)
+
+    def _fire_one(self, session: Session, instance_id: int, now: dt.datetime, report: TickReport,
+                  revisit: set[int]) -> None:
+        before = session.scalar(select(ProcessInstance.next_timer_due).where(ProcessInstance.id == instance_id))
+        savepoint = session.begin_nested()
+        try:
+            instance = self.runtime.fire_timers(session, instance_id, actor=self.actor)
+            savepoint.commit()
+        except WorkflowRunError as err:
+            savepoint.rollback()
+            self.runtime.mark_error(session, instance_id, str(err), err.element_id, actor=self.actor)
+            report.errors += 1
+            log.warning("timers: instance %d put in error at element %s", instance_id, err.element_id)
+            return
+        except ConflictError:
+            savepoint.rollback()  # someone else advanced it meanwhile; it is re-read next tick
+            report.skipped += 1
+            return
+        except DBAPIError:
+            raise  # the database itself failed: give the whole batch back
+        except Exception as err:  # noqa: BLE001 - one broken instance must not stop the others
+            savepoint.rollback()
+            self.runtime.mark_error(session, instance_id, f"internal error while firing timers: "
+                                    f"{type(err).__name__}: {err}", None, actor=self.actor)
+            report.errors += 1
+            log.exception("timers: instance %d put in error (internal error)", instance_id)
+            return
+        report.fired += 1
+        report.fired_ids.append(instance_id)
+        due = instance.next_timer_due
+        if due is None or due > now or instance.status != "running":
+            return
+        if due != before:
+            revisit.add(instance_id)  # progress (a late cycle fired once): the next tick goes on
+            return
+        late = now - due
+        instance.next_timer_due = now + min(max(late, self.stall_min), self.stall_max)
+        session.flush()
+        report.stalled += 1
+        log.warning("timers: instance %d was due but nothing fired; retried at %s", instance_id,
+                    instance.next_timer_due.isoformat())
+
+
+# -- APScheduler ---------------------------------------------------------------------------------
+@dataclass
+class Job:
+    """A periodic piece of work: run `func` every `interval` seconds.
+
+    `wake`, if given, returns when the work is next due (by the application's clock); the job
+    then also runs at that moment instead of waiting for its next interval.
+    """
+
+    name: str
+    func: Callable[[], object]
+    interval: float
+    wake: Callable[[], dt.datetime | None] | None = None
+
+
+class Scheduler:
+    """APScheduler 3 running `jobs` in a background thread, or blocking (a process of its own).
+
+    APScheduler keeps time in real time; due times are in the application's clock, which a demo
+    may run ahead (OffsetClock): a wake-up is converted through the difference between the two.
+    """
+
+    def __init__(self, clock: Clock, jobs: Sequence[Job], *, blocking: bool = False):
+        from apscheduler.schedulers.background import BackgroundScheduler
+        from apscheduler.schedulers.blocking import BlockingScheduler
+
+        self.clock = clock
+        self.jobs = {job.name: job for job in jobs}
+        kind = BlockingScheduler if blocking else BackgroundScheduler
+        self._aps = kind(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1,
+                                                     "misfire_grace_time": None})
+        self._lock = threading.Lock()
+        self._running: set[str] = set()
+        self._again: set[str] = set()
+        for job in jobs:
+            self._aps.add_job(self._run, "interval", args=[job.name], seconds=job.interval, id=job.name,
+                              name=job.name, next_run_time=dt.datetime.now(UTC))
+
+    @property
+    def running(self) -> bool:
+        from apscheduler.schedulers.base import STATE_RUNNING
+
+        return self._aps.state == STATE_RUNNING
+
+    def start(self) -> None:
+        """Start; returns at once (background) or when shut down (blocking)."""
+        self._aps.start()
+
+    def shutdown(self, wait: bool = True) -> None:
+        if self.running:
+            self._aps.shutdown(wait=wait)
+
+    def run_until_signalled(self) -> None:
+        """Blocking mode: stop cleanly on SIGTERM or SIGINT (the running tick finishes first)."""
+
+        def stop(signum, _frame):
+            log.info("scheduler: signal %d received, stopping after the running work", signum)
+            threading.Thread(target=self.shutdown, daemon=True).start()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        self.start()
+
+    def nudge(self, name: str) -> None:
+        """Run job `name` now (or right after its current run, if it is running)."""
+        with self._lock:
+            if name in self._running:
+                self._again.add(name)
+                return
+        self._at(name, dt.datetime.now(UTC))
+
+    def _at(self, name: str, when: dt.datetime) -> None:
+        if not self.running:
+            return
+        try:
+            self._aps.modify_job(name, next_run_time=when)
+        except Exception:  # noqa: BLE001 - the job's interval still runs it
+            log.debug("scheduler: could not move job %s", name)
+
+    def _run(self, name: str) -> None:
+        job = self.jobs[name]
+        with self._lock:
+            self._running.add(name)
+        try:
+            while True:
+                try:
+                    job.func()
+                except Exception:  # noqa: BLE001 - a failed run is retried at the next interval
+                    log.exception("scheduler: job %s failed", name)
+                with self._lock:
+                    if name not in self._again:
+                        self._running.discard(name)
+                        break
+                    self._again.discard(name)
+        finally:
+            with self._lock:
+                self._running.discard(name)
+        if job.wake is not None:
+            self._schedule_wake(job)
+
+    def _schedule_wake(self, job: Job) -> None:
+        try:
+            due = job.wake()
+        except Exception:  # noqa: BLE001
+            log.exception("scheduler: could not read when job %s is next due", job.name)
+            return
+        if due is None:
+            return
+        delay = (due - self.clock.now()).total_seconds()
+        if delay >= job.interval:
+            return
+        # Never "now": this run is still counted as running for a moment, and APScheduler would
+        # skip a run that starts before it ends.
+        self._at(job.name, dt.datetime.now(UTC) + dt.timedelta(seconds=max(delay, 0.05)))
