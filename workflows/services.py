@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from engine.runtime import ServiceCall
 
-from .models import Case, User, YouthMessage, YouthMessageRecipient
+from .models import Case, Notification, User, YouthMessage, YouthMessageRecipient
 from .notifications import enqueue
 from .users import find_active
 
@@ -17,22 +17,52 @@ def _case(call: ServiceCall) -> Case | None:
     return call.session.scalar(select(Case).where(Case.reference == call.instance.business_key))
 
 
+_ROUTING_PARAMS = ("reason", "recipient")
+
+
+def _recipient(call: ServiceCall, case: Case | None) -> User | None:
+    name = str(call.params.get("recipient") or "")
+    # The diagram names "the case manager" through the case-wide variable set when the case
+    # started; after a hand-over (cases.reassign) that name is stale: the case's current
+    # manager is meant. An unknown or disabled user also falls back to the case manager.
+    if case is not None and (not name or name == call.data.get("case_manager")):
+        return call.session.get(User, case.case_manager_id)
+    return find_active(call.session, name) or (call.session.get(User, case.case_manager_id) if case else None)
+
+
 def notify(call: ServiceCall) -> dict[str, Any]:
-    """Queue one notification to `recipient` (a username) for `reason`; the case manager if unknown."""
+    """Queue one notification to `recipient` (a username) for `reason`; the case manager if unknown.
+
+    Other parameters (small ids such as `action_id`, `message_id`) say what it is about.
+    """
     case = _case(call)
     reason = str(call.params.get("reason") or "reminder")[:60]
-    recipient = find_active(call.session, str(call.params.get("recipient") or ""))
-    if recipient is None and case is not None:
-        recipient = call.session.get(User, case.case_manager_id)
+    recipient = _recipient(call, case)
     if recipient is None:
         return {"queued": False}
+    detail = {"element": call.element_id,
+              **{k: v for k, v in call.params.items()
+                 if k not in _ROUTING_PARAMS and isinstance(v, (int, str, bool)) and len(str(v)) <= 60}}
+    # A cycle timer late by several periods (the scheduler was stopped) fires them all in one
+    # step: the person gets one reminder about the item, not a burst.
+    same = _queued_in_this_step(call, case, recipient, reason, detail)
+    if same is not None:
+        return {"queued": False, "notification": same.id}
     # The service task's own id is the occurrence: a repeated reminder is a new task, a retried
     # save of the same firing is not.
     key = f"{call.instance.business_key}:{reason}:{call.task_id}"
-    detail = {"element": call.element_id, **({"action_id": call.data["action"]["id"]}
-                                              if isinstance(call.data.get("action"), dict) else {})}
     row = enqueue(call.session, key=key, recipient=recipient, reason=reason, now=call.now, case=case, detail=detail)
     return {"queued": True, "notification": row.id}
+
+
+def _queued_in_this_step(call: ServiceCall, case: Case | None, recipient: User, reason: str,
+                         detail: dict[str, Any]) -> Notification | None:
+    if case is None:
+        return None
+    rows = call.session.scalars(select(Notification).where(
+        Notification.case_id == case.id, Notification.recipient_id == recipient.id, Notification.reason == reason,
+        Notification.created_at == call.now))
+    return next((row for row in rows if row.detail == detail), None)
 
 
 def inform_professionals(call: ServiceCall) -> dict[str, Any]:

@@ -1,0 +1,157 @@
+"""Every timer of the process, with time moved forward: when it fires, who hears, how often."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from engine.models import HumanTask, ProcessInstance
+from engine.scheduler import TimerSweep
+from tests.timer_cases import TO_TIMER, case_at, new_case, user
+from workflows import cases, demo, messages
+from workflows.models import Case, Notification
+
+
+def tick(app) -> int:
+    return TimerSweep(app.db, app.runtime).tick().fired
+
+
+def received(app, reason=None) -> list[tuple[str, str, str]]:
+    """(recipient, reason, case reference) of every notification, oldest first."""
+    with app.db.transaction(write=False) as session:
+        query = select(Notification).order_by(Notification.id)
+        if reason:
+            query = query.where(Notification.reason == reason)
+        return [(n.recipient.username, n.reason, n.case.reference if n.case else None)
+                for n in session.scalars(query)]
+
+
+def advance_days(app, clock, days: int) -> None:
+    """Move time a day (and a second) at a time, ticking after each, as a running scheduler would."""
+    for _ in range(days):
+        clock.advance(days=1, seconds=1)
+        tick(app)
+
+
+def test_consent_reminder_goes_to_the_case_manager_weekly_three_times(app, clock):
+    ref = case_at(app, "consent_reminder")
+    advance_days(app, clock, 6)
+    assert received(app) == []
+    advance_days(app, clock, 1)
+    assert received(app) == [("anne", "consent_reminder", ref)]
+    advance_days(app, clock, 30)
+    assert received(app) == [("anne", "consent_reminder", ref)] * 3
+
+
+def test_consent_reminders_stop_when_consent_is_obtained(app, clock):
+    ref = case_at(app, "consent_reminder")
+    advance_days(app, clock, 8)
+    with app.db.transaction() as session:
+        demo.advance(session, app.runtime, cases.get_case(session, ref), "obtain_consent")
+    advance_days(app, clock, 30)
+    assert received(app, "consent_reminder") == [("anne", "consent_reminder", ref)]
+
+
+def test_concertation_not_held_after_three_weeks_reminds_the_case_manager_once(app, clock):
+    ref = case_at(app, "concertation_reminder")
+    advance_days(app, clock, 20)
+    assert received(app) == []
+    advance_days(app, clock, 1)
+    assert received(app) == [("anne", "concertation_overdue", ref)]
+    advance_days(app, clock, 40)
+    assert received(app) == [("anne", "concertation_overdue", ref)]
+
+
+def test_overdue_action_reminds_its_carrier_weekly_three_times_from_the_morning_after(app, clock):
+    ref = case_at(app, "action_overdue")  # two actions due in 3 days, carried by sophie and karim
+    with app.db.transaction(write=False) as session:
+        due = session.scalar(select(ProcessInstance.next_timer_due).join(Case, Case.instance_id == ProcessInstance.id)
+                             .where(Case.reference == ref))
+    # 9:00 in Brussels the morning after the due date (08:00 UTC in March)
+    assert due == dt.datetime.combine(clock.now().date() + dt.timedelta(days=4), dt.time(8, 0), tzinfo=dt.UTC)
+    clock.set(due - dt.timedelta(minutes=1))
+    assert tick(app) == 0
+    clock.set(due + dt.timedelta(minutes=1))
+    assert tick(app) == 1
+    assert sorted(received(app)) == [("karim", "action_overdue", ref), ("sophie", "action_overdue", ref)]
+    advance_days(app, clock, 40)
+    assert sorted(received(app)) == [("karim", "action_overdue", ref)] * 3 + [("sophie", "action_overdue", ref)] * 3
+    with app.db.transaction(write=False) as session:
+        details = {n.detail["action_id"] for n in session.scalars(select(Notification))}
+    assert len(details) == 2  # each reminder says which action it is about
+
+
+def test_action_reminders_stop_once_the_action_is_reported(app, clock):
+    ref = case_at(app, "action_overdue")
+    advance_days(app, clock, 5)  # first reminders out
+    with app.db.transaction() as session:
+        case = cases.get_case(session, ref)
+        task = session.scalar(select(HumanTask).where(HumanTask.business_key == ref, HumanTask.assignee == "sophie"))
+        demo.tasks.complete(session, app.runtime, user(session, "sophie"), task.id,
+                            demo.sample(session, app.runtime, case, "report_action"))
+    advance_days(app, clock, 30)
+    reminders = received(app, "action_overdue")
+    assert reminders.count(("sophie", "action_overdue", ref)) == 1
+    assert reminders.count(("karim", "action_overdue", ref)) == 3
+
+
+def test_unacknowledged_youth_message_reminds_the_case_manager_after_two_days_once(app, clock):
+    ref = case_at(app, "action_overdue")
+    with app.db.transaction() as session:
+        case = cases.get_case(session, ref)
+        message = messages.record(session, app.runtime, user=user(session, "anne"), case=case, kind="complaint",
+                                  text="Plainte fictive.")
+        message_id = message.id
+    clock.advance(days=1, hours=23)
+    tick(app)
+    assert received(app, "youth_message_unacknowledged") == []
+    clock.advance(hours=1, minutes=1)
+    tick(app)
+    advance_days(app, clock, 10)
+    assert received(app, "youth_message_unacknowledged") == [("anne", "youth_message_unacknowledged", ref)]
+    with app.db.transaction(write=False) as session:
+        note = session.scalar(select(Notification).where(Notification.reason == "youth_message_unacknowledged"))
+        assert note.detail["message_id"] == message_id
+
+
+def test_acknowledged_youth_message_sends_no_reminder(app, clock):
+    ref = case_at(app, "action_overdue")
+    with app.db.transaction() as session:
+        case = cases.get_case(session, ref)
+        messages.record(session, app.runtime, user=user(session, "anne"), case=case, kind="wish", text="Souhait fictif.")
+        demo.advance(session, app.runtime, case, "acknowledge_youth_message", inform=("karim",))
+    advance_days(app, clock, 3)
+    assert received(app, "youth_message_unacknowledged") == []
+    assert received(app, "youth_wish") == [("karim", "youth_wish", ref)]
+
+
+def test_post_exit_check_in_comes_three_months_after_exit_then_the_task_opens(app, clock):
+    exited_at = clock.now()
+    ref = case_at(app, "post_exit_wait")
+    clock.set(exited_at + dt.timedelta(days=88))
+    tick(app)
+    assert received(app, "post_exit_check_in") == []
+    advance_days(app, clock, 5)  # three calendar months after March 2 is June 2
+    assert received(app, "post_exit_check_in") == [("anne", "post_exit_check_in", ref)]
+    with app.db.transaction(write=False) as session:
+        note = session.scalar(select(Notification).where(Notification.reason == "post_exit_check_in"))
+        assert "action_id" not in note.detail  # not about a plan action, whatever the task data still holds
+        assert session.scalar(select(HumanTask.spec_name).where(HumanTask.business_key == ref)) == "post_exit_check_in"
+
+
+def test_reminders_follow_the_case_to_its_new_case_manager(app, clock):
+    with app.db.transaction() as session:
+        case = new_case(session, app, TO_TIMER["consent_reminder"])
+        cases.reassign(session, case, actor=user(session, "anne"), to=user(session, "marc"), now=clock.now())
+        ref = case.reference
+    advance_days(app, clock, 8)
+    assert received(app) == [("marc", "consent_reminder", ref)]
+
+
+def test_a_reminder_whose_carrier_was_disabled_goes_to_the_case_manager(app, clock):
+    ref = case_at(app, "action_overdue")
+    with app.db.transaction() as session:
+        user(session, "karim").active = False
+    advance_days(app, clock, 5)
+    assert sorted(received(app)) == [("anne", "action_overdue", ref), ("sophie", "action_overdue", ref)]
