@@ -48,9 +48,10 @@ STEPS = [  # (task spec name, data) in the order the happy path asks for them
     ("clarification_interview", {"held_on": "2026-03-03"}),
     ("concertation", {"pass_number": 1, "plan_version": 1, "youth_present": True, "plan_actions": [
         {"id": 1, "carrier": "sophie", "due": DUE, "remind_from": "2026-04-02T07:00:00+00:00"},
-        {"id": 2, "carrier": "karim", "due": DUE, "remind_from": "2026-04-02T07:00:00+00:00"}]}),
-    ("report_action", {"action_status": "done"}),
-    ("report_action", {"action_status": "done"}),
+        {"id": 2, "carrier": "karim", "due": DUE, "remind_from": "2026-04-02T07:00:00+00:00"}],
+        "action_results": []}),
+    ("report_action", {"action_result": {"id": 1, "status": "done"}}),
+    ("report_action", {"action_result": {"id": 2, "status": "done"}}),
     ("evaluation", {"objectives_met": True, "pass_number": 1}),
     ("exit_case", {"exit_reason": "objectives_met"}),
     ("post_exit_check_in", {"situation": "stable"}),

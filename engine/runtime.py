@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import logging
 import uuid
 import zoneinfo
@@ -30,7 +31,7 @@ from .clock import Clock
 from .errors import ConflictError, NotFoundError, ScriptError, TaskStateError, WorkflowRunError
 from .models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion
 from .scripting import RestrictedEnvironment, ScriptEngine
-from .serializer import SpecPool, WorkflowCodec
+from .serializer import SpecPool, WorkflowCodec, triggered
 from .timers import next_due
 from .validation import FORM_PROPERTY
 
@@ -161,15 +162,20 @@ class Runtime:
     def load(self, session: Session, instance: ProcessInstance) -> BpmnWorkflow:
         """A read-only view of the workflow (services disabled, its own specs); never saved."""
         op = _Operation(session, instance, "viewer", self.clock.now())
-        specs = self.codec.restore_specs(instance.version.spec_json)
-        return self.codec.loads(instance.state, specs, self._script_engine(op, services=False))
+        version = instance.version
+        state = json.loads(instance.state)
+        connections = triggered(state, version.process_id, self.specs.triggers(version.id, version.spec_json))
+        specs = self.codec.restore_specs(version.spec_json, connections)
+        return self.codec.loads(state, specs, self._script_engine(op, services=False))
 
     @contextlib.contextmanager
     def _workflow(self, op: _Operation) -> Iterator[BpmnWorkflow]:
         """The instance's workflow, on pooled specs, with the clock in force, for one operation."""
         version = op.instance.version
-        with clock_mod.using(self.clock), self.specs.checkout(version.id, version.spec_json) as specs:
-            yield self.codec.loads(op.instance.state, specs, self._script_engine(op))
+        state = json.loads(op.instance.state)
+        connections = triggered(state, version.process_id, self.specs.triggers(version.id, version.spec_json))
+        with clock_mod.using(self.clock), self.specs.checkout(version.id, version.spec_json, connections) as specs:
+            yield self.codec.loads(state, specs, self._script_engine(op))
 
     def mark_error(self, session: Session, instance_id: int, message: str, element_id: str | None,
                    *, actor: str = "scheduler") -> None:

@@ -51,6 +51,9 @@ class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
+Connections = frozenset  # of (process spec name, event subprocess spec name)
+
+
 @dataclass
 class Specs:
     """The restored spec and subprocess specs of one process version."""
@@ -58,12 +61,41 @@ class Specs:
     spec: Any
     subprocess_specs: dict[str, Any]
 
-    def signature(self) -> tuple[int, ...]:
-        # What SpiffWorkflow mutates at run time: the start task's outputs and the end's inputs.
-        parts = [len(self.spec.start.outputs), len(self.spec.end.inputs)]
-        for sub in self.subprocess_specs.values():
-            parts += [len(sub.start.outputs), len(sub.end.inputs)]
-        return tuple(parts)
+    def _all(self) -> list[Any]:
+        return [self.spec, *self.subprocess_specs.values()]
+
+    def triggers(self) -> dict[str, set[str]]:
+        """Event subprocesses each process spec can start when a message or signal arrives."""
+        return {s.name: set(s.start.trigger_specs) for s in self._all() if s.start.trigger_specs}
+
+    def connections(self) -> Connections:
+        """Which of them SpiffWorkflow has connected to their spec's start (see `connect`)."""
+        return frozenset((s.name, name) for s in self._all() for name in s.start.trigger_specs
+                         if s.start in s.task_specs[name].inputs)
+
+    def connect(self, wanted: Connections) -> None:
+        # What BpmnStartTask.trigger_wf does the first time an event subprocess is triggered.
+        # An instance that triggered one needs it on every later load; a new instance must not
+        # have it (it would wait for the event subprocess forever).
+        by_name = {s.name: s for s in self._all()}
+        for spec_name, name in wanted:
+            spec = by_name[spec_name]
+            target = spec.task_specs[name]
+            if spec.start not in target.inputs:
+                spec.start.connect(target)
+                target.connect(spec.end)
+
+
+def triggered(dct: dict[str, Any], top_spec: str, triggers: dict[str, set[str]]) -> Connections:
+    """The event subprocesses a serialized workflow has triggered (they appear among its tasks)."""
+    if not triggers:
+        return frozenset()
+    found: set[tuple[str, str]] = set()
+    workflows = [(top_spec, dct), *((sp.get("spec"), sp) for sp in dct.get("subprocesses", {}).values())]
+    for spec_name, workflow in workflows:
+        names = {task["task_spec"] for task in workflow.get("tasks", {}).values()}
+        found |= {(spec_name, name) for name in names & triggers.get(spec_name, set())}
+    return frozenset(found)
 
 
 class WorkflowCodec:
@@ -88,8 +120,9 @@ class WorkflowCodec:
         finally:
             self.registry._encoder_mode = False
 
-    def loads(self, state: str, specs: Specs, script_engine: ScriptEngine) -> BpmnWorkflow:
-        dct = json.loads(state)
+    def loads(self, state: str | dict[str, Any], specs: Specs, script_engine: ScriptEngine) -> BpmnWorkflow:
+        """Restore a workflow onto `specs` (which must carry the connections it triggered)."""
+        dct = json.loads(state) if isinstance(state, str) else state
         stored = dct.pop(self.serializer.VERSION_KEY, None)
         if stored != self.serializer.VERSION:
             # A state written by another SpiffWorkflow release: re-embed the specs and let
@@ -108,41 +141,53 @@ class WorkflowCodec:
             "subprocess_specs": {name: self.registry.convert(sp) for name, sp in subprocess_specs.items()},
         })
 
-    def restore_specs(self, spec_json: str) -> Specs:
+    def restore_specs(self, spec_json: str, connections: Connections = frozenset()) -> Specs:
         """Fresh spec objects (restoring consumes the dict, so parse the text every time)."""
         data = json.loads(spec_json)
-        return Specs(self.registry.restore(data["spec"]),
-                     {name: self.registry.restore(sp) for name, sp in data["subprocess_specs"].items()})
+        specs = Specs(self.registry.restore(data["spec"]),
+                      {name: self.registry.restore(sp) for name, sp in data["subprocess_specs"].items()})
+        specs.connect(connections)
+        return specs
 
     def new_workflow(self, specs: Specs, script_engine: ScriptEngine) -> BpmnWorkflow:
         return BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=script_engine)
 
 
 class SpecPool:
-    """Restored specs per version, each used by one operation at a time, dropped if mutated."""
+    """Restored specs per version and per set of connected event subprocesses.
 
-    def __init__(self, codec: WorkflowCodec, per_version: int = 8):
+    Each checked-out copy serves one operation at a time. On return it is filed under the
+    connections it has then (an operation may have triggered an event subprocess), so a copy is
+    only ever handed to a workflow that has triggered exactly what the copy is connected to.
+    """
+
+    def __init__(self, codec: WorkflowCodec, per_key: int = 8):
         self.codec = codec
-        self.per_version = per_version
-        self._idle: dict[int, list[tuple[Specs, tuple[int, ...]]]] = {}
+        self.per_key = per_key
+        self._idle: dict[tuple[int, Connections], list[Specs]] = {}
+        self._triggers: dict[int, dict[str, set[str]]] = {}
         self._lock = threading.Lock()
 
+    def triggers(self, version_id: int, spec_json: str) -> dict[str, set[str]]:
+        if version_id not in self._triggers:
+            self._triggers[version_id] = self.codec.restore_specs(spec_json).triggers()
+        return self._triggers[version_id]
+
     @contextlib.contextmanager
-    def checkout(self, version_id: int, spec_json: str) -> Iterator[Specs]:
+    def checkout(self, version_id: int, spec_json: str, connections: Connections = frozenset()) -> Iterator[Specs]:
         with self._lock:
-            idle = self._idle.get(version_id)
-            entry = idle.pop() if idle else None
-        specs, signature = entry if entry else (None, None)
+            idle = self._idle.get((version_id, connections))
+            specs = idle.pop() if idle else None
         if specs is None:
-            specs = self.codec.restore_specs(spec_json)
-            signature = specs.signature()
+            specs = self.codec.restore_specs(spec_json, connections)
         ok = False
         try:
             yield specs
             ok = True
         finally:
-            if ok and specs.signature() == signature:
+            if ok:
+                key = (version_id, specs.connections())
                 with self._lock:
-                    idle = self._idle.setdefault(version_id, [])
-                    if len(idle) < self.per_version:
-                        idle.append((specs, signature))
+                    idle = self._idle.setdefault(key, [])
+                    if len(idle) < self.per_key:
+                        idle.append(specs)

@@ -105,6 +105,8 @@ def concertation(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
         # Small on purpose: ids, who and when. The plan itself stays in its tables.
         "plan_actions": [{"id": a.id, "carrier": c.username, "due": d.isoformat(), "remind_from": remind_from(d)}
                          for a, c, d in planned],
+        # The follow-up collects one result per action here; a new pass starts it empty.
+        "action_results": [],
     }
 
 
@@ -114,7 +116,7 @@ def report_action(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
                                  status=data["status"], result=data["result"],
                                  effectiveness=data.get("effectiveness")))
     action.status = data["status"]
-    return {"action_status": data["status"]}
+    return {"action_result": {"id": action.id, "status": data["status"]}}
 
 
 def action_of_task(session: Session, item: Any) -> PlanAction:
