@@ -115,7 +115,7 @@ class Runtime:
         """
         row = session.get(HumanTask, task_id)
         if row is None:
-            raise self._missing_task(session, task_id)
+            raise missing_task_error(session, task_id)
         instance = self._lock(session, row.instance_id)
         if expected_revision is not None and instance.revision != expected_revision:
             raise ConflictError("the case changed since this page was loaded; reload it and try again")
@@ -189,6 +189,10 @@ class Runtime:
         self._flush(session)
 
     # -- internals ------------------------------------------------------------------------------
+    def lock(self, session: Session, instance_id: int) -> ProcessInstance:
+        """Hold the instance for this transaction, before writing anything that depends on it."""
+        return self._lock(session, instance_id)
+
     def _lock(self, session: Session, instance_id: int) -> ProcessInstance:
         # FOR UPDATE on PostgreSQL (a second writer waits, then sees the new state); SQLite's
         # write transactions already hold the database lock (BEGIN IMMEDIATE).
@@ -198,13 +202,6 @@ class Runtime:
         if instance is None:
             raise NotFoundError(f"no process instance {instance_id}")
         return instance
-
-    def _missing_task(self, session: Session, task_id: str) -> Exception:
-        done = session.scalar(select(AuditEvent).where(AuditEvent.kind == "task_completed")
-                              .where(AuditEvent.detail["task_id"].as_string() == task_id).limit(1))
-        if done is not None:
-            return TaskStateError(f"this task was already completed by {done.actor}")
-        return NotFoundError("no such task")
 
     def _script_engine(self, op: _Operation, services: bool = True) -> ScriptEngine:
         def dispatch(task, operation: str, params: dict[str, Any]) -> Any:
@@ -322,3 +319,12 @@ def _mi_item(task) -> Any:
         parent_id = getattr(current.workflow, "parent_task_id", None)
         current = current.workflow.top_workflow.get_task_from_id(parent_id) if parent_id is not None else None
     return None
+
+
+def missing_task_error(session: Session, task_id: str) -> Exception:
+    """Why a task id has no open task: completed already (by whom), or it never existed."""
+    done = session.scalar(select(AuditEvent).where(AuditEvent.kind == "task_completed")
+                          .where(AuditEvent.detail["task_id"].as_string() == task_id).limit(1))
+    if done is not None:
+        return TaskStateError(f"this task was already completed by {done.actor}")
+    return NotFoundError("no such open task")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.models import HumanTask, ProcessInstance, ProcessVersion
-from engine.runtime import Runtime
+from engine.runtime import Runtime, missing_task_error
 
 from . import cases, consent, evaluations, messages, plans
 from .context import TaskContext
@@ -37,9 +37,10 @@ HANDLERS: dict[str, Handler] = {
 
 
 def get_task(session: Session, task_id: str) -> HumanTask:
+    """The open task; TaskStateError if it was completed meanwhile, NotFoundError if unknown."""
     task = session.get(HumanTask, task_id) if task_id else None
     if task is None:
-        raise NotFoundError("no such open task")
+        raise missing_task_error(session, task_id) if task_id else NotFoundError("no such open task")
     return task
 
 
@@ -76,6 +77,12 @@ def complete(session: Session, runtime: Runtime, user: User, task_id: str, data:
     TaskStateError or ConflictError (someone else was first), WorkflowRunError.
     """
     task = get_task(session, task_id)
+    # Hold the case before writing any record: a second completion of the same task waits here,
+    # then finds the task gone, instead of writing its records twice.
+    runtime.lock(session, task.instance_id)
+    task = session.get(HumanTask, task_id, populate_existing=True)
+    if task is None:
+        raise missing_task_error(session, task_id)
     case = case_of(session, task)
     require_act(session, user, task, case)
     schema = schema_of(session, task)

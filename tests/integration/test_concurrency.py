@@ -1,0 +1,67 @@
+"""Two completions of the same task at once: one wins, the other gets a clear conflict."""
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.errors import ConflictError
+from engine.models import ProcessInstance
+from workflows import cases, demo, tasks
+from workflows.models import FormSubmission
+from workflows.users import find_active
+
+
+def test_concurrency_same_task_twice_one_wins(app):
+    with app.db.transaction() as session:
+        manager = find_active(session, "anne")
+        case = cases.start_case(session, app.runtime, actor=manager, requester_kind="family",
+                                youth_pseudonym="Jeune C.", age_band="12-15", region="Brabant wallon")
+        reference, instance_id = case.reference, case.instance_id
+        task_id = demo.open_task(session, case, "verify_request").id
+        answers = demo.sample(session, app.runtime, case, "verify_request")
+        revision = session.get(ProcessInstance, instance_id).revision
+
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = []
+
+    def complete():
+        barrier.wait()
+        try:
+            with app.db.transaction() as session:
+                tasks.complete(session, app.runtime, find_active(session, "anne"), task_id, answers)
+            outcomes.append("ok")
+        except ConflictError as err:  # TaskStateError is a ConflictError
+            outcomes.append(err)
+
+    threads = [threading.Thread(target=complete) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(map(str, outcomes)).count("ok") == 1, outcomes
+    [error] = [o for o in outcomes if o != "ok"]
+    assert "already completed" in str(error) or "changed" in str(error) or "no longer open" in str(error)
+    with app.db.transaction(write=False) as session:
+        instance = session.get(ProcessInstance, instance_id)
+        assert instance.revision == revision + 1
+        app.runtime.load(session, instance)
+        assert session.scalar(select(func.count()).select_from(FormSubmission)) == 1
+        assert demo.open_task(session, cases.get_case(session, reference), "clarification_interview")
+
+
+def test_concurrency_stale_revision_is_a_conflict_and_saves_nothing(app):
+    with app.db.transaction() as session:
+        manager = find_active(session, "anne")
+        case = cases.start_case(session, app.runtime, actor=manager, requester_kind="family",
+                                youth_pseudonym="Jeune D.", age_band="12-15", region="Brabant wallon")
+        task_id = demo.open_task(session, case, "verify_request").id
+        answers = demo.sample(session, app.runtime, case, "verify_request")
+        revision = session.get(ProcessInstance, case.instance_id).revision
+    with pytest.raises(ConflictError):
+        with app.db.transaction() as session:
+            tasks.complete(session, app.runtime, find_active(session, "anne"), task_id, answers,
+                           expected_revision=revision - 1)
+    with app.db.transaction(write=False) as session:
+        assert session.scalar(select(func.count()).select_from(FormSubmission)) == 0
