@@ -30,6 +30,19 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "postgres_only: run on PostgreSQL only")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing():
+    """Argon2 with its production cost makes each demo user ~0.1 s; tests need the same code, not the cost."""
+    from argon2 import PasswordHasher
+
+    from workflows import users
+
+    original = users._hasher
+    users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    users._hasher = original
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
     """An empty, migrated SQLite file; each test copies it."""
