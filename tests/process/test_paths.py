@@ -176,3 +176,15 @@ def test_process_passes_are_bounded_then_exit(driver):
     def status(session, case):
         return session.get(ProcessInstance, case.instance_id).status
     assert driver.query(ref, status) == "running"
+
+
+def test_process_new_case_after_another_received_a_message_still_completes(driver):
+    """A triggered event subprocess changes SpiffWorkflow's spec; other cases must not inherit it."""
+    first = driver.start()
+    driver.do(first, "verify_request")
+    driver.message(first, kind="wish", text="Je voudrais plus de temps.")
+    second = driver.start()
+    driver.do(second, "verify_request", eligible=False)
+    driver.do(second, "inform_requester_not_eligible")
+    assert driver.case(second).status == "closed"
+    assert driver.open_steps(first) == ["acknowledge_youth_message", "clarification_interview"]
