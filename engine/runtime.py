@@ -31,7 +31,7 @@ from .clock import Clock
 from .errors import ConflictError, NotFoundError, ScriptError, TaskStateError, WorkflowRunError
 from .models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion
 from .scripting import RestrictedEnvironment, ScriptEngine
-from .serializer import SpecPool, WorkflowCodec, triggered
+from .serializer import SpecPool, Specs, WorkflowCodec, triggered
 from .timers import next_due
 from .validation import FORM_PROPERTY
 
@@ -157,6 +157,50 @@ class Runtime:
         with self._workflow(op) as workflow:
             self._run(workflow, workflow.refresh_timers)
             self._save(op, workflow, "timers_fired", {})
+        return instance
+
+    def rewrite(self, session: Session, instance_id: int, change: Callable[[BpmnWorkflow, Specs], None], *,
+                version: ProcessVersion, actor: str, kind: str, detail: dict[str, Any],
+                expected_revision: int | None = None) -> ProcessInstance:
+        """Move an instance onto `version`: `change(workflow, specs)` rewrites it, then it runs and is saved.
+
+        For migrations (engine/migration.py). `change` receives the instance's workflow and fresh
+        specs of `version`, and must leave the workflow running on those specs. The open human-task
+        rows are rebuilt (a title or form may have changed) keeping when each task was opened, who
+        claimed it and its due date. Raises ConflictError (stale revision), WorkflowRunError.
+        """
+        instance = self._lock(session, instance_id)
+        if expected_revision is not None and instance.revision != expected_revision:
+            raise ConflictError("the case changed since the preview; look at it again")
+        op = _Operation(session, instance, actor, self.clock.now())
+        with clock_mod.using(self.clock):
+            engine = self._script_engine(op)
+            # Private spec copies: a migrated workflow must never touch pooled specs. Both carry the
+            # event subprocesses this instance has triggered (see serializer.Specs.connect).
+            state = json.loads(instance.state)
+            old_version = instance.version
+            connections = triggered(state, old_version.process_id,
+                                    self.specs.triggers(old_version.id, old_version.spec_json))
+            workflow = self.codec.loads(state, self.codec.restore_specs(old_version.spec_json, connections), engine)
+            target = self.codec.restore_specs(version.spec_json)
+            target.connect(frozenset((version.process_id if name == old_version.process_id else name, sub)
+                                     for name, sub in connections
+                                     if sub in target.triggers().get(
+                                         version.process_id if name == old_version.process_id else name, set())))
+            self._run(workflow, lambda: change(workflow, target))
+            instance.version = version
+            old = {}
+            for row in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)):
+                old[row.id] = (row.spec_name, row.created_at, row.claimed_by, row.due_at)
+                session.delete(row)
+            session.flush()
+            if instance.status == "error":
+                instance.status, instance.error, instance.error_element = "running", None, None
+            self._save(op, workflow, kind, detail)
+        for row in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)):
+            if row.id in old and old[row.id][0] == row.spec_name:
+                row.created_at, row.claimed_by, row.due_at = old[row.id][1:]
+        self._flush(session)
         return instance
 
     def load(self, session: Session, instance: ProcessInstance) -> BpmnWorkflow:

@@ -19,8 +19,11 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from .bundles import MAX_FILE_BYTES, MAX_FILES, Bundle
-from .errors import Problem, ScriptError
-from .scripting import RestrictedEnvironment, compile_expression, compile_script, free_names
+from .dmn_checks import check_dmn
+from .errors import Problem
+from .expressions import expression_problem, script_problem
+from .flow_checks import check_process, vendor_of
+from .scripting import RestrictedEnvironment, free_names
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -72,6 +75,10 @@ def local(tag: Any) -> str:
 def safe_parse(name: str, text: str, problems: list[Problem]) -> etree._Element | None:
     """Parse XML without DTDs, entities or network access; record why not if it fails."""
     data = text.encode("utf-8")
+    if "\x00" in text[:4096] or text[:4096].count("\ufffd") > 8:
+        problems.append(Problem("this is not a text file (it holds binary data); export the diagram as "
+                                "BPMN 2.0 XML (.bpmn) or the table as DMN (.dmn)", file=name))
+        return None
     if len(data) > MAX_FILE_BYTES:
         problems.append(Problem(f"file is too large ({len(data) // 1024} KiB; the limit is "
                                 f"{MAX_FILE_BYTES // 1024} KiB)", file=name))
@@ -99,7 +106,17 @@ def _xsd_problems(name: str, root: etree._Element) -> list[Problem]:
         if VALIDATOR.validator.validate(root):
             return []
         errors = list(VALIDATOR.validator.error_log)
-    return [Problem(f"not valid BPMN: {_short(e.message)}", file=name, line=e.line) for e in errors[:50]]
+    by_line: dict[int, etree._Element] = {}
+    for node in root.iter():
+        if isinstance(node.tag, str) and node.get("id") and node.sourceline not in by_line:
+            by_line[node.sourceline] = node
+    problems = []
+    for error in errors[:50]:
+        node = by_line.get(error.line)
+        problems.append(Problem(f"not valid BPMN 2.0: {_short(error.message)}", file=name, line=error.line,
+                                element_id=node.get("id") if node is not None else None,
+                                element_name=node.get("name") if node is not None else None))
+    return problems
 
 
 class _Checker:
@@ -122,24 +139,16 @@ class _Checker:
         self.problems.append(Problem(message, file=file, element_id=element_id, element_name=name, line=line))
 
     # -- expressions -------------------------------------------------------------------------
-    def expression(self, text: str | None, file: str, node, what: str) -> bool:
-        if text is None or not text.strip():
-            self.add(f"{what} is empty", file, node)
-            return False
-        try:
-            compile_expression(text)
-        except ScriptError as err:
-            self.add(f"{what} does not compile in the restricted environment: {err}", file, node)
-            return False
-        return True
+    def expression(self, text: str | None, file: str, node, what: str, *, timer: bool = False) -> bool:
+        problem = expression_problem(text, what, timer=timer)
+        if problem:
+            self.add(problem, file, node)
+        return problem is None
 
-    def script(self, text: str | None, file: str, node, what: str) -> None:
-        if text is None or not text.strip():
-            return
-        try:
-            compile_script(text)
-        except ScriptError as err:
-            self.add(f"{what} does not compile in the restricted environment: {err}", file, node)
+    def script(self, text: str | None, file: str, node, what: str, language: str | None = None) -> None:
+        problem = script_problem(text, what, language=language)
+        if problem:
+            self.add(problem, file, node)
 
     def timer(self, definition: etree._Element, file: str, event: etree._Element) -> None:
         children = [c for c in definition if local(c.tag) in ("timeDuration", "timeDate", "timeCycle")]
@@ -148,7 +157,7 @@ class _Checker:
             return
         child = children[0]
         kind, text = local(child.tag), (child.text or "").strip()
-        if not self.expression(text, file, event, f"timer {kind} expression"):
+        if not self.expression(text, file, event, f"timer {kind} expression", timer=True):
             return
         try:
             if free_names(text):
@@ -183,7 +192,10 @@ class _Checker:
                 self.expression(props[prop], file, task, f"property '{prop}'")
         filename = props.get(FORM_PROPERTY)
         if not filename:
-            self.add("user task has no form (spiffworkflow property formJsonSchemaFilename)", file, task)
+            vendor = vendor_of(task)
+            self.add("user task has no form: name its JSON Schema file in the spiffworkflow property "
+                     "formJsonSchemaFilename" + (f" ({vendor}'s form settings are not used)" if vendor else ""),
+                     file, task)
             return
         self.forms[task.get("id")] = filename
         text = self.bundle.form(filename)
@@ -209,6 +221,13 @@ class _Checker:
             self.problems.append(Problem('form schema must be an object schema ("type": "object")',
                                          file="forms/" + filename, element_id=task.get("id"),
                                          element_name=task.get("name")))
+            return
+        defined = schema.get("properties") or {}
+        for name in schema.get("required") or []:
+            if name not in defined and schema.get("additionalProperties") is False:
+                self.problems.append(Problem(f"form requires field '{name}' but does not define it: nobody could "
+                                             "fill it in", file="forms/" + filename, element_id=task.get("id"),
+                                             element_name=task.get("name")))
 
     def gateway(self, gateway: etree._Element, flows: dict[str, etree._Element], file: str) -> None:
         outgoing = [flows[f] for f in flows if flows[f].get("sourceRef") == gateway.get("id")]
@@ -255,7 +274,7 @@ class _Checker:
                 if script is None or not (script.text or "").strip():
                     self.add("script task has no script", file, node)
                 else:
-                    self.script(script.text, file, node, "script")
+                    self.script(script.text, file, node, "script", node.get("scriptFormat") or "")
             elif tag == "timerEventDefinition":
                 self.timer(node, file, node.getparent())
             elif tag == "businessRuleTask":
@@ -277,7 +296,10 @@ class _Checker:
     def service(self, node: etree._Element, file: str) -> None:
         operator = node.find("bpmn:extensionElements/spiffworkflow:serviceTaskOperator", NS)
         if operator is None:
-            self.add("service task has no operator (spiffworkflow:serviceTaskOperator)", file, node)
+            vendor = vendor_of(node)
+            known = ", ".join(sorted(self.services or ())) or "none"
+            self.add(f"service task calls no casework operation (spiffworkflow:serviceTaskOperator; known: {known})"
+                     + (f"; {vendor}'s implementation settings are not used" if vendor else ""), file, node)
             return
         name = operator.get("id")
         if self.services is not None and name not in self.services:
@@ -305,14 +327,6 @@ class _Checker:
                          file, task)
 
 
-def _dmn_decisions(name: str, root: etree._Element, problems: list[Problem]) -> set[str]:
-    if etree.QName(root).namespace not in DMN_NAMESPACES or local(root.tag) != "definitions":
-        problems.append(Problem("not a DMN file (expected DMN 1.1, 1.2 or 1.3 definitions)", file=name,
-                                line=root.sourceline))
-        return set()
-    return {d.get("id") for d in root if local(d.tag) == "decision" and d.get("id")}
-
-
 def _spiff_problem(err: Exception) -> Problem:
     if isinstance(err, ValidationException):
         line = err.line_number if isinstance(err.line_number, int) else None
@@ -337,7 +351,7 @@ def validate_bundle(bundle: Bundle, *, services: set[str] | None = None,
     for name in bundle.dmn_files:
         root = safe_parse(name, bundle.files[name], problems)
         if root is not None:
-            checker.decisions |= _dmn_decisions(name, root, problems)
+            checker.decisions |= check_dmn(name, root, DMN_NAMESPACES, problems)
             dmn_trees[name] = root
     bpmn_trees = {}
     for name in bundle.bpmn_files:
@@ -345,13 +359,14 @@ def validate_bundle(bundle: Bundle, *, services: set[str] | None = None,
         if root is None:
             continue
         if etree.QName(root).namespace != BPMN_NS or local(root.tag) != "definitions":
-            problems.append(Problem("not a BPMN 2.0 file (the root must be bpmn:definitions)", file=name,
-                                    line=root.sourceline))
+            problems.append(Problem(f"not a BPMN 2.0 diagram (it is <{local(root.tag) or '?'}> XML); export the "
+                                    "diagram from your modeler as BPMN 2.0 XML", file=name, line=root.sourceline))
             continue
         problems.extend(_xsd_problems(name, root))
         checker.ids(root, name)
         for process in root.iterfind("bpmn:process", NS):
             checker.process(process, name)
+            check_process(process, lambda message, node, _name=name: checker.add(message, _name, node))
         bpmn_trees[name] = root
     for name in bundle.files:
         if name.startswith("forms/") and name.endswith(".json"):
@@ -391,7 +406,8 @@ def _parse_with_spiff(bundle, bpmn_trees, dmn_trees, checker) -> tuple[ParsedBun
 def _main_process(parser: SpiffBpmnParser, trees: dict[str, etree._Element]) -> str | Problem:
     executable = parser.get_process_ids()
     if not executable:
-        return Problem('no executable process (set isExecutable="true" on the process)')
+        return Problem("the diagram has no executable process: in your modeler, mark the process as executable "
+                       "(isExecutable=\"true\")")
     called = set()
     for root in trees.values():
         for activity in root.iter(f"{{{BPMN_NS}}}callActivity"):
