@@ -263,7 +263,7 @@ def plan(runtime: Runtime, session: Session, instance: ProcessInstance, target: 
     result.open_after = _open(workflow)
     after = _timers(workflow)
     for name, due in sorted(after.items()):
-        if name in before and before[name] != due:
+        if name in before and abs((before[name] - due).total_seconds()) >= 60:
             result.effects.append(f"timer '{name}' starts again: due {due:%Y-%m-%d %H:%M} UTC instead of "
                                   f"{before[name]:%Y-%m-%d %H:%M} UTC")
         elif name not in before:

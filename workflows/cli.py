@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +12,6 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from engine.bundles import Bundle
 from engine.deployments import deploy as deploy_bundle
-from engine.deployments import list_versions
-from engine.validation import validate_bundle
 
 from . import cases as cases_mod
 from . import demo as demo_mod
@@ -135,55 +132,7 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-@cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--note", default="", help="Why this version (shown in the version list).")
-@pass_state
-@handle_errors
-def deploy(state: State, paths: tuple[Path, ...], note: str) -> None:
-    """Validate and deploy a bundle: a directory like bpmn/, or .bpmn/.dmn/.json files.
-
-    New cases start on the new version; running cases stay on theirs. Deploying the same
-    content again changes nothing.
-    """
-    app = state.app
-    bundle = Bundle.from_paths(list(paths))
-    with app.db.transaction() as session:
-        author = state.username or "cli"
-        version, created = deploy_bundle(session, bundle, codec=app.runtime.codec, now=app.clock.now(),
-                                         author=author, services=set(services.HANDLERS), note=note)
-    click.echo(f"{version.process_id} version {version.number} " + ("deployed" if created else "already deployed")
-               + f" ({version.content_hash[:12]})")
-
-
-@cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@handle_errors
-def validate(paths: tuple[Path, ...]) -> None:
-    """Check a bundle without deploying it; list every problem with its element id and line."""
-    parsed, problems = validate_bundle(Bundle.from_paths(list(paths)), services=set(services.HANDLERS))
-    if problems:
-        click.echo(f"{len(problems)} problem(s):")
-        for problem in problems:
-            click.echo(f"  - {problem}")
-        sys.exit(1)
-    click.echo(f"valid: process {parsed.process_id} ({parsed.name}), {len(parsed.forms)} form(s)")
-
-
-@cli.command()
-@click.option("--process", "process_id", default=None, help="Only this process id.")
-@pass_state
-@handle_errors
-def versions(state: State, process_id: str | None) -> None:
-    """List deployed versions, newest first, with the number of cases still running on each."""
-    with state.app.db.transaction(write=False) as session:
-        rows = list_versions(session, process_id)
-        if not rows:
-            click.echo("no version deployed (run `casework init`)")
-        for version, running in rows:
-            click.echo(f"{version.process_id} v{version.number}  {version.created_at:%Y-%m-%d %H:%M}Z  "
-                       f"{version.created_by:<16} {version.content_hash[:12]}  running cases: {running}"
-                       + (f"  - {version.note}" if version.note else ""))
+# validate, deploy, versions and migrate live in cli_processes.py.
 
 
 # -- users ----------------------------------------------------------------------------------------------------
@@ -513,6 +462,9 @@ def demo(state, if_empty) -> None:
         click.echo(f"{len(made)} demo cases created for case manager anne (password {demo_mod.DEMO_PASSWORD}):")
         for case in made:
             click.echo(f"  {case.reference}  {case.youth_pseudonym}")
+
+
+from . import cli_processes  # noqa: E402,F401 - registers validate, deploy, versions, migrate
 
 
 def main() -> None:
