@@ -1,0 +1,82 @@
+"""Claim, release and reassign open tasks (advisory claims; the case manager decides)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from engine import audit
+from engine.models import HumanTask
+
+from . import cases
+from .errors import ConflictError, PermissionDeniedError
+from .members import add_member
+from .models import Case, PlanAction, User
+from .permissions import require_act
+
+
+def claim(session: Session, user: User, task: HumanTask, case: Case, now: dt.datetime) -> None:
+    """Mark the task as being worked on by `user`. Raises ConflictError if someone else holds it."""
+    require_act(session, user, task, case)
+    if task.claimed_by == user.username:
+        return
+    done = session.execute(update(HumanTask).where(HumanTask.id == task.id, HumanTask.claimed_by.is_(None))
+                           .values(claimed_by=user.username).execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        session.refresh(task)
+        raise ConflictError(f"this task is already taken by {task.claimed_by}")
+    session.refresh(task)
+    audit.record(session, at=now, actor=user.username, kind="task_claimed", business_key=case.reference,
+                 instance_id=case.instance_id, detail={"task_id": task.id})
+
+
+def release(session: Session, user: User, task: HumanTask, case: Case, now: dt.datetime) -> None:
+    """Give the task back: its holder, or the case's own case manager, may."""
+    if task.claimed_by is None:
+        return
+    if task.claimed_by != user.username and not (user.role == "case_manager" and case.case_manager_id == user.id):
+        raise PermissionDeniedError("only the person who took this task, or the case manager, can release it")
+    task.claimed_by = None
+    audit.record(session, at=now, actor=user.username, kind="task_released", business_key=case.reference,
+                 instance_id=case.instance_id, detail={"task_id": task.id})
+
+
+def check_claim(user: User, task: HumanTask) -> None:
+    """Refuse completing a task someone else has taken."""
+    if task.claimed_by and task.claimed_by != user.username:
+        raise PermissionDeniedError(f"{task.claimed_by} is working on this task; ask them or the case manager "
+                                    "to release it")
+
+
+def candidates(session: Session, task: HumanTask) -> list[User]:
+    """Who a task can be handed to: professionals for a partner's action, else case managers."""
+    role = "professional" if task.lane == "professional" else "case_manager"
+    return list(session.scalars(select(User).where(User.role == role, User.active.is_(True))
+                                .order_by(User.display_name)))
+
+
+def reassign(session: Session, user: User, task: HumanTask, case: Case, to: User, now: dt.datetime) -> None:
+    """The case's case manager hands a task over.
+
+    A partner's action goes to another professional (who joins the case as its carrier); a case
+    manager's task hands the whole case to another case manager. Raises PermissionDeniedError.
+    """
+    if user.role != "case_manager" or case.case_manager_id != user.id:
+        raise PermissionDeniedError("only the case's own case manager reassigns its tasks")
+    if task.lane != "professional":
+        cases.reassign(session, case, actor=user, to=to, now=now)
+        return
+    if to.role != "professional" or not to.active:
+        raise PermissionDeniedError(f"{to.username} is not an active professional")
+    previous = task.assignee
+    task.assignee, task.claimed_by = to.username, None
+    add_member(session, case, to, "carrier", now)
+    action_id = task.item.get("id") if isinstance(task.item, dict) else None
+    if action_id is not None:
+        action = session.get(PlanAction, action_id)
+        if action is not None:
+            action.carrier_id = to.id
+    audit.record(session, at=now, actor=user.username, kind="task_reassigned", business_key=case.reference,
+                 instance_id=case.instance_id, detail={"task_id": task.id, "from": previous, "to": to.username})
