@@ -1,0 +1,157 @@
+"""The task page: fields drawn from the schema, completion, errors kept, drafts, rows, races, escaping."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from engine.models import AuditEvent
+from workflows import demo
+from workflows.models import FormSubmission, PlanVersion
+
+from .conftest import form_data, login, post, post_fields, task_id, text
+
+
+def _sample(app, reference, step, **options):
+    from workflows.cases import get_case
+
+    with app.db.transaction(write=False) as session:
+        return demo.sample(session, app.runtime, get_case(session, reference), step, **options)
+
+
+def test_task_page_draws_every_kind_of_field_and_audits_the_view(app, client, seeded):
+    reference = seeded["Jeune A."]
+    tid = task_id(app, reference, "verify_request")
+    login(client, "anne")
+    page = text(client.get(f"/tasks/{tid}"))
+    assert "Vérifier la demande" in page and reference in page
+    assert 'type="number"' in page and 'name="youth_age"' in page  # integer
+    assert 'type="radio" name="lives_in_region" value="true"' in page  # boolean as yes/no
+    assert 'name="consents.0.person"' in page and "<select" in page  # rows with enum selects
+    assert 'name="consents.0.date"' in page and 'type="date"' in page
+    assert "<textarea" in page  # textarea and one-per-line lists
+    assert "Vérifiez les critères du dispositif" in page  # instructions
+    with app.db.transaction(write=False) as session:
+        kinds = list(session.scalars(select(AuditEvent.kind).where(AuditEvent.business_key == reference,
+                                                                   AuditEvent.actor == "anne")))
+    assert "task_viewed" in kinds
+
+
+def test_complete_a_task_from_the_form(app, client, seeded):
+    reference = seeded["Jeune A."]
+    tid = task_id(app, reference, "verify_request")
+    login(client, "anne")
+    response = post_fields(client, f"/tasks/{tid}", form_data(_sample(app, reference, "verify_request"))
+                           + [("action", "complete")])
+    assert response.status_code == 302, text(response)[-2000:]
+    assert task_id(app, reference, "clarification_interview")
+    with app.db.transaction(write=False) as session:
+        assert session.scalar(select(func.count()).select_from(FormSubmission)
+                              .where(FormSubmission.task_id == tid)) == 1
+
+
+def test_invalid_form_is_422_with_errors_beside_fields_and_values_kept(app, client, seeded):
+    reference = seeded["Jeune A."]
+    tid = task_id(app, reference, "verify_request")
+    login(client, "anne")
+    data = _sample(app, reference, "verify_request")
+    data["youth_age"] = "douze"
+    data.pop("lives_in_region")
+    response = post_fields(client, f"/tasks/{tid}", form_data(data) + [("action", "complete")])
+    page = text(response)
+    assert response.status_code == 422
+    assert 'id="f-youth_age-error"' in page and "Valeur invalide" in page
+    assert 'value="douze"' in page  # what was typed is still there
+    assert "Ce champ est obligatoire." in page
+    assert task_id(app, reference, "verify_request") == tid  # nothing moved
+
+
+def test_draft_is_saved_and_offered_again(app, client, seeded):
+    reference = seeded["Jeune E."]
+    tid = task_id(app, reference, "clarification_interview")
+    login(client, "anne")
+    response = post(client, f"/tasks/{tid}", {"needs": "Un brouillon à reprendre", "action": "draft"})
+    assert response.status_code == 302
+    page = text(client.get(f"/tasks/{tid}"))
+    assert "Un brouillon à reprendre" in page and "Brouillon enregistré" in page
+
+
+def test_rows_are_added_and_removed_without_javascript(app, client, seeded):
+    reference = seeded["Jeune G."]
+    tid = task_id(app, reference, "concertation")
+    login(client, "anne")
+    page = text(post(client, f"/tasks/{tid}", {"objectives._present": "1", "objectives.0._row": "1",
+                                               "objectives.0.key": "O1", "_add": "objectives"}))
+    assert 'name="objectives.1.key"' in page and 'value="O1"' in page
+    page = text(post(client, f"/tasks/{tid}", {"objectives._present": "1", "objectives.0._row": "1",
+                                               "objectives.0.key": "O1", "objectives.1._row": "1",
+                                               "objectives.1.key": "O2", "_remove": "objectives.0"}))
+    assert 'name="objectives.1.key"' not in page and 'value="O2"' in page
+
+
+def test_concertation_with_two_objectives_and_three_actions(app, client, seeded):
+    reference = seeded["Jeune G."]
+    tid = task_id(app, reference, "concertation")
+    login(client, "anne")
+    response = post_fields(client, f"/tasks/{tid}", form_data(_sample(app, reference, "concertation"))
+                           + [("action", "complete")])
+    assert response.status_code == 302, text(response)[-3000:]
+    with app.db.transaction(write=False) as session:
+        plan = session.scalar(select(PlanVersion).join(PlanVersion.objectives).limit(1))
+        assert plan is not None
+    assert task_id(app, reference, "report_action", "sophie")
+
+
+def test_task_completed_meanwhile_says_so_and_links_to_the_case(app, client, seeded):
+    reference = seeded["Jeune A."]
+    tid = task_id(app, reference, "verify_request")
+    login(client, "anne")
+    with app.db.transaction() as session:
+        from workflows.cases import get_case
+
+        demo.advance(session, app.runtime, get_case(session, reference), "verify_request")
+    response = post_fields(client, f"/tasks/{tid}", form_data(_sample(app, reference, "verify_request"))
+                           + [("action", "complete")])
+    page = text(response)
+    assert response.status_code == 409
+    assert "quelqu'un l'a terminée entre-temps" in page
+    assert f'href="/cases/{reference}"' in page
+    assert "youth_age" in page  # what was typed is shown, not lost
+
+
+def test_html_typed_in_a_field_is_shown_as_text(app, client, seeded):
+    reference = seeded["Jeune E."]
+    tid = task_id(app, reference, "clarification_interview")
+    login(client, "anne")
+    post(client, f"/tasks/{tid}", {"needs": "<script>alert('x')</script>", "action": "draft"})
+    raw = client.get(f"/tasks/{tid}").get_data(as_text=True)
+    assert "<script>alert" not in raw and "&lt;script&gt;alert" in raw
+    post(client, f"/cases/{reference}/notes", {"text": "<b onmouseover=alert(1)>gras</b>"})
+    raw = client.get(f"/cases/{reference}").get_data(as_text=True)
+    assert "<b onmouseover" not in raw and "&lt;b onmouseover=alert(1)&gt;" in raw
+
+
+def test_claim_release_and_someone_else_cannot_complete_a_claimed_task(app, client, seeded):
+    reference = seeded["Jeune H."]
+    tid = task_id(app, reference, "report_action", "sophie")
+    login(client, "sophie")
+    assert post(client, f"/tasks/{tid}/claim").status_code == 302
+    assert "Pris par sophie" in text(client.get(f"/tasks/{tid}")) or "sophie" in text(client.get("/inbox"))
+    other = client.application.test_client()
+    login(other, "anne")
+    response = post_fields(other, f"/tasks/{tid}", form_data(_sample(app, reference, "report_action"))
+                           + [("action", "complete")])
+    assert response.status_code == 403
+    assert post(other, f"/tasks/{tid}/release").status_code == 302  # the case manager may release
+    response = post_fields(other, f"/tasks/{tid}", form_data(_sample(app, reference, "report_action"))
+                           + [("action", "complete")])
+    assert response.status_code == 302
+
+
+def test_case_manager_reassigns_a_partner_action(app, client, seeded):
+    reference = seeded["Jeune H."]
+    tid = task_id(app, reference, "report_action", "sophie")
+    login(client, "anne")
+    assert post(client, f"/tasks/{tid}/reassign", {"to": "tom"}).status_code == 302
+    login(client, "tom")
+    assert reference in text(client.get("/inbox"))
+    assert client.get(f"/tasks/{tid}").status_code == 200

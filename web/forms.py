@@ -1,0 +1,227 @@
+"""JSON Schema -> HTML fields, and posted fields -> JSON data (validation stays in workflows.forms).
+
+Field names are paths with dots: `held_on`, `actions.0.carrier`. Rows of an array of objects
+carry a hidden `<array>.<i>._row` marker, so a row whose fields are all empty still counts.
+Without JavaScript, buttons named `_add` / `_remove` add or remove a row server-side.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+ROW = "_row"
+
+
+@dataclass
+class Option:
+    value: str
+    label: str
+
+
+@dataclass
+class Field:
+    name: str  # the HTML name (path with dots)
+    id: str  # the HTML id
+    label: str
+    kind: str  # text textarea integer number boolean checkbox date radio select person persons lines hidden rows readonly
+    value: Any = None
+    required: bool = False
+    hint: str = ""
+    error: str = ""
+    options: list[Option] = field(default_factory=list)
+    rows: list[list[Field]] = field(default_factory=list)  # kind == rows
+    template: list[Field] = field(default_factory=list)  # kind == rows: an empty row with index __i__
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+def _title(schema: dict[str, Any], locale: str, fallback: str) -> str:
+    if locale == "en" and schema.get("x-title-en"):
+        return schema["x-title-en"]
+    return schema.get("title") or fallback
+
+
+def _description(schema: dict[str, Any], locale: str) -> str:
+    if locale == "en" and schema.get("x-description-en"):
+        return schema["x-description-en"]
+    return schema.get("description") or ""
+
+
+def instructions(schema: dict[str, Any], locale: str) -> str:
+    return _description(schema, locale)
+
+
+def form_title(schema: dict[str, Any], locale: str, fallback: str) -> str:
+    return _title(schema, locale, fallback)
+
+
+def _enum_options(schema: dict[str, Any], locale: str) -> list[Option]:
+    titles = (schema.get("x-enum-titles-en") if locale == "en" else None) or schema.get("x-enum-titles") or {}
+    return [Option(str(v), titles.get(str(v), str(v))) for v in schema.get("enum", [])]
+
+
+def _html_id(name: str) -> str:
+    return "f-" + re.sub(r"[^A-Za-z0-9_-]", "-", name)
+
+
+def build_fields(schema: dict[str, Any], values: dict[str, Any], errors: dict[str, str], *, locale: str,
+                 people: list[Option]) -> list[Field]:
+    """The fields of a form schema with their values and errors (keyed by dotted path)."""
+    required = set(schema.get("required", []))
+    return [_field(name, prop, values.get(name), name in required, errors, locale, people)
+            for name, prop in (schema.get("properties") or {}).items() if isinstance(prop, dict)]
+
+
+def _field(name: str, schema: dict[str, Any], value: Any, required: bool, errors: dict[str, str], locale: str,
+           people: list[Option], *, in_row: bool = False) -> Field:
+    kind_of = schema.get("type")
+    widget = schema.get("x-widget")
+    label = _title(schema, locale, name.rsplit(".", 1)[-1])
+    item = Field(name=name, id=_html_id(name), label=label, kind="text", value=value, required=required,
+                 hint=_description(schema, locale), error=errors.get(name, ""))
+    if widget == "hidden":
+        item.kind = "hidden"
+    elif schema.get("readOnly"):
+        item.kind = "readonly"
+    elif kind_of == "array":
+        items = schema.get("items") or {}
+        if items.get("type") == "object":
+            item.attrs["minItems"] = schema.get("minItems")
+            _rows(item, items, value, errors, locale, people)
+        elif items.get("x-widget") == "person":
+            item.kind, item.options = "persons", people
+            item.value = [str(v) for v in value] if isinstance(value, list) else []
+        else:
+            item.kind = "lines"
+            item.value = "\n".join(str(v) for v in value) if isinstance(value, list) else (value or "")
+            item.attrs["maxItems"] = schema.get("maxItems")
+    elif "enum" in schema:
+        item.options = _enum_options(schema, locale)
+        item.kind = widget if widget in ("radio", "select") else ("radio" if len(item.options) <= 4 else "select")
+    elif kind_of == "boolean":
+        item.kind = "checkbox" if in_row else "boolean"
+    elif kind_of in ("integer", "number"):
+        item.kind = kind_of
+        item.attrs = {k: schema[k] for k in ("minimum", "maximum") if k in schema}
+    elif schema.get("format") == "date":
+        item.kind = "date"
+    elif widget == "person":
+        item.kind, item.options = "person", people
+    elif widget == "textarea":
+        item.kind = "textarea"
+    if "maxLength" in schema:
+        item.attrs["maxlength"] = schema["maxLength"]
+    return item
+
+
+def _rows(item: Field, items: dict[str, Any], value: Any, errors: dict[str, str], locale: str,
+          people: list[Option]) -> None:
+    item.kind = "rows"
+    required = set(items.get("required", []))
+    props = {k: v for k, v in (items.get("properties") or {}).items() if isinstance(v, dict)}
+    rows = value if isinstance(value, list) else []
+    if value is None and item.required:  # a new form starts with the rows it needs at least
+        rows = [{} for _ in range(max(1, int(item.attrs.get("minItems") or 1)))]
+    for index, row in enumerate(rows):
+        row = row if isinstance(row, dict) else {}
+        item.rows.append([_field(f"{item.name}.{index}.{key}", prop, row.get(key), key in required, errors, locale,
+                                 people, in_row=True) for key, prop in props.items()])
+    item.template = [_field(f"{item.name}.__i__.{key}", prop, None, key in required, {}, locale, people, in_row=True)
+                     for key, prop in props.items()]
+    item.attrs["row_label"] = _title(items, locale, "")
+
+
+# -- posted form -> JSON data ----------------------------------------------------------------------
+def parse(schema: dict[str, Any], form: MultiDict) -> dict[str, Any]:
+    """The JSON data a posted form stands for. Unparseable values are kept as typed, so that
+    validation reports them and the form shows them again."""
+    data: dict[str, Any] = {}
+    for name, prop in (schema.get("properties") or {}).items():
+        if not isinstance(prop, dict):
+            continue
+        value = _parse_value(name, prop, form, top=True)
+        if value is not _MISSING:
+            data[name] = value
+    return data
+
+
+_MISSING = object()
+
+
+def _parse_value(name: str, schema: dict[str, Any], form: MultiDict, *, top: bool) -> Any:
+    kind = schema.get("type")
+    if kind == "array":
+        items = schema.get("items") or {}
+        if items.get("type") == "object":
+            return _parse_rows(name, items, form)
+        if items.get("x-widget") == "person":
+            chosen = [v for v in form.getlist(name) if v]
+            return chosen if chosen or name + "._present" in form else _MISSING
+        if name not in form:
+            return _MISSING
+        return [line.strip() for line in form.get(name, "").splitlines() if line.strip()]
+    if kind == "boolean" and not top:
+        return form.get(name) in ("on", "true", "1", "yes")
+    raw = form.get(name)
+    if raw is None:
+        return _MISSING
+    raw = raw.strip()
+    if raw == "":
+        return _MISSING
+    if kind == "boolean":
+        return {"true": True, "false": False}.get(raw, raw)
+    if kind == "integer":
+        try:
+            return int(raw)
+        except ValueError:
+            return raw
+    if kind == "number":
+        try:
+            return float(raw.replace(",", "."))
+        except ValueError:
+            return raw
+    return raw
+
+
+def _parse_rows(name: str, items: dict[str, Any], form: MultiDict) -> Any:
+    pattern = re.compile(re.escape(name) + r"\.(\d+)\.")
+    indices = sorted({int(m.group(1)) for key in form.keys() if (m := pattern.match(key))})
+    if not indices and name + "._present" not in form:
+        return _MISSING
+    rows = []
+    for index in indices:
+        row = {}
+        for key, prop in (items.get("properties") or {}).items():
+            value = _parse_value(f"{name}.{index}.{key}", prop, form, top=False)
+            if value is not _MISSING:
+                row[key] = value
+        rows.append(row)
+    return rows
+
+
+def row_edit(data: dict[str, Any], form: MultiDict) -> bool:
+    """Apply a server-side 'add row' / 'remove row' button; True if the form was only edited."""
+    add, remove = form.get("_add"), form.get("_remove")
+    if add and isinstance(data.get(add, []), list):
+        data[add] = list(data.get(add, [])) + [{}]
+        return True
+    if remove:
+        array, _, index = remove.rpartition(".")
+        rows = data.get(array)
+        if isinstance(rows, list) and index.isdigit() and int(index) < len(rows):
+            data[array] = rows[:int(index)] + rows[int(index) + 1:]
+        return True
+    return False
+
+
+def error_map(errors, locale: str) -> dict[str, str]:
+    """FieldErrors ('actions/0/carrier') -> {'actions.0.carrier': message}; '' = the whole form."""
+    out: dict[str, str] = {}
+    for error in errors:
+        key = error.path.replace("/", ".")
+        message = error.message(locale)
+        out[key] = f"{out[key]} {message}" if key in out else message
+    return out

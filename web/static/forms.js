@@ -1,0 +1,51 @@
+// Rows of arrays (objectives, actions, participants): add and remove them without a round trip.
+// Without JavaScript the same buttons submit the form and the server adds or removes the row.
+(function () {
+  "use strict";
+  function escapeRe(text) { return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }
+  function renumber(fieldset) {
+    var name = fieldset.getAttribute("data-rows");
+    var byName = new RegExp("^" + escapeRe(name) + "\\.(\\d+|__i__)");
+    var byId = new RegExp("^f-" + escapeRe(name.replace(/[^A-Za-z0-9_-]/g, "-")) + "-(\\d+|__i__)");
+    var idBase = "f-" + name.replace(/[^A-Za-z0-9_-]/g, "-");
+    fieldset.querySelectorAll(":scope > .row-list > .row").forEach(function (row, index) {
+      row.setAttribute("data-index", index);
+      var head = row.querySelector(".row-head strong");
+      if (head) { head.textContent = head.textContent.replace(/\s*\d*$/, "") + " " + (index + 1); }
+      row.querySelectorAll("*").forEach(function (el) {
+        ["name", "value"].forEach(function (attr) {
+          var v = el.getAttribute(attr);
+          if (v && (attr === "name" || el.name === "_remove")) { el.setAttribute(attr, v.replace(byName, name + "." + index)); }
+        });
+        ["id", "for", "aria-describedby"].forEach(function (attr) {
+          var v = el.getAttribute(attr);
+          if (v) { el.setAttribute(attr, v.replace(byId, idBase + "-" + index)); }
+        });
+      });
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button.add-row, button.remove-row");
+    if (!button) { return; }
+    var fieldset = button.closest("fieldset.rows");
+    if (!fieldset) { return; }
+    event.preventDefault();
+    if (button.classList.contains("add-row")) {
+      var template = fieldset.querySelector(":scope > template");
+      var clone = template.content.cloneNode(true);
+      fieldset.querySelector(":scope > .row-list").appendChild(clone);
+      renumber(fieldset);
+      var rows = fieldset.querySelectorAll(":scope > .row-list > .row");
+      var first = rows[rows.length - 1].querySelector("input:not([type=hidden]), select, textarea");
+      if (first) { first.focus(); }
+    } else {
+      var row = button.closest(".row");
+      var next = row.nextElementSibling || row.previousElementSibling;
+      row.remove();
+      renumber(fieldset);
+      (next ? next.querySelector("input:not([type=hidden]), select, textarea") : fieldset.querySelector("button.add-row")).focus();
+    }
+  });
+  var summary = document.getElementById("error-summary");
+  if (summary) { summary.focus(); }
+}());

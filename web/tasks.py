@@ -1,0 +1,206 @@
+"""The task page: the form drawn from the task's JSON Schema, drafts, completion, claims."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from engine.models import HumanTask
+from workflows import assignments, drafts, plans
+from workflows import messages as youth_messages
+from workflows import tasks as task_mod
+from workflows.errors import ConflictError, FormError, NotFoundError, TaskStateError
+from workflows.models import Case, User
+from workflows.permissions import require_act
+
+from . import forms
+from .access import audit_read, current_user, roles_required
+from .errors import domain_message
+from .i18n import locale
+from .transactions import db, now, writes
+
+bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+ACTORS = ("case_manager", "professional")
+
+
+def people(session) -> list[forms.Option]:
+    """Active case managers and professionals, for person pickers."""
+    rows = session.scalars(select(User).where(User.active.is_(True), User.role.in_(ACTORS))
+                           .order_by(User.display_name))
+    return [forms.Option(u.username, f"{u.display_name} ({u.organisation})" if u.organisation else u.display_name)
+            for u in rows]
+
+
+def load(task_id: str) -> tuple[HumanTask, Case]:
+    """The open task and its case, if the current user may act on it (else 404 / 403)."""
+    session = db()
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFoundError("no such open task")
+    case = task_mod.case_of(session, task)
+    require_act(session, current_user(), task, case)
+    return task, case
+
+
+def context_of(task: HumanTask, case: Case) -> dict[str, Any]:
+    """What sits beside the form: the action reported on, the youth's message, the plan."""
+    session, user = db(), current_user()
+    context: dict[str, Any] = {"action": None, "message": None, "plan": None}
+    if task.spec_name == "report_action":
+        try:
+            context["action"] = plans.action_of_task(session, task.item)
+        except NotFoundError:
+            pass
+    if task.spec_name == "acknowledge_youth_message":
+        try:
+            context["message"] = youth_messages.message_of_task(session, task.item)
+        except NotFoundError:
+            pass
+    if user.role == "case_manager":
+        context["plan"] = plans.current(session, case)
+    return context
+
+
+def _render(task: HumanTask, case: Case, values: dict[str, Any], *, errors=None, status: int = 200,
+            notice: str | None = None, closed: bool = False):
+    session, lang = db(), locale()
+    schema = task_mod.schema_of(session, task) if not closed else _schema_or_empty(task)
+    error_by_field = forms.error_map(errors or [], lang)
+    fields = forms.build_fields(schema, values, error_by_field, locale=lang, people=people(session))
+    shown = {f.name for f in fields} | {sub.name for f in fields for row in f.rows for sub in row}
+    summary = [(key, message) for key, message in error_by_field.items()]
+    draft = drafts.get(session, task.id) if not closed else None
+    user = current_user()
+    can_reassign = user.role == "case_manager" and case.case_manager_id == user.id and not closed
+    return render_template(
+        "tasks/show.html", task=task, case=case, fields=fields, errors=summary, shown=shown, draft=draft,
+        notice=notice, closed=closed, title=forms.form_title(schema, lang, task.title),
+        instructions=forms.instructions(schema, lang), context=context_of(task, case) if not closed else {},
+        candidates=assignments.candidates(session, task) if can_reassign else [], can_reassign=can_reassign,
+    ), status
+
+
+def _schema_or_empty(task: HumanTask) -> dict[str, Any]:
+    try:
+        return task_mod.schema_of(db(), task)
+    except Exception:  # noqa: BLE001 - a closed task's page still shows what was typed
+        return {"type": "object", "properties": {}}
+
+
+@bp.get("/<task_id>")
+@roles_required(*ACTORS)
+@writes
+def show(task_id: str):
+    task, case = load(task_id)
+    audit_read("task_viewed", case, {"task_id": task.id})
+    draft = drafts.get(db(), task.id)
+    values = draft.data if draft else task_mod.defaults(db(), task, case)
+    return _render(task, case, values)
+
+
+@bp.post("/<task_id>")
+@roles_required(*ACTORS)
+def submit(task_id: str):
+    session, user = db(), current_user()
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        return _closed_meanwhile(task_id)
+    task, case = load(task_id)
+    schema = task_mod.schema_of(session, task)
+    data = forms.parse(schema, request.form)
+    if forms.row_edit(data, request.form):
+        return _render(task, case, data)
+    if request.form.get("action") == "draft":
+        drafts.save(session, task_id=task.id, business_key=case.reference, user=user, data=data, now=now())
+        flash(_("Draft saved. You can come back to it later."), "info")
+        return redirect(url_for("tasks.show", task_id=task.id))
+    snapshot = SimpleNamespace(**{k: getattr(task, k) for k in (
+        "id", "title", "spec_name", "lane", "assignee", "claimed_by", "due_at", "form", "instance_id",
+        "business_key", "item")})
+    try:
+        assignments.check_claim(user, task)
+        task_mod.complete(session, _runtime(), user, task.id, data)
+    except FormError as err:
+        return _render(task, case, data, errors=err.errors, status=422)
+    except (TaskStateError, ConflictError) as err:
+        session.rollback()
+        case = task_mod.cases.get_case(session, snapshot.business_key)
+        return _render(snapshot, case, data, status=409, notice=domain_message(err), closed=True)
+    drafts.discard(session, task.id)
+    flash(_("Done: “%(title)s” on case %(ref)s.", title=task.title, ref=case.reference), "success")
+    return redirect(request.form.get("next_url") if _local(request.form.get("next_url")) else url_for("inbox.index"))
+
+
+def _closed_meanwhile(task_id: str):
+    """The task is gone: completed meanwhile. Show what was typed and the way to the case."""
+    from engine.models import AuditEvent
+    from workflows.permissions import can_view_case
+
+    from .errors import render_error
+
+    session = db()
+    done = session.scalar(select(AuditEvent).where(AuditEvent.kind == "task_completed",
+                                                   AuditEvent.detail["task_id"].as_string() == task_id).limit(1))
+    if done is None:
+        raise NotFoundError("no such open task")
+    case = session.scalar(select(Case).where(Case.reference == done.business_key))
+    link = url_for("cases.show", reference=case.reference) if case and can_view_case(session, current_user(),
+                                                                                     case) else None
+    typed = [{"path": k, "message": v} for k, v in request.form.items()
+             if k not in ("csrf_token", "action", "next_url") and not k.endswith(("._row", "._present")) and v.strip()]
+    return render_error(409, "task_closed", domain_message(TaskStateError("closed")), link=link, fields=typed)
+
+
+def _local(target: str | None) -> bool:
+    return bool(target) and target.startswith("/") and not target.startswith("//")
+
+
+def _runtime():
+    from .transactions import casework
+
+    return casework().runtime
+
+
+@bp.post("/<task_id>/claim")
+@roles_required(*ACTORS)
+def claim(task_id: str):
+    task, case = load(task_id)
+    assignments.claim(db(), current_user(), task, case, now())
+    flash(_("You took this task: others see that you are on it."), "success")
+    return redirect(_back(task))
+
+
+@bp.post("/<task_id>/release")
+@roles_required(*ACTORS)
+def release(task_id: str):
+    session = db()
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFoundError("no such open task")
+    case = task_mod.case_of(session, task)
+    assignments.release(session, current_user(), task, case, now())
+    flash(_("Task released."), "success")
+    return redirect(_back(task))
+
+
+@bp.post("/<task_id>/reassign")
+@roles_required("case_manager")
+def reassign(task_id: str):
+    from workflows.users import find_active
+
+    task, case = load(task_id)
+    target = find_active(db(), request.form.get("to") or "")
+    if target is None:
+        raise NotFoundError("no such active user")
+    assignments.reassign(db(), current_user(), task, case, target, now())
+    flash(_("Handed over to %(name)s.", name=target.display_name), "success")
+    return redirect(url_for("cases.show", reference=case.reference))
+
+
+def _back(task: HumanTask) -> str:
+    target = request.form.get("next_url")
+    return target if _local(target) else url_for("tasks.show", task_id=task.id)
