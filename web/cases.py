@@ -1,0 +1,161 @@
+"""Case pages: the list, a new request, one case (diagram, timeline, plan, consent), notes, messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from engine.models import HumanTask, ProcessVersion
+from workflows import case_view, cases, messages
+from workflows.errors import FormError
+from workflows.members import is_member
+from workflows.models import Case, CaseMember, User
+
+from . import diagram
+from .access import audit_read, current_user, roles_required
+from .forms import error_map
+from .i18n import locale
+from .transactions import casework, db, now, writes
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+ACTORS = ("case_manager", "professional")
+PAGE = 30
+
+
+def visible_cases(user: User):
+    """The statement of the cases `user` may open (case manager: theirs; professional: member)."""
+    stmt = select(Case)
+    if user.role == "case_manager":
+        return stmt.where(Case.case_manager_id == user.id)
+    if user.role == "professional":
+        return stmt.join(CaseMember, CaseMember.case_id == Case.id).where(CaseMember.user_id == user.id)
+    return stmt.where(False)
+
+
+@bp.get("/")
+@roles_required(*ACTORS)
+def index():
+    user, session = current_user(), db()
+    status = request.args.get("status") if request.args.get("status") in ("open", "exited", "closed") else None
+    stmt = visible_cases(user)
+    if status:
+        stmt = stmt.where(Case.status == status)
+    try:
+        number = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        number = 1
+    total = session.scalar(stmt.with_only_columns(func.count(Case.id)))
+    rows = list(session.scalars(stmt.order_by(Case.opened_at.desc(), Case.id.desc())
+                                .offset((number - 1) * PAGE).limit(PAGE)))
+    steps: dict[str, list[str]] = {}
+    if rows:
+        for key, title in session.execute(select(HumanTask.business_key, HumanTask.title)
+                                          .where(HumanTask.business_key.in_([c.reference for c in rows]))):
+            steps.setdefault(key, []).append(title)
+    return render_template("cases/index.html", rows=rows, steps=steps, status=status, page=number,
+                           pages=max(1, -(-total // PAGE)), total=total)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*ACTORS)
+def new():
+    values = {k: (request.form.get(k) or "").strip() for k in (
+        "requester_kind", "youth_pseudonym", "age_band", "region", "difficulties", "previous_attempts",
+        "requester_contact")} if request.method == "POST" else {"region": "Brabant wallon"}
+    if request.method == "GET":
+        return render_template("cases/new.html", values=values, errors={})
+    try:
+        case = cases.start_case(db(), casework().runtime, actor=current_user(), **values)
+    except FormError as err:
+        return render_template("cases/new.html", values=values, errors=error_map(err.errors, locale())), 422
+    flash(_("Request recorded: case %(ref)s, now at the verification step.", ref=case.reference), "success")
+    if current_user().role == "case_manager" and case.case_manager_id == current_user().id:
+        return redirect(url_for("cases.show", reference=case.reference))
+    return redirect(url_for("cases.index"))
+
+
+@bp.get("/<reference>")
+@roles_required(*ACTORS)
+@writes
+def show(reference: str):
+    case = cases.get_case(db(), reference)
+    return _page(case)
+
+
+def _page(case: Case, *, note_errors=None, message_errors=None, values=None, status: int = 200):
+    session, user = db(), current_user()
+    view = case_view.for_viewer(session, user, case)
+    audit_read("case_viewed", case)
+    version = session.get(ProcessVersion, view.instance.version_id) if view.instance else None
+    svg = None
+    if version is not None:
+        source = diagram.bpmn_file(version.files)
+        if source:
+            svg = diagram.render(source, current=view.current_steps, done=view.done_steps if view.full else (),
+                                 title=_("Process of case %(ref)s", ref=case.reference))
+    managers = list(session.scalars(select(User).where(User.role == "case_manager", User.active.is_(True),
+                                                       User.id != case.case_manager_id))) if view.full else []
+    return render_template("cases/show.html", view=view, case=case, version=version, svg=svg, managers=managers,
+                           today=now().date(), note_errors=note_errors or {}, message_errors=message_errors or {},
+                           values=values or {}), status
+
+
+@bp.post("/<reference>/notes")
+@roles_required(*ACTORS)
+def add_note(reference: str):
+    session, user = db(), current_user()
+    case = cases.get_case(session, reference)
+    try:
+        case_view.add_note(session, user, case, request.form.get("text", ""), now())
+    except FormError as err:
+        return _page(case, note_errors=error_map(err.errors, locale()), values=request.form, status=422)
+    flash(_("Note added."), "success")
+    return redirect(url_for("cases.show", reference=case.reference) + "#timeline")
+
+
+@bp.post("/<reference>/messages")
+@roles_required("case_manager")
+def record_message(reference: str):
+    session, user = db(), current_user()
+    case = cases.get_case(session, reference)
+    case_view.for_viewer(session, user, case)  # 404 unless they may see it
+    received = request.form.get("received_on") or None
+    try:
+        received_on = dt.date.fromisoformat(received) if received else None
+    except ValueError:
+        received_on = None
+    try:
+        messages.record(session, casework().runtime, user=user, case=case, kind=request.form.get("kind", ""),
+                        text=request.form.get("text", ""), received_on=received_on)
+    except FormError as err:
+        return _page(case, message_errors=error_map(err.errors, locale()), values=request.form, status=422)
+    flash(_("Recorded. An acknowledgement task is now in your inbox."), "success")
+    return redirect(url_for("cases.show", reference=case.reference) + "#timeline")
+
+
+@bp.post("/<reference>/reassign")
+@roles_required("case_manager")
+def reassign(reference: str):
+    from workflows.errors import NotFoundError
+    from workflows.users import find_active
+
+    session, user = db(), current_user()
+    case = cases.get_case(session, reference)
+    case_view.for_viewer(session, user, case)
+    target = find_active(session, request.form.get("to") or "")
+    if target is None:
+        raise NotFoundError("no such active user")
+    cases.reassign(session, case, actor=user, to=target, now=now())
+    flash(_("Case %(ref)s handed over to %(name)s.", ref=case.reference, name=target.display_name), "success")
+    return redirect(url_for("inbox.index"))
+
+
+def init_app(app: Flask) -> None:
+    from . import add_nav_item
+
+    add_nav_item(app, "cases.index", "Cases", roles=ACTORS)
+    add_nav_item(app, "cases.new", "New request", roles=ACTORS)
+    app.jinja_env.globals["is_member"] = is_member

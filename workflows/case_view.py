@@ -1,0 +1,171 @@
+"""What one person may see of a case: the whole of it, or only what concerns them.
+
+The case manager of a case sees everything. A professional taking part in a case sees:
+- the case's reference, status, pass, age band, region and the current step(s) of the process;
+- the request's text only if they introduced it;
+- consent status and scope per person (the basis on which information is shared with them);
+- a plan version in full if they attended its concertation (participant with their account);
+  otherwise only the actions they carry and the objectives those actions serve;
+- the youth's wishes and complaints passed on to them, and nothing of the others;
+- in the timeline: their own actions, their own notes, their own form submissions, the wishes
+  and complaints addressed to them, and the notifications sent to them;
+- never the evaluations, nor other people's notes or reports.
+Process owners and coordinators see no named case content (the views raise NotFoundError).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.models import AuditEvent, HumanTask, ProcessInstance
+
+from . import consent, evaluations, messages, plans
+from .models import (
+    ActionReport,
+    Case,
+    CaseNote,
+    Consent,
+    Evaluation,
+    FormSubmission,
+    Notification,
+    Objective,
+    PlanAction,
+    PlanVersion,
+    User,
+    YouthMessage,
+)
+from .permissions import require_view
+
+# Reads are audited but are not events of the case; a completed task shows as its form submission.
+HIDDEN_KINDS = ("case_viewed", "task_viewed", "task_completed")
+
+
+@dataclass
+class PlanView:
+    version: PlanVersion
+    full: bool
+    objectives: list[Objective]
+    actions: list[PlanAction]
+    changes: list[plans.Change] = field(default_factory=list)
+    reports: dict[int, list[ActionReport]] = field(default_factory=dict)
+
+
+@dataclass
+class CaseView:
+    case: Case
+    viewer: User
+    full: bool
+    instance: ProcessInstance | None
+    open_tasks: list[HumanTask]
+    current_steps: list[str]
+    done_steps: list[str]
+    consents: list[Consent]
+    plans: list[PlanView]
+    messages: list[YouthMessage]
+    evaluations: list[Evaluation]
+    timeline: list[dict[str, Any]]
+    show_request: bool
+
+    @property
+    def plan(self) -> PlanView | None:
+        return self.plans[-1] if self.plans else None
+
+
+def for_viewer(session: Session, viewer: User, case: Case) -> CaseView:
+    """The case as `viewer` may see it. Raises NotFoundError when they may not see it at all."""
+    require_view(session, viewer, case)
+    full = viewer.role == "case_manager" and case.case_manager_id == viewer.id
+    instance = session.get(ProcessInstance, case.instance_id) if case.instance_id else None
+    tasks = list(session.scalars(select(HumanTask).where(HumanTask.business_key == case.reference)
+                                 .order_by(HumanTask.created_at)))
+    current_steps = sorted({t.spec_name for t in tasks})
+    done_steps = sorted(set(session.scalars(select(FormSubmission.step).where(FormSubmission.case_id == case.id))))
+    if not full:
+        tasks = [t for t in tasks if t.assignee == viewer.username]
+    all_messages = messages.for_case(session, case)
+    visible_messages = all_messages if full else [
+        m for m in all_messages if any(r.user_id == viewer.id for r in m.recipients)]
+    return CaseView(
+        case=case, viewer=viewer, full=full, instance=instance, open_tasks=tasks, current_steps=current_steps,
+        done_steps=done_steps, consents=consent.current(session, case), plans=_plans(session, case, viewer, full),
+        messages=visible_messages, evaluations=evaluations.for_case(session, case) if full else [],
+        timeline=timeline(session, case, viewer, full, visible_messages),
+        show_request=full or case.requester_user_id == viewer.id,
+    )
+
+
+def _plans(session: Session, case: Case, viewer: User, full: bool) -> list[PlanView]:
+    views, previous = [], None
+    for version in plans.versions(session, case):
+        attended = full or any(p.user_id == viewer.id for p in version.participants)
+        if attended:
+            view = PlanView(version, True, list(version.objectives), list(version.actions),
+                            changes=plans.diff(previous, version))
+        else:
+            mine = [a for a in version.actions if a.carrier_id == viewer.id]
+            keys = {a.objective_id for a in mine}
+            view = PlanView(version, False, [o for o in version.objectives if o.id in keys], mine)
+        for action in view.actions:
+            found = plans.reports(session, action)
+            view.reports[action.id] = found if full else [r for r in found if r.reported_by_id == viewer.id
+                                                          or action.carrier_id == viewer.id]
+        if view.actions or view.full:
+            views.append(view)
+        previous = version
+    return views
+
+
+def timeline(session: Session, case: Case, viewer: User, full: bool,
+             visible_messages: list[YouthMessage]) -> list[dict[str, Any]]:
+    """State changes, submissions, notes, reminders, wishes and complaints, newest first."""
+    items: list[dict[str, Any]] = []
+    events = select(AuditEvent).where(AuditEvent.business_key == case.reference,
+                                      AuditEvent.kind.not_in(HIDDEN_KINDS))
+    if not full:
+        events = events.where(AuditEvent.actor == viewer.username)
+    for event in session.scalars(events):
+        items.append({"at": event.at, "kind": event.kind, "actor": event.actor, "detail": event.detail or {}})
+    submissions = select(FormSubmission).where(FormSubmission.case_id == case.id)
+    if not full:
+        submissions = submissions.where(FormSubmission.submitted_by_id == viewer.id)
+    for sub in session.scalars(submissions):
+        items.append({"at": sub.submitted_at, "kind": "form_submitted", "actor": sub.submitted_by.username,
+                      "detail": {"step": sub.step, "title": sub.title}})
+    notes = select(CaseNote).where(CaseNote.case_id == case.id)
+    if not full:
+        notes = notes.where(CaseNote.author_id == viewer.id)
+    for note in session.scalars(notes):
+        items.append({"at": note.written_at, "kind": "note", "actor": note.author.username,
+                      "detail": {"text": note.text, "author": note.author.display_name}})
+    for message in visible_messages:
+        items.append({"at": message.recorded_at, "kind": f"youth_{message.kind}", "actor": "",
+                      "detail": {"text": message.text}})
+    sent = select(Notification).where(Notification.case_id == case.id)
+    if not full:
+        sent = sent.where(Notification.recipient_id == viewer.id)
+    for row in session.scalars(sent):
+        items.append({"at": row.created_at, "kind": "notification", "actor": "",
+                      "detail": {"reason": row.reason, "recipient": row.recipient.display_name}})
+    order = {"form_submitted": 0}
+    return sorted(items, key=lambda i: (i["at"], order.get(i["kind"], 1)), reverse=True)
+
+
+def add_note(session: Session, viewer: User, case: Case, text: str, now) -> CaseNote:
+    """A note on the case by someone who may see it. Raises FormError, NotFoundError."""
+    from .errors import FormError
+    from .forms import FieldError
+
+    require_view(session, viewer, case)
+    text = (text or "").strip()
+    if not text:
+        raise FormError([FieldError("text", "required")])
+    if len(text) > 4000:
+        raise FormError([FieldError("text", "maxLength", {"limit": 4000})])
+    note = CaseNote(case_id=case.id, author_id=viewer.id, written_at=now, text=text)
+    session.add(note)
+    session.flush()
+    return note
