@@ -1,0 +1,148 @@
+"""JSON API under /api/v1: tasks (list, show with schema, complete) and cases (list, show).
+
+Same permissions and audit as the pages. Sign in with the session cookie (then POSTs carry the
+X-CSRF-Token header) or with HTTP Basic. Described by /api/v1/openapi.json.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request, url_for
+from sqlalchemy import func, select
+
+from engine.models import HumanTask
+from workflows import assignments, case_view, cases, drafts
+from workflows import inbox as inbox_mod
+from workflows import tasks as task_mod
+from workflows.errors import FormError, NotFoundError
+from workflows.forms import FieldError
+from workflows.models import Case
+
+from .access import audit_read, current_user, roles_required
+from .cases import visible_cases
+from .inbox import query_from_args
+from .openapi import document
+from .transactions import casework, db, now, writes
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+ACTORS = ("case_manager", "professional")
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def task_json(task: HumanTask) -> dict[str, Any]:
+    return {"id": task.id, "case": task.business_key, "step": task.spec_name, "title": task.title,
+            "lane": task.lane, "assignee": task.assignee, "claimed_by": task.claimed_by, "due_at": _iso(task.due_at),
+            "url": url_for("api.task", task_id=task.id)}
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(document())
+
+
+@bp.get("/tasks")
+@roles_required(*ACTORS)
+def tasks():
+    user = current_user()
+    query = query_from_args(request.args)
+    result = inbox_mod.page(db(), user, query, now())
+    counts = result.counts
+    return jsonify({"tasks": [task_json(t) for t in result.tasks], "page": query.page, "pages": result.pages,
+                    "counts": {"total": counts.total, "overdue": counts.overdue, "week": counts.week,
+                               "by_step": counts.by_step}})
+
+
+@bp.get("/tasks/<task_id>")
+@roles_required(*ACTORS)
+@writes
+def task(task_id: str):
+    from .tasks import load
+
+    found, case = load(task_id)
+    audit_read("task_viewed", case, {"task_id": found.id})
+    draft = drafts.get(db(), found.id)
+    return jsonify({**task_json(found), "schema": task_mod.schema_of(db(), found),
+                    "values": draft.data if draft else task_mod.defaults(db(), found, case),
+                    "draft_saved_at": _iso(draft.saved_at) if draft else None})
+
+
+@bp.post("/tasks/<task_id>/complete")
+@roles_required(*ACTORS)
+def complete(task_id: str):
+    from .tasks import load
+
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        raise FormError([FieldError("", "not_json")])
+    data = payload.get("data", payload) if set(payload) <= {"data"} else payload
+    found, _case = load(task_id)
+    assignments.check_claim(current_user(), found)
+    case = task_mod.complete(db(), casework().runtime, current_user(), task_id, data)
+    drafts.discard(db(), task_id)
+    remaining = db().scalars(select(HumanTask).where(HumanTask.business_key == case.reference,
+                                                     HumanTask.assignee == current_user().username))
+    return jsonify({"case": case.reference, "status": case.status, "open_tasks": [task_json(t) for t in remaining]})
+
+
+@bp.get("/cases")
+@roles_required(*ACTORS)
+def case_list():
+    stmt = visible_cases(current_user())
+    status = request.args.get("status")
+    if status in ("open", "exited", "closed"):
+        stmt = stmt.where(Case.status == status)
+    try:
+        number = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        number = 1
+    total = db().scalar(stmt.with_only_columns(func.count(Case.id)))
+    rows = db().scalars(stmt.order_by(Case.opened_at.desc(), Case.id.desc()).offset((number - 1) * 50).limit(50))
+    return jsonify({"cases": [{"reference": c.reference, "status": c.status, "pass": c.pass_number,
+                               "opened_at": _iso(c.opened_at), "url": url_for("api.case", reference=c.reference)}
+                              for c in rows], "page": number, "total": total})
+
+
+@bp.get("/cases/<reference>")
+@roles_required(*ACTORS)
+@writes
+def case(reference: str):
+    session = db()
+    found = cases.get_case(session, reference)
+    view = case_view.for_viewer(session, current_user(), found)
+    audit_read("case_viewed", found)
+    return jsonify(case_json(view))
+
+
+def case_json(view: case_view.CaseView) -> dict[str, Any]:
+    case = view.case
+    body: dict[str, Any] = {
+        "reference": case.reference, "status": case.status, "outcome": case.outcome, "pass": case.pass_number,
+        "youth": {"pseudonym": case.youth_pseudonym, "age_band": case.age_band, "region": case.region},
+        "case_manager": case.case_manager.username, "opened_at": _iso(case.opened_at),
+        "current_steps": view.current_steps, "open_tasks": [task_json(t) for t in view.open_tasks],
+        "consents": [{"person": c.person, "label": c.label, "status": c.status, "scope": c.scope,
+                      "decided_on": _iso(c.decided_on)} for c in view.consents],
+        "plans": [{"version": p.version.number, "held_on": _iso(p.version.held_on), "full": p.full,
+                   "objectives": [{"key": o.key, "title": o.title, "indicator": o.indicator} for o in p.objectives],
+                   "actions": [{"id": a.id, "objective": a.objective.key, "what": a.what, "carrier": a.carrier.username,
+                                "due_on": _iso(a.due_on), "status": a.status} for a in p.actions],
+                   "changes": [{"kind": ch.kind, "what": ch.what, "label": ch.label, "detail": ch.detail}
+                               for ch in p.changes]} for p in view.plans],
+        "messages": [{"kind": m.kind, "text": m.text, "received_on": _iso(m.received_on),
+                      "acknowledged": m.acknowledged_at is not None} for m in view.messages],
+        "timeline": [{"at": _iso(i["at"]), "kind": i["kind"], "actor": i["actor"], "detail": i["detail"]}
+                     for i in view.timeline],
+    }
+    if view.show_request:
+        body["request"] = {"requester_kind": case.requester_kind, "difficulties": case.difficulties,
+                           "previous_attempts": case.previous_attempts}
+    return body
+
+
+@bp.route("/<path:_rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def unknown(_rest: str):
+    raise NotFoundError("no such API endpoint")

@@ -1,0 +1,99 @@
+"""The OpenAPI 3.1 description of /api/v1 (served at /api/v1/openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _responses(ok: dict[str, Any], *codes: int) -> dict[str, Any]:
+    texts = {401: "Not signed in", 403: "Not allowed for this user", 404: "Unknown, or not visible to this user",
+             409: "Completed or changed by someone else meanwhile", 422: "Invalid data; `fields` lists every error"}
+    out = {"200": ok}
+    for code in codes:
+        out[str(code)] = {"description": texts[code], "content": {"application/json": {"schema": _ERROR}}}
+    return out
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def document() -> dict[str, Any]:
+    task = {"$ref": "#/components/schemas/Task"}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "casework API", "version": "1",
+                 "description": "Tasks and cases of the case-management process. Same permissions as the web pages: "
+                                "a professional sees only the cases they take part in and only what concerns "
+                                "them; every read of a case or task is audited."},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"basic": []}, {"session": []}],
+        "paths": {
+            "/tasks": {"get": {
+                "summary": "Open tasks the user may act on, overdue first, then by due date",
+                "parameters": [
+                    {"name": "scope", "in": "query", "schema": {"enum": ["mine", "partners"]},
+                     "description": "partners: the partners' actions in the case manager's cases"},
+                    {"name": "step", "in": "query", "schema": {"type": "string"}, "description": "a user task id"},
+                    {"name": "case", "in": "query", "schema": {"type": "string"}, "description": "a case reference"},
+                    {"name": "due", "in": "query", "schema": {"enum": ["overdue", "week"]}},
+                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
+                "responses": _responses(_json({"type": "object", "properties": {
+                    "tasks": {"type": "array", "items": task}, "page": {"type": "integer"},
+                    "pages": {"type": "integer"}, "counts": {"$ref": "#/components/schemas/Counts"}}},
+                    "A page of tasks and the counts per filter"), 401, 403)}},
+            "/tasks/{task_id}": {"get": {
+                "summary": "A task with its form's JSON Schema and the values to prefill (draft or defaults)",
+                "parameters": [{"$ref": "#/components/parameters/TaskId"}],
+                "responses": _responses(_json({"allOf": [task, {"type": "object", "properties": {
+                    "schema": {"type": "object", "description": "JSON Schema draft 2020-12 of the form"},
+                    "values": {"type": "object"}, "draft_saved_at": {"type": ["string", "null"]}}}]}, "The task"),
+                    401, 403, 404)}},
+            "/tasks/{task_id}/complete": {"post": {
+                "summary": "Complete the task with the form's data; the process moves on",
+                "parameters": [{"$ref": "#/components/parameters/TaskId"}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "description": "The form's data, valid against the task's schema "
+                                                     "(optionally wrapped as {\"data\": {...}})"}}}},
+                "responses": _responses(_json({"type": "object", "properties": {
+                    "case": {"type": "string"}, "status": {"type": "string"},
+                    "open_tasks": {"type": "array", "items": task}}}, "Completed"), 401, 403, 404, 409, 422)}},
+            "/cases": {"get": {
+                "summary": "Cases the user may open",
+                "parameters": [{"name": "status", "in": "query", "schema": {"enum": ["open", "exited", "closed"]}},
+                               {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
+                "responses": _responses(_json({"type": "object", "properties": {
+                    "cases": {"type": "array", "items": {"type": "object"}}, "page": {"type": "integer"},
+                    "total": {"type": "integer"}}}, "A page of cases"), 401, 403)}},
+            "/cases/{reference}": {"get": {
+                "summary": "A case as the user may see it: status, steps, consent, plan, messages, timeline",
+                "parameters": [{"name": "reference", "in": "path", "required": True,
+                                "schema": {"type": "string", "pattern": "^CM-[A-Z0-9]{6}$"}}],
+                "responses": _responses(_json({"type": "object"}, "The case"), 401, 403, 404)}},
+        },
+        "components": {
+            "securitySchemes": {
+                "basic": {"type": "http", "scheme": "basic"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "casework_session",
+                            "description": "The web session; POST requests then need the X-CSRF-Token header"}},
+            "parameters": {"TaskId": {"name": "task_id", "in": "path", "required": True,
+                                      "schema": {"type": "string", "format": "uuid"}}},
+            "schemas": {
+                "Task": {"type": "object", "properties": {
+                    "id": {"type": "string", "format": "uuid"}, "case": {"type": "string"},
+                    "step": {"type": "string"}, "title": {"type": "string"}, "lane": {"type": ["string", "null"]},
+                    "assignee": {"type": ["string", "null"]}, "claimed_by": {"type": ["string", "null"]},
+                    "due_at": {"type": ["string", "null"], "format": "date-time"}, "url": {"type": "string"}}},
+                "Counts": {"type": "object", "properties": {
+                    "total": {"type": "integer"}, "overdue": {"type": "integer"}, "week": {"type": "integer"},
+                    "by_step": {"type": "object", "additionalProperties": {"type": "integer"}}}},
+                "Error": {"type": "object", "required": ["error", "message"], "properties": {
+                    "error": {"type": "string"}, "message": {"type": "string"},
+                    "fields": {"type": "array", "items": {"type": "object", "properties": {
+                        "path": {"type": "string"}, "message": {"type": "string"}}}},
+                    "link": {"type": "string"}}},
+            },
+        },
+    }
