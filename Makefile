@@ -30,7 +30,7 @@ postgres:
 run: install
 	$(BIN)/casework init
 	$(BIN)/casework demo --if-empty
-	$(BIN)/casework --as anne tasks list
+	$(BIN)/casework run
 
 test: install system-deps postgres
 	$(BIN)/pytest

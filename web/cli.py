@@ -1,0 +1,67 @@
+"""`casework run`: serve the web app with a multi-threaded WSGI server (waitress).
+
+This module is the console script's entry point (`casework = web.cli:main`): it adds the
+commands that need the web layer to the `workflows.cli` group, which may not import flask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import click
+
+from workflows import demo as demo_mod
+from workflows.bootstrap import Casework
+from workflows.cli import State, cli, handle_errors, pass_state
+
+
+def start_background(casework: Casework) -> list[Callable[[], None]]:
+    """Start what runs beside the web server in `casework run`; return how to stop each.
+
+    The place for the scheduler (timers, notification outbox): start it here when
+    `casework.settings.scheduler_enabled`, and return its shutdown function.
+    """
+    stops: list[Callable[[], None]] = []
+    return stops
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int, help="Request threads.")
+@pass_state
+@handle_errors
+def run(state: State, host: str, port: int, threads: int) -> None:
+    """Serve the task inbox and case pages (run `casework init` first; `make run` does)."""
+    from sqlalchemy import select
+    from waitress import create_server
+
+    from engine.models import ProcessVersion
+
+    from . import create_app
+
+    casework = state.app
+    with casework.db.transaction(write=False) as session:
+        if session.scalar(select(ProcessVersion.id).limit(1)) is None:
+            raise click.ClickException("no process is deployed: run `casework init` first")
+    app = create_app({"CASEWORK": casework})
+    stops = start_background(casework)
+    server = create_server(app, host=host, port=port, threads=threads, ident="casework")
+    url = f"http://{host}:{server.effective_port}/"
+    click.echo(f"casework is running at {url}  (Ctrl+C to stop)")
+    if not casework.settings.production:
+        click.echo(f"demo logins (password {demo_mod.DEMO_PASSWORD}): case managers anne, marc; professionals "
+                   "sophie, karim, lea, tom; process owner paul; coordinator chantal")
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        for stop in stops:
+            stop()
+        click.echo("stopped")
+
+
+def main() -> None:
+    cli(prog_name="casework")
