@@ -92,17 +92,14 @@ def run_baseline(spec_json: str, cases: int, clock: ManualClock) -> tuple[float,
             wf.get_next_task(state=TaskState.READY).set_data(**START)
             wf.do_engine_steps()
             state = serializer.serialize_json(wf)
-            steps.append(time.perf_counter() - t0)
             for name, data in STEPS:
                 if name == "post_exit_check_in":
-                    t0 = time.perf_counter()
                     wf = load(state)
                     clock.advance(days=100)
                     wf.refresh_timers()
                     wf.do_engine_steps()
                     state = serializer.serialize_json(wf)
                     clock.advance(days=-100)
-                    steps.append(time.perf_counter() - t0)
                 t0 = time.perf_counter()
                 wf = load(state)
                 task = next(t for t in wf.get_tasks(state=TaskState.READY, manual=True) if t.task_spec.name == name)
@@ -122,21 +119,17 @@ def run_runtime(db: Database, runtime: Runtime, version_id: int, cases: int, clo
     steps: list[float] = []
     started = time.perf_counter()
     for _ in range(cases):
-        t0 = time.perf_counter()
         with db.transaction() as session:
             version = session.get(ProcessVersion, version_id)
             instance = runtime.start(session, version, business_key="B-" + uuid.uuid4().hex[:12], data=START,
                                      actor="bench")
             instance_id = instance.id
-        steps.append(time.perf_counter() - t0)
         for name, data in STEPS:
             if name == "post_exit_check_in":
-                t0 = time.perf_counter()
                 clock.advance(days=100)
                 with db.transaction() as session:
                     runtime.fire_timers(session, instance_id)
                 clock.advance(days=-100)
-                steps.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             with db.transaction() as session:
                 task_id = session.scalar(select(HumanTask.id).where(HumanTask.instance_id == instance_id,
@@ -183,13 +176,14 @@ def main() -> None:
 
     n = per_round * args.rounds
     ratios = [r / b for r, b in zip(run_totals, base_totals)]
-    print(f"casework lifecycle benchmark: {n} complete cases ({len(STEPS) + 2} steps each), {args.rounds} rounds, SQLite")
+    print(f"casework lifecycle benchmark: {n} complete cases ({len(STEPS)} user tasks, a start and a timer each), "
+          f"{args.rounds} rounds, SQLite")
     print(f"  baseline (SpiffWorkflow in memory, JSON round trip per task): "
           f"{per_round / statistics.median(base_totals):7.1f} cases/s   "
-          f"step p50 {1000 * statistics.median(base_steps):.2f} ms  p95 {1000 * percentile(base_steps, 0.95):.2f} ms")
+          f"task completion p50 {1000 * statistics.median(base_steps):.2f} ms  p95 {1000 * percentile(base_steps, 0.95):.2f} ms")
     print(f"  runtime  (SQLite, one transaction per step):                  "
           f"{per_round / statistics.median(run_totals):7.1f} cases/s   "
-          f"step p50 {1000 * statistics.median(run_steps):.2f} ms  p95 {1000 * percentile(run_steps, 0.95):.2f} ms")
+          f"task completion p50 {1000 * statistics.median(run_steps):.2f} ms  p95 {1000 * percentile(run_steps, 0.95):.2f} ms")
     print(f"  ratio runtime / baseline (median of rounds): {statistics.median(ratios):.2f}  "
           f"(rounds: {', '.join(f'{r:.2f}' for r in ratios)}; target <= 1.5)")
     print(f"  stored state per completed case: {size / 1024:.1f} KiB")
