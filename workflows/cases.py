@@ -112,11 +112,17 @@ def instance_of(session: Session, case: Case) -> ProcessInstance:
 
 
 def sync_case_status(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, now: dt.datetime) -> None:
-    """Runtime save hook: a finished process closes its case."""
-    if instance.status != "completed":
+    """Runtime save hook: a finished process closes its case; new case-manager tasks go to the
+    case's current manager (the diagram knows the manager who was there when the case opened)."""
+    new_tasks = [row for row in session.new if isinstance(row, HumanTask) and row.lane == "case_manager"]
+    if instance.status != "completed" and not new_tasks:
         return
     case = session.scalar(select(Case).where(Case.reference == instance.business_key))
-    if case is not None and case.status != "closed":
+    if case is None:
+        return
+    for row in new_tasks:
+        row.assignee = case.case_manager.username
+    if instance.status == "completed" and case.status != "closed":
         case.status, case.closed_at = "closed", now
 
 

@@ -65,3 +65,14 @@ def test_concurrency_stale_revision_is_a_conflict_and_saves_nothing(app):
                            expected_revision=revision - 1)
     with app.db.transaction(write=False) as session:
         assert session.scalar(select(func.count()).select_from(FormSubmission)) == 0
+
+
+def test_reassigned_case_sends_its_next_tasks_to_the_new_case_manager(app):
+    with app.db.transaction() as session:
+        anne, marc = find_active(session, "anne"), find_active(session, "marc")
+        case = cases.start_case(session, app.runtime, actor=anne, requester_kind="family",
+                                youth_pseudonym="Jeune R.", age_band="12-15", region="Brabant wallon")
+        cases.reassign(session, case, actor=anne, to=marc, now=app.clock.now())
+        assert demo.open_task(session, case, "verify_request").assignee == "marc"
+        demo.advance(session, app.runtime, case, "verify_request")
+        assert demo.open_task(session, case, "clarification_interview").assignee == "marc"
