@@ -120,8 +120,9 @@ def sync_case_status(session: Session, instance: ProcessInstance, workflow: Bpmn
     case = session.scalar(select(Case).where(Case.reference == instance.business_key))
     if case is None:
         return
+    manager = session.get(User, case.case_manager_id)  # not case.case_manager: stale right after a hand-over
     for row in new_tasks:
-        row.assignee = case.case_manager.username
+        row.assignee = manager.username
     if instance.status == "completed" and case.status != "closed":
         case.status, case.closed_at = "closed", now
 
