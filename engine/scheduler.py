@@ -48,6 +48,7 @@ class TickReport:
     stalled: int = 0
     skipped: int = 0
     batches: int = 0
+    more: bool = False  # stopped by the time budget with work left
     fired_ids: list[int] = field(default_factory=list)
 
     def __bool__(self) -> bool:
@@ -84,7 +85,10 @@ class TimerSweep:
         report = TickReport()
         revisit: set[int] = set()  # fired this tick, still due (a cycle catching up): next tick
         started = time.monotonic()
-        while time.monotonic() - started < self.budget:
+        while True:
+            if time.monotonic() - started >= self.budget:
+                report.more = True
+                break
             claimed = self._batch(report, revisit)
             if claimed < self.batch_size:
                 break
@@ -270,7 +274,9 @@ class Scheduler:
         if due is None:
             return
         delay = (due - self.clock.now()).total_seconds()
-        if delay >= job.interval:
+        # Already due: this run just took what it could (the rest is locked by another
+        # scheduler, or waits for a server): the interval comes back to it.
+        if delay <= 0 or delay >= job.interval:
             return
         # Never "now": this run is still counted as running for a moment, and APScheduler would
         # skip a run that starts before it ends.
