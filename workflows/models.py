@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base, UTCDateTime
@@ -25,6 +25,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(300), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str] = mapped_column(String(5), default="fr")
+    # One e-mail a day listing what is new and overdue, instead of one e-mail per notification.
+    email_digest: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
@@ -264,7 +266,11 @@ class Notification(Base):
     """Outbox: one row per (case, reason, occurrence), so each notification goes out once."""
 
     __tablename__ = "notification"
-    __table_args__ = (Index("ix_notification_recipient_read", "recipient_id", "read_at"),)
+    __table_args__ = (
+        Index("ix_notification_recipient_read", "recipient_id", "read_at"),
+        # The outbox sender's claim: email_status = 'pending' AND next_attempt_at <= now.
+        Index("ix_notification_outbox", "email_status", "next_attempt_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -274,7 +280,8 @@ class Notification(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    email_status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    # pending | sending | sent | failed | unknown | skipped | digest | digested (workflows/outbox.py)
+    email_status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -1,15 +1,39 @@
-"""The notification outbox: each (case, reason, occurrence) is queued once."""
+"""The notification outbox: each (case, reason, occurrence) is queued once; in-app list and admin view.
+
+A notification is shown in the app (a list and an unread counter) as soon as it is queued, and
+goes out by e-mail through `workflows/outbox.py`. Its `email_status`:
+
+- `pending`: to be sent at `next_attempt_at` (retries back off exponentially);
+- `sending`: a sender claimed it (its `next_attempt_at` is then the claim's expiry);
+- `sent`; `failed` (refused by the server, or too many attempts; retry by hand);
+- `unknown`: a sender stopped between handing it to the SMTP server and recording the result:
+  it may or may not have gone out, and is never sent again automatically (at most once);
+- `skipped`: the person has no e-mail address;
+- `digest`: held for the person's daily digest; `digested`: listed in one.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .errors import NotFoundError, PermissionDeniedError
 from .models import Case, Notification, User
+from .reasons import DIGEST
+
+PROBLEM_STATUSES = ("failed", "unknown")
+ADMIN_ROLES = ("coordinator", "case_manager")
+
+
+def initial_email_status(recipient: User) -> str:
+    if not recipient.email or not recipient.active:
+        return "skipped"
+    return "digest" if recipient.email_digest else "pending"
 
 
 def enqueue(session: Session, *, key: str, recipient: User, reason: str, now: dt.datetime,
@@ -20,7 +44,7 @@ def enqueue(session: Session, *, key: str, recipient: User, reason: str, now: dt
         return existing
     row = Notification(key=key, recipient_id=recipient.id, reason=reason, created_at=now,
                        case_id=case.id if case else None, detail=detail or {},
-                       email_status="pending" if recipient.email else "skipped", next_attempt_at=now)
+                       email_status=initial_email_status(recipient), next_attempt_at=now, attempts=0)
     try:
         with session.begin_nested():
             session.add(row)
@@ -29,11 +53,95 @@ def enqueue(session: Session, *, key: str, recipient: User, reason: str, now: dt
     return row
 
 
+# -- in the app --------------------------------------------------------------------------------
+def _in_app(user: User):
+    # Digest rows are the e-mail of a day's summary, not something new to see in the app.
+    return select(Notification).where(Notification.recipient_id == user.id, Notification.reason != DIGEST)
+
+
 def unread_count(session: Session, user: User) -> int:
-    return session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.recipient_id == user.id, Notification.read_at.is_(None))) or 0
+    query = _in_app(user).where(Notification.read_at.is_(None))
+    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
-def for_user(session: Session, user: User, limit: int = 50) -> list[Notification]:
-    return list(session.scalars(select(Notification).where(Notification.recipient_id == user.id)
-                                .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
+def for_user(session: Session, user: User, limit: int = 50, *, unread_only: bool = False) -> list[Notification]:
+    """The user's notifications, newest first."""
+    query = _in_app(user)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return list(session.scalars(query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
+
+
+def get_own(session: Session, user: User, notification_id: int) -> Notification:
+    row = session.get(Notification, notification_id)
+    if row is None or row.recipient_id != user.id:
+        raise NotFoundError("no such notification")
+    return row
+
+
+def mark_read(session: Session, user: User, now: dt.datetime, ids: Sequence[int] | None = None) -> int:
+    """Mark the user's notifications read (those in `ids`, or all). Returns how many changed."""
+    query = (update(Notification).where(Notification.recipient_id == user.id, Notification.read_at.is_(None))
+             .values(read_at=now))
+    if ids is not None:
+        query = query.where(Notification.id.in_(list(ids)))
+    return session.execute(query.execution_options(synchronize_session=False)).rowcount or 0
+
+
+def set_email_digest(session: Session, user: User, on: bool) -> None:
+    """Switch the daily digest on or off. Switching off sends what was held, one e-mail each."""
+    user.email_digest = on
+    if not on:
+        session.execute(update(Notification).where(Notification.recipient_id == user.id,
+                                                   Notification.email_status == "digest")
+                        .values(email_status="pending").execution_options(synchronize_session=False))
+
+
+# -- the admin view: what is pending or failing ------------------------------------------------
+def _scope(query, viewer: User):
+    """Coordinators see every notification; a case manager those of their cases and their own."""
+    if viewer.role == "coordinator":
+        return query
+    if viewer.role == "case_manager":
+        mine = select(Case.id).where(Case.case_manager_id == viewer.id)
+        return query.where(or_(Notification.case_id.in_(mine), Notification.recipient_id == viewer.id))
+    raise PermissionDeniedError("only coordinators and case managers see the e-mail outbox")
+
+
+def outbox(session: Session, viewer: User, statuses: Sequence[str] | None = ("pending", "sending", "failed",
+                                                                             "unknown"),
+           limit: int = 200) -> list[Notification]:
+    """Notifications by e-mail status (by default what has not gone out), oldest first."""
+    query = _scope(select(Notification), viewer)
+    if statuses:
+        query = query.where(Notification.email_status.in_(list(statuses)))
+    return list(session.scalars(query.order_by(Notification.created_at, Notification.id).limit(limit)))
+
+
+def outbox_counts(session: Session, viewer: User) -> dict[str, int]:
+    """How many notifications are in each e-mail status (within what the viewer may see)."""
+    query = _scope(select(Notification.email_status, func.count()).group_by(Notification.email_status), viewer)
+    return {status: n for status, n in session.execute(query)}
+
+
+def oldest_waiting(session: Session, viewer: User, now: dt.datetime) -> dt.timedelta | None:
+    """How long the oldest e-mail still pending has been waiting."""
+    query = _scope(select(func.min(Notification.created_at)).where(Notification.email_status == "pending"), viewer)
+    oldest = session.scalar(query)
+    return now - oldest if oldest is not None else None
+
+
+def retry(session: Session, viewer: User, now: dt.datetime, ids: Sequence[int] | None = None) -> int:
+    """Send failed (or uncertain) e-mails again, now. `ids=None`: every failed one in scope.
+
+    An `unknown` e-mail is only retried when named: it may already have gone out once.
+    """
+    query = _scope(select(Notification), viewer)
+    if ids is None:
+        query = query.where(Notification.email_status == "failed")
+    else:
+        query = query.where(Notification.id.in_(list(ids)), Notification.email_status.in_(PROBLEM_STATUSES))
+    rows = list(session.scalars(query.with_for_update(of=Notification)))
+    for row in rows:
+        row.email_status, row.next_attempt_at, row.attempts, row.last_error = "pending", now, 0, None
+    return len(rows)

@@ -42,6 +42,7 @@ class Settings:
     base_url: str = "http://127.0.0.1:5000"
     scheduler_interval: float = 5.0
     scheduler_enabled: bool = True
+    digest_hour: int = 7  # local hour (Europe/Brussels) of the daily e-mail digest
 
     @property
     def production(self) -> bool:
@@ -66,6 +67,7 @@ class Settings:
             base_url=env.get("CASEWORK_BASE_URL", "http://127.0.0.1:5000"),
             scheduler_interval=float(env.get("CASEWORK_SCHEDULER_INTERVAL", "5")),
             scheduler_enabled=env.get("CASEWORK_SCHEDULER", "on") != "off",
+            digest_hour=int(env.get("CASEWORK_DIGEST_HOUR", "7")),
         )
         values.update(overrides)
         settings = cls(**values)
@@ -78,6 +80,8 @@ class Settings:
             raise SettingsError("CASEWORK_ENV must be 'development' or 'production'")
         if self.smtp_tls not in ("none", "starttls", "ssl"):
             raise SettingsError("CASEWORK_SMTP_TLS must be none, starttls or ssl")
+        if not 0 <= self.digest_hour <= 23:
+            raise SettingsError("CASEWORK_DIGEST_HOUR must be an hour from 0 to 23")
         if self.production:
             if self.clock_offset:
                 raise SettingsError("an offset clock (CASEWORK_CLOCK_OFFSET) is for demos; it is refused in production")

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 from sqlalchemy import select
 
 from engine.models import HumanTask, ProcessInstance
 from engine.scheduler import TimerSweep
+from tests import smtp_sink
 from tests.timer_cases import TO_TIMER, case_at, new_case, user
-from workflows import cases, demo, messages
+from workflows import cases, demo, mailer, messages, notifications
 from workflows.models import Case, Notification
+from workflows.outbox import Outbox
+from workflows.scheduling import Ticks
+
+smtp = smtp_sink.smtp  # the SMTP server fixture
 
 
 def tick(app) -> int:
@@ -20,7 +26,7 @@ def tick(app) -> int:
 def received(app, reason=None) -> list[tuple[str, str, str]]:
     """(recipient, reason, case reference) of every notification, oldest first."""
     with app.db.transaction(write=False) as session:
-        query = select(Notification).order_by(Notification.id)
+        query = select(Notification).where(Notification.reason != "daily_digest").order_by(Notification.id)
         if reason:
             query = query.where(Notification.reason == reason)
         return [(n.recipient.username, n.reason, n.case.reference if n.case else None)
@@ -155,3 +161,46 @@ def test_a_reminder_whose_carrier_was_disabled_goes_to_the_case_manager(app, clo
         user(session, "karim").active = False
     advance_days(app, clock, 5)
     assert sorted(received(app)) == [("anne", "action_overdue", ref), ("sophie", "action_overdue", ref)]
+
+
+def test_every_reminder_of_the_process_reaches_its_person_once_in_the_app_and_by_email(app, clock, smtp):
+    """All timers at once over four months, a scheduler ticking every two hours, a real SMTP server."""
+    with app.db.transaction() as session:
+        notifications.set_email_digest(session, user(session, "sophie"), True)  # sophie: one e-mail a day
+    refs = {timer: case_at(app, timer) for timer in TO_TIMER}
+    with app.db.transaction() as session:
+        case = cases.get_case(session, refs["action_overdue"])
+        messages.record(session, app.runtime, user=user(session, "anne"), case=case, kind="complaint",
+                        text="Plainte fictive.")
+    settings = smtp.settings_for(app.settings)
+    work = Ticks(TimerSweep(app.db, app.runtime), Outbox(app.db, clock, settings))
+    for _ in range(12 * 100):
+        clock.advance(hours=2)
+        work.once()
+    expected = {
+        ("anne", "consent_reminder", refs["consent_reminder"]): 3,
+        ("anne", "concertation_overdue", refs["concertation_reminder"]): 1,
+        ("anne", "youth_message_unacknowledged", refs["action_overdue"]): 1,
+        ("anne", "post_exit_check_in", refs["post_exit_wait"]): 1,
+        ("karim", "action_overdue", refs["action_overdue"]): 3,
+        ("sophie", "action_overdue", refs["action_overdue"]): 3,
+    }
+    assert Counter(received(app)) == expected
+    with app.db.transaction(write=False) as session:
+        rows = list(session.scalars(select(Notification).where(Notification.reason != "daily_digest")))
+        by_id = {mailer._message_id(n.key, settings.mail_sender): n for n in rows}
+        digests = list(session.scalars(select(Notification).where(Notification.reason == "daily_digest",
+                                                                  Notification.email_status == "sent")))
+    ids = Counter(m.message["Message-ID"] for m in smtp.received)
+    assert max(ids.values()) == 1  # no e-mail twice
+    for row in rows:
+        if row.recipient.username == "sophie":
+            assert row.email_status == "digested"
+        else:
+            assert row.email_status == "sent"
+            assert mailer._message_id(row.key, settings.mail_sender) in ids
+    one_each = [m for m in smtp.received if m.message["Message-ID"] in by_id]
+    assert Counter(m.to[0] for m in one_each) == {"anne@example.org": 6, "karim@example.org": 3}
+    # sophie: daily digests while her action is overdue, and no e-mail per reminder
+    assert len(smtp.to("sophie@example.org")) == len(digests) >= 3
+    assert all("résumé quotidien" in m.subject for m in smtp.to("sophie@example.org"))

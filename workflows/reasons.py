@@ -1,0 +1,69 @@
+"""What each notification reason says, in French and in English (no case content, ever).
+
+The texts name the kind of thing to look at and, at most, the case's pseudonymous reference:
+e-mails leave the network's systems, so they say that there is something to see, not what.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DIGEST = "daily_digest"
+
+# reason: (French, English)
+TITLES: dict[str, tuple[str, str]] = {
+    "consent_reminder": ("Rappel : le consentement est toujours attendu",
+                         "Reminder: consent is still awaited"),
+    "concertation_overdue": ("Rappel : la concertation n'a pas encore eu lieu",
+                             "Reminder: the concertation has not been held yet"),
+    "action_overdue": ("Rappel : une action du plan est en retard",
+                       "Reminder: a plan action is overdue"),
+    "youth_message_unacknowledged": ("Rappel : un message du jeune attend votre accusé de réception",
+                                     "Reminder: a message from the youth awaits your acknowledgement"),
+    "post_exit_check_in": ("Il est temps de prendre des nouvelles après la sortie",
+                           "Time to check in after the exit"),
+    "youth_wish": ("Un désidérata du jeune vous a été transmis",
+                   "A wish of the youth was passed on to you"),
+    "youth_complaint": ("Une plainte du jeune vous a été transmise",
+                        "A complaint of the youth was passed on to you"),
+    DIGEST: ("Votre résumé quotidien", "Your daily summary"),
+}
+_OTHER = ("Vous avez une nouvelle notification", "You have a new notification")
+
+
+def lang(locale: str | None) -> int:
+    return 1 if (locale or "fr").lower().startswith("en") else 0
+
+
+def title(reason: str, locale: str | None = "fr") -> str:
+    return TITLES.get(reason, _OTHER)[lang(locale)]
+
+
+def headline(reason: str, reference: str | None, locale: str | None = "fr") -> str:
+    """The title with the case reference, e.g. 'Rappel : ... (dossier CM-7K3F9Q)'."""
+    text = title(reason, locale)
+    if not reference:
+        return text
+    return f"{text} ({'case' if lang(locale) else 'dossier'} {reference})"
+
+
+EMAIL_STATUSES: dict[str, tuple[str, str]] = {
+    "pending": ("en attente", "waiting"),
+    "sending": ("en cours d'envoi", "being sent"),
+    "sent": ("envoyé", "sent"),
+    "failed": ("échec", "failed"),
+    "unknown": ("incertain : peut-être parti", "uncertain: may have gone out"),
+    "skipped": ("pas d'e-mail", "no e-mail"),
+    "digest": ("pour le résumé quotidien", "held for the daily summary"),
+    "digested": ("inclus dans un résumé", "included in a summary"),
+}
+
+
+def email_status(status: str, locale: str | None = "fr") -> str:
+    return EMAIL_STATUSES.get(status, (status, status))[lang(locale)]
+
+
+def describe(notification: Any, locale: str | None = "fr") -> str:
+    """One line for a notification row (anything with reason and case.reference)."""
+    case = getattr(notification, "case", None)
+    return headline(notification.reason, case.reference if case is not None else None, locale)
