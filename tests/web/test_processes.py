@@ -1,0 +1,154 @@
+"""Process owners' pages: versions, edit, upload, check, deploy, migrate; every role; never a 500."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.bundles import Bundle
+from engine.models import AuditEvent, ProcessInstance, ProcessVersion
+
+from ..conftest import BPMN_DIR
+from .conftest import login, post, text
+
+MAIN = "case_management.bpmn"
+
+
+def _shorter(xml: str) -> str:
+    return xml.replace('<bpmn:timeDuration>"P21D"', '<bpmn:timeDuration>"P14D"')
+
+
+def _versions(app) -> int:
+    with app.db.transaction(write=False) as session:
+        return session.scalar(select(func.count()).select_from(ProcessVersion))
+
+
+def _upload(client, files, action="check"):
+    data = {"action": action, "files": [(io.BytesIO(content), name) for name, content in files]}
+    return post(client, "/processes/case_management/upload", data, content_type="multipart/form-data")
+
+
+@pytest.mark.parametrize("username", ["anne", "sophie", "chantal"])
+def test_processes_pages_are_for_process_owners_only(client, username):
+    login(client, username)
+    for url in ("/processes/", "/processes/case_management/", "/processes/case_management/edit",
+                "/processes/case_management/migrate", "/processes/case_management/versions/1"):
+        assert client.get(url).status_code == 403, url
+    assert post(client, "/processes/case_management/edit", {"action": "deploy"}).status_code == 403
+
+
+def test_processes_anonymous_is_sent_to_sign_in(client):
+    assert client.get("/processes/").status_code == 302
+
+
+def test_processes_versions_page_shows_number_author_hash_and_running_cases(client, app, seeded):
+    login(client, "paul")
+    assert client.get("/").headers["Location"].endswith("/processes/")
+    page = text(client.get("/processes/case_management/"))
+    with app.db.transaction(write=False) as session:
+        version = session.scalar(select(ProcessVersion))
+    assert "v1" in page and version.content_hash[:12] in page and "tests" in page
+    running = re.search(r'data-version="1">.*?<td class="running">(\d+)</td>', page, re.S).group(1)
+    assert int(running) >= 10
+    for pseudonym in seeded:  # no named case content
+        assert pseudonym not in page
+    diagram = client.get("/processes/case_management/versions/1")
+    assert diagram.status_code == 200 and "<svg" in text(diagram)
+
+
+def test_processes_edit_page_has_the_modeler_and_form_previews(client):
+    login(client, "paul")
+    page = text(client.get("/processes/case_management/edit"))
+    assert 'id="canvas"' in page and "bpmn-modeler.production.min.js" in page
+    assert "forms/verify_request.json" in page and "Âge du jeune" in page  # the preview of the form
+    asset = client.get("/processes/vendor/bpmn-js/bpmn-modeler.production.min.js")
+    assert asset.status_code == 200 and len(asset.data) > 100_000
+
+
+def test_processes_validate_lists_every_problem_and_deploys_nothing(client, app):
+    login(client, "paul")
+    xml = Bundle.from_directory(BPMN_DIR).files[MAIN]
+    broken = xml.replace('"P21D"</bpmn:timeDuration>', "P21D</bpmn:timeDuration>").replace(
+        'consent == "given"</bpmn:conditionExpression>', '${consent}</bpmn:conditionExpression>')
+    response = post(client, "/processes/case_management/edit", {"action": "deploy", "bpmn": broken})
+    assert response.status_code == 422
+    page = text(response)
+    assert 'write the value in quotes, like "P21D"' in page and "Camunda (JUEL)" in page
+    assert "concertation_reminder" in page and "f_consent_given" in page
+    assert _versions(app) == 1
+
+
+def test_processes_dry_run_then_deploy_from_the_editor(client, app):
+    login(client, "paul")
+    xml = _shorter(Bundle.from_directory(BPMN_DIR).files[MAIN])
+    checked = post(client, "/processes/case_management/edit", {"action": "check", "bpmn": xml})
+    assert checked.status_code == 200
+    assert "The dry run reached the end of the process." in text(checked) or \
+        "Le parcours à blanc est allé jusqu'à la fin du processus." in text(checked)
+    assert _versions(app) == 1
+    deployed = post(client, "/processes/case_management/edit", {"action": "deploy", "bpmn": xml, "note": "rappel"})
+    assert deployed.status_code == 302
+    assert _versions(app) == 2
+    page = text(client.get("/processes/case_management/"))
+    assert 'timer: "P21D" → "P14D"' in page and "paul" in page
+
+
+def test_processes_edited_form_is_checked_and_deployed(client, app):
+    login(client, "paul")
+    files = Bundle.from_directory(BPMN_DIR).files
+    form = files["forms/exit_case.json"].replace('"title": "Sortie du dispositif"', '"title": "Sortie"', 1)
+    response = post(client, "/processes/case_management/edit",
+                    {"action": "deploy", "bpmn": files[MAIN], "file:forms/exit_case.json": form})
+    assert response.status_code == 302 and _versions(app) == 2
+    bad = post(client, "/processes/case_management/edit",
+               {"action": "deploy", "bpmn": files[MAIN], "file:forms/exit_case.json": "{not json"})
+    assert bad.status_code == 422 and "form is not valid JSON" in text(bad) and _versions(app) == 2
+
+
+@pytest.mark.parametrize("name,content,expected", [
+    ("diagram.bpmn", b"\x89PNG\r\n\x1a\n\x00\x00binary", "not a text file"),
+    ("diagram.bpmn", b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><x>&e;</x>",
+     "DOCTYPE and ENTITY declarations are not allowed"),
+    ("diagram.bpmn", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "not a BPMN 2.0 diagram"),
+    ("notes.txt", b"hello", "only .bpmn diagrams"),
+    ("diagram.bpmn", b"<a>" + b"x" * (2 * 1024 * 1024 + 10) + b"</a>", "too large"),
+])
+def test_processes_upload_refuses_bad_files_readably(client, app, name, content, expected):
+    login(client, "paul")
+    response = _upload(client, [(name, content)], action="deploy")
+    assert response.status_code in (413, 422), response.status_code
+    if response.status_code == 422:
+        assert expected in text(response)
+    assert _versions(app) == 1
+
+
+def test_processes_upload_of_a_diagram_deploys_it(client, app):
+    login(client, "paul")
+    xml = _shorter(Bundle.from_directory(BPMN_DIR).files[MAIN]).encode()
+    response = _upload(client, [("exported-from-camunda.bpmn", xml)], action="deploy")
+    assert response.status_code == 302, text(response)[:2000]
+    with app.db.transaction(write=False) as session:
+        latest = session.scalar(select(ProcessVersion).order_by(ProcessVersion.number.desc()).limit(1))
+        assert latest.number == 2 and "exported-from-camunda.bpmn" in latest.files and MAIN not in latest.files
+        assert "forms/verify_request.json" in latest.files
+
+
+def test_processes_migrate_preview_then_move_chosen_cases(client, app, seeded):
+    login(client, "paul")
+    xml = _shorter(Bundle.from_directory(BPMN_DIR).files[MAIN])
+    assert post(client, "/processes/case_management/edit", {"action": "deploy", "bpmn": xml}).status_code == 302
+    page = text(client.get("/processes/case_management/migrate?to=2"))
+    keys = re.findall(r'name="case" value="(CM-[A-Z0-9]+)"', page)
+    assert len(keys) >= 10 and "starts again" in page and "are lost" in page
+    chosen = keys[:2]
+    moved = post(client, "/processes/case_management/migrate", {"to": "2", "case": chosen})
+    assert moved.status_code == 200 and text(moved).count("data-case=") == 2
+    with app.db.transaction(write=False) as session:
+        on_two = set(session.scalars(select(ProcessInstance.business_key).join(ProcessVersion)
+                                     .where(ProcessVersion.number == 2)))
+        assert on_two == set(chosen)
+        audited = set(session.scalars(select(AuditEvent.business_key).where(AuditEvent.kind == "instance_migrated")))
+        assert audited == set(chosen)

@@ -1,0 +1,94 @@
+// The process editor: bpmn-js (prebuilt, from node_modules) plus a small panel for what a process
+// owner changes most: names, timer expressions, conditions, scripts. The diagram's XML is put into
+// the form when it is sent; the server checks everything before anything is deployed.
+(function () {
+  "use strict";
+  var source = document.getElementById("bpmn-xml");
+  var form = document.getElementById("process-form");
+  if (!source || !form || typeof window.BpmnJS !== "function") { return; }
+  var modeler = new window.BpmnJS({ container: "#canvas", keyboard: { bindTo: document } });
+  window.caseworkModeler = modeler;  // for the browser tests
+  var panel = document.getElementById("element-panel");
+  var fields = panel.querySelector("[data-fields]");
+  var empty = panel.querySelector("[data-empty]");
+  var nameInput = document.getElementById("element-name");
+  var timerInput = document.getElementById("element-timer");
+  var conditionInput = document.getElementById("element-condition");
+  var scriptInput = document.getElementById("element-script");
+  var current = null;
+
+  modeler.importXML(source.value).then(function () {
+    modeler.get("canvas").zoom("fit-viewport");
+  }).catch(function (err) {
+    var note = document.createElement("p");
+    note.className = "error";
+    note.textContent = "bpmn-js: " + (err && err.message ? err.message : err);
+    document.getElementById("canvas").before(note);
+  });
+
+  function timerOf(bo) {
+    var defs = (bo && bo.eventDefinitions) || [];
+    for (var i = 0; i < defs.length; i++) {
+      if (defs[i].$type === "bpmn:TimerEventDefinition") {
+        var d = defs[i];
+        var key = d.timeDuration ? "timeDuration" : (d.timeCycle ? "timeCycle" : (d.timeDate ? "timeDate" : null));
+        return { def: d, key: key };
+      }
+    }
+    return null;
+  }
+
+  function show(selector, visible) { panel.querySelector(selector).hidden = !visible; }
+
+  modeler.on("selection.changed", function (event) {
+    current = event.newSelection.length === 1 ? event.newSelection[0] : null;
+    var bo = current && current.businessObject;
+    fields.hidden = !bo; empty.hidden = !!bo;
+    if (!bo) { return; }
+    panel.querySelector("[data-element-id]").textContent = bo.id;
+    panel.querySelector("[data-element-type]").textContent = bo.$type.replace("bpmn:", "");
+    nameInput.value = bo.name || "";
+    var timer = timerOf(bo);
+    show("[data-timer]", !!(timer && timer.key));
+    timerInput.value = timer && timer.key ? (timer.def[timer.key].body || "") : "";
+    var isFlow = bo.$type === "bpmn:SequenceFlow";
+    show("[data-condition]", isFlow);
+    conditionInput.value = isFlow && bo.conditionExpression ? (bo.conditionExpression.body || "") : "";
+    var isScript = bo.$type === "bpmn:ScriptTask";
+    show("[data-script]", isScript);
+    scriptInput.value = isScript ? (bo.script || "") : "";
+  });
+
+  nameInput.addEventListener("change", function () {
+    if (current) { modeler.get("modeling").updateLabel(current, nameInput.value); }
+  });
+  timerInput.addEventListener("input", function () {
+    var timer = current && timerOf(current.businessObject);
+    if (timer && timer.key) { timer.def[timer.key].body = timerInput.value; }
+  });
+  conditionInput.addEventListener("input", function () {
+    if (!current || current.businessObject.$type !== "bpmn:SequenceFlow") { return; }
+    var bo = current.businessObject;
+    if (!conditionInput.value.trim()) { bo.conditionExpression = undefined; return; }
+    if (!bo.conditionExpression) {
+      bo.conditionExpression = modeler.get("moddle").create("bpmn:FormalExpression", { body: "" });
+      bo.conditionExpression.$parent = bo;
+    }
+    bo.conditionExpression.body = conditionInput.value;
+  });
+  scriptInput.addEventListener("input", function () {
+    if (current && current.businessObject.$type === "bpmn:ScriptTask") { current.businessObject.script = scriptInput.value; }
+  });
+
+  var ready = false;
+  form.addEventListener("submit", function (event) {
+    if (ready) { return; }
+    event.preventDefault();
+    var submitter = event.submitter;
+    modeler.saveXML({ format: true }).then(function (result) {
+      source.value = result.xml;
+      ready = true;
+      if (submitter && form.requestSubmit) { form.requestSubmit(submitter); } else { form.submit(); }
+    });
+  });
+}());
