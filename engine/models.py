@@ -25,14 +25,15 @@ class ProcessVersion(Base):
     name: Mapped[str] = mapped_column(String(300), default="")
     number: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64))
-    # {relative path: text}: every file of the bundle exactly as deployed.
-    files: Mapped[dict[str, str]] = mapped_column(JSON)
+    # {relative path: text}: every file of the bundle exactly as deployed. Deferred, like the
+    # spec: every step joins its instance's version and must not drag 100 KB along.
+    files: Mapped[dict[str, str]] = mapped_column(JSON, deferred=True)
     # The parsed spec and subprocess specs, serialized once, restored per new instance.
-    spec_json: Mapped[str] = mapped_column(Text)
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
     # {lane name: lane id}, {user task id: form file}, element ids and names for diffs.
     lanes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     forms: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
-    elements: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    elements: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, deferred=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(120), default="")
     note: Mapped[str] = mapped_column(Text, default="")

@@ -217,8 +217,12 @@ class Runtime:
         """The instance's workflow, on pooled specs, with the clock in force, for one operation."""
         version = op.instance.version
         state = json.loads(op.instance.state)
-        connections = triggered(state, version.process_id, self.specs.triggers(version.id, version.spec_json))
-        with clock_mod.using(self.clock), self.specs.checkout(version.id, version.spec_json, connections) as specs:
+
+        def spec_json() -> str:  # a deferred column: read only when the pool needs a new copy
+            return version.spec_json
+
+        connections = triggered(state, version.process_id, self.specs.triggers(version.id, spec_json))
+        with clock_mod.using(self.clock), self.specs.checkout(version.id, spec_json, connections) as specs:
             yield self.codec.loads(state, specs, self._script_engine(op))
 
     def mark_error(self, session: Session, instance_id: int, message: str, element_id: str | None,

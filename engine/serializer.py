@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -153,6 +153,13 @@ class WorkflowCodec:
         return BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=script_engine)
 
 
+SpecText = str | Callable[[], str]
+
+
+def _text(spec_json: SpecText) -> str:
+    return spec_json() if callable(spec_json) else spec_json
+
+
 class SpecPool:
     """Restored specs per version and per set of connected event subprocesses.
 
@@ -168,18 +175,21 @@ class SpecPool:
         self._triggers: dict[int, dict[str, set[str]]] = {}
         self._lock = threading.Lock()
 
-    def triggers(self, version_id: int, spec_json: str) -> dict[str, set[str]]:
+    def triggers(self, version_id: int, spec_json: SpecText) -> dict[str, set[str]]:
         if version_id not in self._triggers:
-            self._triggers[version_id] = self.codec.restore_specs(spec_json).triggers()
+            self._triggers[version_id] = self.codec.restore_specs(_text(spec_json)).triggers()
         return self._triggers[version_id]
 
     @contextlib.contextmanager
-    def checkout(self, version_id: int, spec_json: str, connections: Connections = frozenset()) -> Iterator[Specs]:
+    def checkout(self, version_id: int, spec_json: SpecText,
+                 connections: Connections = frozenset()) -> Iterator[Specs]:
+        """A spec copy for one operation; `spec_json` (text, or a callable giving it) is read
+        only when no idle copy is left."""
         with self._lock:
             idle = self._idle.get((version_id, connections))
             specs = idle.pop() if idle else None
         if specs is None:
-            specs = self.codec.restore_specs(spec_json, connections)
+            specs = self.codec.restore_specs(_text(spec_json), connections)
         ok = False
         try:
             yield specs
