@@ -22,6 +22,12 @@ def start_background(casework: Casework) -> list[Callable[[], None]]:
     `casework.settings.scheduler_enabled`, and return its shutdown function.
     """
     stops: list[Callable[[], None]] = []
+    if casework.settings.scheduler_enabled:
+        from workflows.scheduling import build_scheduler
+
+        scheduler = build_scheduler(casework)  # timers and the e-mail outbox, in a background thread
+        scheduler.start()
+        stops.append(scheduler.shutdown)
     return stops
 
 

@@ -464,7 +464,10 @@ def demo(state, if_empty) -> None:
             click.echo(f"  {case.reference}  {case.youth_pseudonym}")
 
 
-from . import cli_processes  # noqa: E402,F401 - registers validate, deploy, versions, migrate
+from . import (  # noqa: E402 - the commands register themselves on `cli`
+    cli_processes,  # noqa: F401 - validate, deploy, versions, migrate
+    cli_reminders,  # noqa: F401 - scheduler, timers, notifications, overdue
+)
 
 
 def main() -> None:
