@@ -15,7 +15,7 @@ from engine.models import HumanTask
 from workflows import assignments, case_view, cases, drafts
 from workflows import inbox as inbox_mod
 from workflows import tasks as task_mod
-from workflows.errors import FormError, NotFoundError
+from workflows.errors import FormError, NotFoundError, TaskStateError
 from workflows.forms import FieldError
 from workflows.models import Case
 
@@ -73,8 +73,10 @@ def task(task_id: str):
 @bp.post("/tasks/<task_id>/complete")
 @roles_required(*ACTORS)
 def complete(task_id: str):
-    from .tasks import load
+    from .tasks import completion_of, load
 
+    if db().get(HumanTask, task_id) is None and completion_of(task_id) is not None:
+        raise TaskStateError("completed meanwhile")
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         raise FormError([FieldError("", "not_json")])

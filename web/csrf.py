@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from flask import Flask, abort, g, request, session
+from flask import Flask, abort, request, session
 
 FIELD = "csrf_token"
 HEADER = "X-CSRF-Token"
@@ -25,7 +25,9 @@ def init_app(app: Flask) -> None:
     def _check():
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return None
-        if g.get("auth_via") == "basic":  # API clients with HTTP Basic send no cookie to forge
+        auth = request.authorization
+        if request.path.startswith("/api/") and auth is not None and auth.type == "basic" and request.is_json:
+            # API clients with HTTP Basic; a cross-site form cannot send a JSON body without CORS.
             return None
         sent = request.headers.get(HEADER) or request.form.get(FIELD) or ""
         expected = session.get("csrf") or ""

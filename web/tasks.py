@@ -135,16 +135,22 @@ def submit(task_id: str):
     return redirect(request.form.get("next_url") if _local(request.form.get("next_url")) else url_for("inbox.index"))
 
 
+def completion_of(task_id: str):
+    """The audit event of a task's completion, if it was completed (its row is then gone)."""
+    from engine.models import AuditEvent
+
+    return db().scalar(select(AuditEvent).where(AuditEvent.kind == "task_completed",
+                                                AuditEvent.detail["task_id"].as_string() == task_id).limit(1))
+
+
 def _closed_meanwhile(task_id: str):
     """The task is gone: completed meanwhile. Show what was typed and the way to the case."""
-    from engine.models import AuditEvent
     from workflows.permissions import can_view_case
 
     from .errors import render_error
 
     session = db()
-    done = session.scalar(select(AuditEvent).where(AuditEvent.kind == "task_completed",
-                                                   AuditEvent.detail["task_id"].as_string() == task_id).limit(1))
+    done = completion_of(task_id)
     if done is None:
         raise NotFoundError("no such open task")
     case = session.scalar(select(Case).where(Case.reference == done.business_key))

@@ -1,0 +1,70 @@
+"""The JSON API: same permissions as the pages, schema with the task, completion, errors as JSON."""
+
+from __future__ import annotations
+
+import base64
+
+from workflows import demo
+from workflows.cases import get_case
+
+from .conftest import csrf, login, task_id
+
+
+def basic(username: str, password: str = demo.DEMO_PASSWORD) -> dict[str, str]:
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def test_openapi_document_describes_every_endpoint(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.1")
+    assert set(doc["paths"]) == {"/tasks", "/tasks/{task_id}", "/tasks/{task_id}/complete", "/cases",
+                                 "/cases/{reference}"}
+    rules = {r.rule for r in client.application.url_map.iter_rules() if r.rule.startswith("/api/v1/")}
+    for path in doc["paths"]:
+        assert "/api/v1" + path.replace("{", "<").replace("}", ">") in rules
+
+
+def test_api_needs_a_user(client):
+    response = client.get("/api/v1/tasks")
+    assert response.status_code == 401 and response.get_json()["error"] == "unauthorized"
+    assert client.get("/api/v1/tasks", headers=basic("anne", "wrong-password")).status_code == 401
+
+
+def test_tasks_list_show_and_complete_with_basic_auth(app, client, seeded):
+    reference = seeded["Jeune A."]
+    listed = client.get("/api/v1/tasks?step=verify_request", headers=basic("anne")).get_json()
+    assert reference in [t["case"] for t in listed["tasks"]] and listed["counts"]["total"] >= 2
+    tid = task_id(app, reference, "verify_request")
+    shown = client.get(f"/api/v1/tasks/{tid}", headers=basic("anne")).get_json()
+    assert shown["schema"]["properties"]["youth_age"]["type"] == "integer"
+    with app.db.transaction(write=False) as session:
+        data = demo.sample(session, app.runtime, get_case(session, reference), "verify_request")
+    bad = client.post(f"/api/v1/tasks/{tid}/complete", json={**data, "youth_age": "x"}, headers=basic("anne"))
+    assert bad.status_code == 422 and {"path": "youth_age"}.items() <= bad.get_json()["fields"][0].items()
+    done = client.post(f"/api/v1/tasks/{tid}/complete", json={"data": data}, headers=basic("anne"))
+    assert done.status_code == 200, done.get_json()
+    assert [t["step"] for t in done.get_json()["open_tasks"]] == ["clarification_interview"]
+    again = client.post(f"/api/v1/tasks/{tid}/complete", json=data, headers=basic("anne"))
+    assert again.status_code == 409 and again.is_json
+
+
+def test_session_cookie_posts_need_the_csrf_header(app, client, seeded):
+    tid = task_id(app, seeded["Jeune A."], "verify_request")
+    login(client, "anne")
+    assert client.post(f"/api/v1/tasks/{tid}/complete", json={}).status_code == 400
+    response = client.post(f"/api/v1/tasks/{tid}/complete", json={}, headers={"X-CSRF-Token": csrf(client)})
+    assert response.status_code == 422
+
+
+def test_cases_are_filtered_for_professionals(app, client, seeded):
+    reference = seeded["Jeune H."]
+    full = client.get(f"/api/v1/cases/{reference}", headers=basic("anne")).get_json()
+    assert "request" in full and len(full["plans"][0]["actions"]) == 3
+    partial = client.get(f"/api/v1/cases/{reference}", headers=basic("lea")).get_json()
+    assert "request" not in partial and [a["carrier"] for a in partial["plans"][0]["actions"]] == ["lea"]
+    assert partial["messages"] == []
+    listed = client.get("/api/v1/cases", headers=basic("lea")).get_json()
+    assert reference in [c["reference"] for c in listed["cases"]]
+    assert client.get(f"/api/v1/cases/{reference}", headers=basic("marc")).status_code == 404
+    assert client.get("/api/v1/cases", headers=basic("chantal")).status_code == 403

@@ -1,0 +1,104 @@
+"""Case pages: new request, the case page (diagram, timeline, plan, consent), notes, messages, privacy."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from engine.models import AuditEvent
+
+from .conftest import login, post, text
+
+
+def test_new_request_starts_a_case_at_verification(app, client):
+    login(client, "anne")
+    assert "Nouvelle demande" in text(client.get("/cases/new"))
+    response = post(client, "/cases/new", {"requester_kind": "family", "youth_pseudonym": "Jeune Z.",
+                                           "age_band": "12-15", "region": "Brabant wallon"})
+    assert response.status_code == 302
+    page = text(client.get(response.location))
+    assert "Jeune Z." in page and "Vérifier la demande" in page
+
+
+def test_new_request_with_errors_is_422_and_keeps_values(client):
+    login(client, "tom")
+    response = post(client, "/cases/new", {"requester_kind": "professional", "youth_pseudonym": "",
+                                           "age_band": "99", "region": "Namur", "difficulties": "Décrochage"})
+    page = text(response)
+    assert response.status_code == 422
+    assert "Ce champ est obligatoire." in page and "Décrochage" in page and 'value="Namur"' in page
+
+
+def test_case_page_shows_diagram_plan_consent_timeline_and_is_audited(app, client, seeded):
+    reference = seeded["Jeune K."]  # second pass: two plan versions
+    login(client, "anne")
+    page = text(client.get(f"/cases/{reference}"))
+    assert "<svg" in page and 'data-element="concertation" data-state="current"' in page
+    assert 'data-state="done"' in page
+    assert "Version 1" in page and "en vigueur" in page and "objectifs non atteints" in page
+    assert "Consentement" in page and "donné" in page
+    assert "Historique" in page and "Formulaire envoyé" in page
+    with app.db.transaction(write=False) as session:
+        viewed = session.scalars(select(AuditEvent).where(AuditEvent.kind == "case_viewed",
+                                                          AuditEvent.business_key == reference)).all()
+    assert [e.actor for e in viewed] == ["anne"]
+
+
+def test_plan_diff_shows_what_changed_between_versions(app, client, seeded):
+    from workflows import demo
+    from workflows.cases import get_case
+
+    reference = seeded["Jeune K."]
+    with app.db.transaction() as session:
+        case = get_case(session, reference)
+        data = demo.sample(session, app.runtime, case, "concertation", objectives=3, actions=4)
+        from workflows.demo import open_task
+        from workflows.tasks import complete
+        from workflows.users import get_user
+
+        complete(session, app.runtime, get_user(session, "anne"), open_task(session, case, "concertation").id, data)
+    login(client, "anne")
+    page = text(client.get(f"/cases/{reference}"))
+    assert "Ce qui a changé depuis la version 1" in page
+    assert "ajouté — objectif : O3" in page
+
+
+def test_note_and_youth_message(app, client, seeded):
+    reference = seeded["Jeune H."]
+    login(client, "anne")
+    assert post(client, f"/cases/{reference}/notes", {"text": "Appel de l'école ce matin."}).status_code == 302
+    response = post(client, f"/cases/{reference}/messages", {"kind": "wish", "text": "Voir sa sœur plus souvent",
+                                                             "received_on": "2026-03-01"})
+    assert response.status_code == 302
+    page = text(client.get(f"/cases/{reference}"))
+    assert "Appel de l'école ce matin." in page and "Voir sa sœur plus souvent" in page
+    rows = text(client.get(f"/inbox?case={reference}")).split("<tbody>")[1]
+    assert rows.count(">Enregistrer et transmettre</a>") == 2
+    response = post(client, f"/cases/{reference}/notes", {"text": "   "})
+    assert response.status_code == 422 and "Ce champ est obligatoire." in text(response)
+
+
+def test_professional_sees_only_what_concerns_them(app, client, seeded):
+    reference = seeded["Jeune H."]
+    login(client, "anne")
+    post(client, f"/cases/{reference}/notes", {"text": "Note interne du gestionnaire"})
+    login(client, "lea")  # carries action 3 but did not attend the concertation
+    page = text(client.get(f"/cases/{reference}"))
+    assert "Action 3" in page and "Action 1" not in page and "Action 2" not in page
+    assert "seulement ce qui vous concerne" in page
+    assert "Note interne du gestionnaire" not in page
+    assert "ne pas être écouté" not in page  # the complaint was passed on to sophie only
+    assert "Ruptures répétées" not in page  # the request's text is for the case manager and requester
+    login(client, "sophie")  # attended the concertation; the complaint was passed on to her
+    page = text(client.get(f"/cases/{reference}"))
+    assert "Action 1" in page and "Action 2" in page and "Action 3" in page
+    assert "ne pas être écouté" not in page or "Plainte" in page
+
+
+def test_coordinator_and_outsiders_get_404_on_case_pages(app, client, seeded):
+    reference = seeded["Jeune H."]
+    for user in ("chantal", "marc"):
+        login(client, user)
+        assert client.get(f"/cases/{reference}").status_code in (403, 404)
+    login(client, "marc")
+    assert client.get(f"/cases/{reference}").status_code == 404
+    assert client.get("/cases/CM-NOPE00").status_code == 404

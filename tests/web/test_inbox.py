@@ -1,0 +1,68 @@
+"""The inbox: what each user sees, order, filters with counts, pages; never a workflow load."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from workflows import inbox
+from workflows.users import get_user
+
+from .conftest import login, text
+
+
+def test_inbox_lists_own_tasks_overdue_first_with_counts(app, client, seeded):
+    login(client, "anne")
+    page = text(client.get("/inbox"))
+    assert "Mes tâches" in page and seeded["Jeune A."] in page and "Vérifier la demande" in page
+    app.clock.advance(days=8)  # verification tasks (due in 7 days) are now late
+    page = text(client.get("/inbox"))
+    assert "En retard" in page
+    first_row = page.split("<tbody>")[1].split("</tr>")[0]
+    assert "badge late" in first_row
+    overdue = text(client.get("/inbox?due=overdue")).split("<tbody>")[1]
+    assert "Vérifier la demande" in overdue and "Concertation" not in overdue
+
+
+def test_inbox_filters_by_step_and_case(app, client, seeded):
+    login(client, "anne")
+    page = text(client.get("/inbox?step=verify_request")).split("<tbody>")[1]
+    assert seeded["Jeune A."] in page and seeded["Jeune G."] not in page
+    page = text(client.get(f"/inbox?case={seeded['Jeune G.']}")).split("<tbody>")[1]
+    assert seeded["Jeune G."] in page and seeded["Jeune A."] not in page
+
+
+def test_professional_sees_only_their_actions_and_partner_scope_is_for_case_managers(app, client, seeded):
+    login(client, "sophie")
+    page = text(client.get("/inbox"))
+    assert "Rendre compte de l'action" in page and "Vérifier la demande" not in page
+    assert "Actions des partenaires" not in page
+    page = text(client.get("/inbox?scope=partners"))  # ignored: falls back to her own tasks
+    assert "Vérifier la demande" not in page
+    login(client, "anne")
+    page = text(client.get("/inbox?scope=partners"))
+    assert "Rendre compte de l'action" in page and "sophie" in page
+
+
+def test_counts_and_pages(app, seeded):
+    with app.db.transaction(write=False) as session:
+        anne = get_user(session, "anne")
+        now = app.clock.now()
+        result = inbox.page(session, anne, inbox.Query(page_size=3), now)
+        assert result.counts.total == sum(result.counts.by_step.values()) >= 9
+        assert result.pages == -(-result.counts.total // 3) and len(result.tasks) == 3
+        last = inbox.page(session, anne, inbox.Query(page_size=3, page=result.pages), now)
+        seen = [t.id for p in range(1, result.pages + 1)
+                for t in inbox.page(session, anne, inbox.Query(page_size=3, page=p), now).tasks]
+        assert len(seen) == len(set(seen)) == result.counts.total and last.tasks
+        dues = [t.due_at for p in range(1, result.pages + 1)
+                for t in inbox.page(session, anne, inbox.Query(page_size=3, page=p), now).tasks]
+        dated = [d for d in dues if d is not None]
+        assert dated == sorted(dated)
+        week = inbox.page(session, anne, inbox.Query(window="week"), now)
+        assert all(now <= t.due_at <= inbox.end_of_week(now) for t in week.tasks)
+        assert week.counts.by_step and sum(week.counts.by_step.values()) == week.counts.week
+
+
+def test_end_of_week_is_sunday_night_in_brussels():
+    monday = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    assert inbox.end_of_week(monday) == dt.datetime(2026, 3, 8, 22, 59, 59, tzinfo=dt.UTC)

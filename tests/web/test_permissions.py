@@ -1,0 +1,72 @@
+"""Every role against every route: allowed, 403 or 404 (and 302 to sign in for anonymous)."""
+
+from __future__ import annotations
+
+import pytest
+
+from workflows.users import create_user
+
+from .conftest import login, post, task_id
+
+# Users: the case's own case manager, another case manager, a professional carrying an action of
+# the case, a professional outside it, the process owner, the coordinator, and nobody.
+USERS = ("anne", "marc", "sophie", "nina", "paul", "chantal", None)
+
+# route -> expected status per user, in the order of USERS.
+MATRIX = {
+    ("GET", "/inbox"): (200, 200, 200, 200, 403, 403, 302),
+    ("GET", "/cases/"): (200, 200, 200, 200, 403, 403, 302),
+    ("GET", "/cases/new"): (200, 200, 200, 200, 403, 403, 302),
+    ("GET", "/cases/{case}"): (200, 404, 200, 404, 403, 403, 302),
+    ("GET", "/tasks/{cm_task}"): (200, 403, 403, 403, 403, 403, 302),
+    ("GET", "/tasks/{action_task}"): (200, 403, 200, 403, 403, 403, 302),
+    # anne takes it first, so sophie (who may act on it) is told it is taken: 409.
+    ("POST", "/tasks/{action_task}/claim"): (302, 403, 409, 403, 403, 403, 302),
+    ("POST", "/cases/{case}/notes"): (302, 404, 302, 404, 403, 403, 302),
+    ("POST", "/cases/{case}/messages"): (302, 404, 403, 403, 403, 403, 302),
+    ("POST", "/cases/{case}/reassign"): (302, 404, 403, 403, 403, 403, 302),
+    ("GET", "/api/v1/tasks"): (200, 200, 200, 200, 403, 403, 401),
+    ("GET", "/api/v1/tasks/{cm_task}"): (200, 403, 403, 403, 403, 403, 401),
+    ("GET", "/api/v1/tasks/{action_task}"): (200, 403, 200, 403, 403, 403, 401),
+    ("POST", "/api/v1/tasks/{cm_task}/complete"): (422, 403, 403, 403, 403, 403, 401),
+    ("GET", "/api/v1/cases"): (200, 200, 200, 200, 403, 403, 401),
+    ("GET", "/api/v1/cases/{case}"): (200, 404, 200, 404, 403, 403, 401),
+    ("GET", "/api/v1/openapi.json"): (200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/tasks/00000000-0000-0000-0000-000000000000"): (404, 404, 404, 404, 403, 403, 302),
+    ("GET", "/cases/CM-NOPE00"): (404, 404, 404, 404, 403, 403, 302),
+    ("GET", "/"): (302, 302, 302, 302, 302, 200, 302),  # the process owner has a home page (issue 5)
+}
+
+
+@pytest.fixture
+def targets(app, seeded):
+    with app.db.transaction() as session:
+        create_user(session, username="nina", display_name="Nina (fictive)", role="professional",
+                    password="demo-casework", now=app.clock.now())
+    reference = seeded["Jeune H."]
+    return {"case": reference, "cm_task": task_id(app, reference, "acknowledge_youth_message"),
+            "action_task": task_id(app, reference, "report_action", "sophie")}
+
+
+def test_every_role_against_every_route(app, flask_app, targets):
+    failures = []
+    for index, username in enumerate(USERS):
+        client = flask_app.test_client()
+        if username:
+            login(client, username)
+        for (method, route), expected in MATRIX.items():
+            url = route.format(**targets)
+            if method == "GET":
+                response = client.get(url)
+            elif url.startswith("/api/"):
+                from .conftest import csrf
+
+                response = client.post(url, json={}, headers={"X-CSRF-Token": csrf(client)})
+            else:
+                data = {"text": "Note", "kind": "wish", "to": "anne"}  # reassigning to herself keeps the case
+                response = post(client, url, data)
+            if response.status_code != expected[index]:
+                failures.append(f"{username or 'anonymous'} {method} {url}: {response.status_code}, "
+                                f"expected {expected[index]}")
+            assert "Traceback" not in response.get_data(as_text=True)
+    assert not failures, "\n".join(failures)
