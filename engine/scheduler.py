@@ -97,16 +97,18 @@ class TimerSweep:
                      report.fired, report.errors, report.stalled, report.batches)
         return report
 
-    def claim(self, session: Session, now: dt.datetime, exclude: set[int] | None = None) -> list[int]:
-        """Ids of running instances due at `now`, locked for this transaction (skipping locked ones)."""
-        query = (select(ProcessInstance.id)
+    def claim(self, session: Session, now: dt.datetime,
+              exclude: set[int] | None = None) -> list[tuple[int, dt.datetime]]:
+        """(id, due time) of running instances due at `now`, locked for this transaction (skipping
+        rows another transaction holds)."""
+        query = (select(ProcessInstance.id, ProcessInstance.next_timer_due)
                  .where(ProcessInstance.status == "running", ProcessInstance.next_timer_due <= now)
                  .order_by(ProcessInstance.next_timer_due)
                  .limit(self.batch_size)
                  .with_for_update(skip_locked=True))
         if exclude:
             query = query.where(ProcessInstance.id.not_in(exclude))
-        return list(session.scalars(query))
+        return [(row.id, row.next_timer_due) for row in session.execute(query)]
 
     def next_due(self) -> dt.datetime | None:
         """The earliest due time among running instances (for waking up right on time)."""
@@ -117,15 +119,14 @@ class TimerSweep:
     def _batch(self, report: TickReport, revisit: set[int]) -> int:
         with self.db.transaction() as session:
             now = self.clock.now()
-            ids = self.claim(session, now, revisit)
-            for instance_id in ids:
-                self._fire_one(session, instance_id, now, report, revisit)
+            claimed = self.claim(session, now, revisit)
+            for instance_id, due in claimed:
+                self._fire_one(session, instance_id, due, now, report, revisit)
         report.batches += 1
-        return len(ids)
+        return len(claimed)
 
-    def _fire_one(self, session: Session, instance_id: int, now: dt.datetime, report: TickReport,
-                  revisit: set[int]) -> None:
-        before = session.scalar(select(ProcessInstance.next_timer_due).where(ProcessInstance.id == instance_id))
+    def _fire_one(self, session: Session, instance_id: int, before: dt.datetime, now: dt.datetime,
+                  report: TickReport, revisit: set[int]) -> None:
         savepoint = session.begin_nested()
         try:
             instance = self.runtime.fire_timers(session, instance_id, actor=self.actor)

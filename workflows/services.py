@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from engine.runtime import ServiceCall
 
-from .models import Case, Notification, User, YouthMessage, YouthMessageRecipient
+from .models import Case, User, YouthMessage, YouthMessageRecipient
 from .notifications import enqueue
 from .users import find_active
 
@@ -45,24 +45,16 @@ def notify(call: ServiceCall) -> dict[str, Any]:
                  if k not in _ROUTING_PARAMS and isinstance(v, (int, str, bool)) and len(str(v)) <= 60}}
     # A cycle timer late by several periods (the scheduler was stopped) fires them all in one
     # step: the person gets one reminder about the item, not a burst.
-    same = _queued_in_this_step(call, case, recipient, reason, detail)
-    if same is not None:
-        return {"queued": False, "notification": same.id}
+    step = call.session.info.setdefault("casework_notified", {})
+    same = (call.instance.id, call.now, reason, recipient.id, tuple(sorted(detail.items())))
+    if same in step:
+        return {"queued": False, "notification": step[same]}
     # The service task's own id is the occurrence: a repeated reminder is a new task, a retried
     # save of the same firing is not.
     key = f"{call.instance.business_key}:{reason}:{call.task_id}"
-    row = enqueue(call.session, key=key, recipient=recipient, reason=reason, now=call.now, case=case, detail=detail)
-    return {"queued": True, "notification": row.id}
-
-
-def _queued_in_this_step(call: ServiceCall, case: Case | None, recipient: User, reason: str,
-                         detail: dict[str, Any]) -> Notification | None:
-    if case is None:
-        return None
-    rows = call.session.scalars(select(Notification).where(
-        Notification.case_id == case.id, Notification.recipient_id == recipient.id, Notification.reason == reason,
-        Notification.created_at == call.now))
-    return next((row for row in rows if row.detail == detail), None)
+    step[same] = enqueue(call.session, key=key, recipient=recipient, reason=reason, now=call.now, case=case,
+                         detail=detail)
+    return {"queued": True, "notification": step[same]}
 
 
 def inform_professionals(call: ServiceCall) -> dict[str, Any]:
