@@ -1,0 +1,88 @@
+"""Browser fixtures: the app served from a thread, Debian's Chromium driven by Playwright.
+
+On failure (or with CASEWORK_KEEP_SHOTS=1), every screenshot the test took is kept under
+tests/browser/artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from web import create_app
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync"]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture
+def live_server(app):
+    """The web app on an ephemeral port, served by a real threaded WSGI server."""
+    flask_app = create_app({"CASEWORK": app, "SECRET_KEY": "browser-test"})
+    server = make_server("127.0.0.1", 0, flask_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # Module scope: Playwright's sync API allows one instance at a time per thread, and other test
+    # modules may start their own.
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian chromium is missing: run `bash scripts/system-deps` (make test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+class Shots:
+    """Screenshots taken along a journey; written to disk only when the test fails."""
+
+    def __init__(self, page):
+        self.page, self.taken = page, []
+
+    def __call__(self, name: str) -> None:
+        self.taken.append((name, self.page.screenshot(full_page=True)))
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(locale="fr-BE", timezone_id="Europe/Brussels",
+                                  viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.shots = Shots(page)
+    yield page
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    if failed or os.environ.get("CASEWORK_KEEP_SHOTS"):  # set it to look at a passing journey
+        target = ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name)
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True, exist_ok=True)
+        for index, (name, png) in enumerate(page.shots.taken):
+            (target / f"{index:02d}-{name}.png").write_bytes(png)
+        try:
+            page.screenshot(path=str(target / "zz-at-failure.png"), full_page=True)
+        except Exception:  # noqa: BLE001 - the page may be gone; the earlier shots are kept
+            pass
+    context.close()
