@@ -88,7 +88,10 @@
     modeler.saveXML({ format: true }).then(function (result) {
       source.value = result.xml;
       ready = true;
-      if (submitter && form.requestSubmit) { form.requestSubmit(submitter); } else { form.submit(); }
-    });
+      // Later, not now: a submit requested while the first one is still being dispatched is ignored.
+      setTimeout(function () {
+        if (submitter && form.requestSubmit) { form.requestSubmit(submitter); } else { form.submit(); }
+      }, 0);
+    }).catch(function (err) { console.error("saveXML failed", err); });
   });
 }());

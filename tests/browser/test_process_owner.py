@@ -1,0 +1,74 @@
+"""A process owner shortens a reminder in the bpmn-js modeler and deploys; new cases use it, running ones do not.
+
+Real Chromium (Debian's) driven by Playwright for Python against the app served on a local port.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from engine.models import ProcessInstance
+from workflows import cases, demo
+from workflows.users import find_active
+
+CHROMIUM = "/usr/bin/chromium"
+BPMN_JS = Path(__file__).resolve().parents[2] / "node_modules" / "bpmn-js" / "dist"
+
+pytestmark = [
+    pytest.mark.sqlite_only,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium missing (make system-deps)"),
+    pytest.mark.skipif(not BPMN_JS.is_dir(), reason="bpmn-js missing (npm ci, run by make)"),
+]
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="fr-BE")
+    yield context.new_page()
+    context.close()
+
+
+def _case_at_concertation(app) -> str:
+    with app.db.transaction() as session:
+        case = cases.start_case(session, app.runtime, actor=find_active(session, "anne"), requester_kind="family",
+                                youth_pseudonym="Jeune B.", age_band="12-15", region="Brabant wallon")
+        for name, options in demo._path_to("concertation"):
+            demo.advance(session, app.runtime, case, name, **options)
+        return case.reference
+
+
+def _reminder_days(app, reference: str) -> int:
+    with app.db.transaction(write=False) as session:
+        instance = session.scalar(select(ProcessInstance).where(ProcessInstance.business_key == reference))
+        return round((instance.next_timer_due - app.clock.now()).total_seconds() / 86400)
+
+
+def test_browser_process_owner_changes_reminder_in_modeler_and_deploys(app, live_server, page):
+    running = _case_at_concertation(app)
+    assert _reminder_days(app, running) == 21
+
+    page.goto(live_server + "/login")
+    page.fill("#username", "paul")
+    page.fill("#password", demo.DEMO_PASSWORD)
+    page.click("button.primary")
+    page.goto(live_server + "/processes/case_management/edit")
+    reminder = page.locator('.djs-element[data-element-id="concertation_reminder"]')
+    reminder.wait_for(state="visible", timeout=15000)
+    reminder.click()
+    timer = page.locator("#element-timer")
+    timer.wait_for(state="visible")
+    assert timer.input_value() == '"P21D"'
+    timer.fill('"P14D"')
+    page.fill("#note", "Rappel de concertation après deux semaines")
+    page.click('button[name="action"][value="deploy"]')
+    page.wait_for_url("**/processes/case_management/", timeout=30000)
+    body = page.inner_text("main")
+    assert "Version 2 déployée" in body
+    assert 'timer: "P21D" → "P14D"' in body
+
+    new = _case_at_concertation(app)
+    assert _reminder_days(app, new) == 14
+    assert _reminder_days(app, running) == 21
