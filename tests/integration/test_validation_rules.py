@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from SpiffWorkflow.util.task import TaskState
 
 from engine.bundles import Bundle
 from engine.clock import ManualClock
@@ -158,3 +159,41 @@ def test_process_check_real_bundle_walks_to_the_end():
 
 def _broken_file(name: str) -> Bundle:
     return MINIMAL.with_files({"minimal.bpmn": (FIXTURES / "broken" / name).read_text(encoding="utf-8")})
+
+
+def test_sandbox_escape_at_run_time_cannot_run_in_a_real_case(bare_app, monkeypatch):
+    """A script that compiles but reaches for the interpreter at run time fails the step; nothing saved."""
+    import os
+
+    from sqlalchemy import func, select
+
+    from engine.deployments import deploy
+    from engine.errors import WorkflowRunError
+    from engine.models import ProcessInstance
+
+    reached = []
+    monkeypatch.setattr(os, "getpid", lambda: reached.append("os") or 0)
+    bundle = _broken_file("runtime_escape.bpmn")
+    bundle = bundle.with_files({"minimal.bpmn": bundle.files["minimal.bpmn"].replace(
+        'total = "{0.__class__.__base__}".format(age)',
+        'total = "{0.__class__.__base__.__subclasses__}".format(age)')})
+    app = bare_app
+    with app.db.transaction() as session:
+        version, _ = deploy(session, bundle, codec=app.runtime.codec, now=app.clock.now(), author="tests",
+                            services=SERVICES)
+    with app.db.transaction() as session:
+        instance = app.runtime.start(session, version, business_key="ESCAPE-1", data={}, actor="tests")
+        instance_id = instance.id
+        task = app.runtime.load(session, instance).get_tasks(state=TaskState.READY, manual=True)[0]
+        task_id = str(task.id)
+    with app.db.transaction() as session:
+        app.runtime.complete_task(session, task_id, {"age": 12}, actor="tests")
+        revision = session.get(ProcessInstance, instance_id).revision
+    app.clock.advance(days=3)
+    with pytest.raises(WorkflowRunError) as failed, app.db.transaction() as session:
+        app.runtime.fire_timers(session, instance_id)  # the wait ends: the script runs, and is refused
+    assert "format" in str(failed.value)
+    assert reached == []
+    with app.db.transaction(write=False) as session:
+        assert session.scalar(select(func.count()).select_from(ProcessInstance)) == 1
+        assert session.get(ProcessInstance, instance_id).revision == revision  # the failed step saved nothing
