@@ -71,6 +71,8 @@ class HumanTask(Base):
     __table_args__ = (
         Index("ix_human_task_lane_due", "lane", "due_at"),
         Index("ix_human_task_assignee_due", "assignee", "due_at"),
+        # The inbox's counts per step and due window read this index only.
+        Index("ix_human_task_assignee_step_due", "assignee", "spec_name", "due_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the SpiffWorkflow task UUID
