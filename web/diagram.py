@@ -7,6 +7,7 @@ steps are highlighted. Everything drawn from the file is escaped.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -91,7 +92,14 @@ def _text(lines: list[str], cx: float, top: float, size: float = 11, anchor: str
 
 def render(bpmn_xml: str, *, current: Iterable[str] = (), done: Iterable[str] = (),
            title: str = "BPMN") -> Markup:
-    """An inline SVG of the diagram; `current` and `done` are element ids to highlight."""
+    """An inline SVG of the diagram; `current` and `done` are element ids to highlight.
+
+    Deployed versions never change, so drawings are cached by content and highlights."""
+    return _render(bpmn_xml, tuple(sorted(set(current))), tuple(sorted(set(done))), title)
+
+
+@functools.lru_cache(maxsize=256)
+def _render(bpmn_xml: str, current: tuple[str, ...], done: tuple[str, ...], title: str) -> Markup:
     root = etree.fromstring(bpmn_xml.encode("utf-8") if isinstance(bpmn_xml, str) else bpmn_xml)
     elements = _elements(root)
     current, done = set(current), set(done) - set(current)

@@ -54,7 +54,22 @@ def version_of(session: Session, task: HumanTask) -> ProcessVersion:
 
 
 def schema_of(session: Session, task: HumanTask) -> dict[str, Any]:
-    return load_schema(version_of(session, task).files, task.form)
+    """The task's form schema. Versions are immutable, so each (version, form) is parsed once per
+    process and shared: callers must not change it. Raises NotFoundError when the form is missing."""
+    version_id, content_hash = session.execute(
+        select(ProcessVersion.id, ProcessVersion.content_hash)
+        .join(ProcessInstance, ProcessInstance.version_id == ProcessVersion.id)
+        .where(ProcessInstance.id == task.instance_id)).one()
+    key = (content_hash, task.form)  # the content, not the id: ids repeat across databases
+    if key not in _SCHEMAS:
+        files = session.scalar(select(ProcessVersion.files).where(ProcessVersion.id == version_id)) or {}
+        if len(_SCHEMAS) > 512:
+            _SCHEMAS.clear()
+        _SCHEMAS[key] = load_schema(files, task.form)
+    return _SCHEMAS[key]
+
+
+_SCHEMAS: dict[tuple[str, str | None], dict[str, Any]] = {}
 
 
 def defaults(session: Session, task: HumanTask, case: Case) -> dict[str, Any]:
