@@ -1,0 +1,271 @@
+"""Inbox page, case page and task completion, server-side, with 10,000 open cases (SQLite, PostgreSQL).
+
+Seeding: a few real cases run through the process (demo paths), then their rows are cloned in
+SQL up to N open cases (case, instance, open task, membership). Clones are only read (inbox,
+case list); pages and completions that load a workflow use real cases. Timings are taken around
+the Flask test client's request (the whole server side: routing, session, queries, templates,
+commit), without the network.
+
+    .venv/bin/python bench/inbox.py [--cases 10000] [--requests 200] [--db sqlite|postgresql|both] [--explain]
+
+Targets (issue 3): inbox p95 < 20 ms; task completion median < 5 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from engine.bundles import Bundle  # noqa: E402
+from engine.clock import ManualClock  # noqa: E402
+from engine.deployments import deploy  # noqa: E402
+from engine.models import HumanTask, ProcessInstance  # noqa: E402
+from web import create_app  # noqa: E402
+from workflows import demo, inbox, schema, services  # noqa: E402
+from workflows.bootstrap import build  # noqa: E402
+from workflows.models import Case, CaseMember, User  # noqa: E402
+from workflows.settings import Settings  # noqa: E402
+
+PG_ADMIN = os.environ.get("CASEWORK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+STEPS = ["verify_request", "obtain_consent", "clarification_interview", "concertation", "evaluation",
+         "acknowledge_youth_message"]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def seed(casework, total: int) -> dict:
+    """Real demo cases, then clones of their rows up to `total` open cases."""
+    with casework.db.transaction() as session:
+        deploy(session, Bundle.from_directory(ROOT / "bpmn"), codec=casework.runtime.codec,
+               now=casework.clock.now(), author="bench", services=set(services.HANDLERS))
+        demo.ensure_demo_users(session, casework.clock.now())
+        real = demo.seed_cases(session, casework.runtime)
+        refs = {c.youth_pseudonym: c.reference for c in real}
+    with casework.db.transaction() as session:
+        users = {u.username: u for u in session.scalars(select(User))}
+        open_real = session.scalar(select(sa.func.count()).select_from(Case).where(Case.status == "open"))
+        template = session.scalar(select(ProcessInstance).where(ProcessInstance.business_key == refs["Jeune H."]))
+        titles = dict(session.execute(select(HumanTask.spec_name, HumanTask.title)).all())
+        now = casework.clock.now()
+        rng = random.Random(7)
+        clones = max(0, total - open_real)
+        cases, instances, tasks, members = [], [], [], []
+        first_id = (session.scalar(select(sa.func.max(Case.id))) or 0) + 1
+        first_instance = (session.scalar(select(sa.func.max(ProcessInstance.id))) or 0) + 1
+        for n in range(clones):
+            reference = f"CM-B{n:05d}"
+            case_id, instance_id = first_id + n, first_instance + n
+            instances.append({"id": instance_id, "version_id": template.version_id, "business_key": reference,
+                              "status": "running", "state": template.state,
+                              "serializer_version": template.serializer_version, "revision": 1,
+                              "created_at": now, "updated_at": now})
+            cases.append({"id": case_id, "reference": reference, "instance_id": instance_id, "status": "open",
+                          "requester_kind": "professional", "youth_pseudonym": f"Jeune {n}", "age_band": "12-15",
+                          "region": "Brabant wallon", "difficulties": "", "previous_attempts": "",
+                          "requester_contact": "", "case_manager_id": users["anne"].id, "pass_number": 1,
+                          "consent_attempts": 0, "opened_at": now})
+            step = STEPS[n % len(STEPS)]
+            due = now + dt.timedelta(days=rng.randint(-20, 40), hours=rng.randint(0, 23))
+            tasks.append({"id": str(uuid.uuid4()), "instance_id": instance_id, "business_key": reference,
+                          "spec_name": step, "title": titles.get(step, step), "lane": "case_manager",
+                          "assignee": "anne", "form": f"{step}.json", "due_at": due, "created_at": now})
+            if n % 3 == 0:
+                carrier = ("sophie", "karim", "lea")[n % 9 // 3]
+                tasks.append({"id": str(uuid.uuid4()), "instance_id": instance_id, "business_key": reference,
+                              "spec_name": "report_action", "title": titles.get("report_action", "report"),
+                              "lane": "professional", "assignee": carrier, "form": "report_action.json",
+                              "due_at": due + dt.timedelta(days=7), "created_at": now})
+                members.append({"case_id": case_id, "user_id": users[carrier].id, "role_in_case": "carrier",
+                                "added_at": now})
+        for table, rows in ((ProcessInstance.__table__, instances), (Case.__table__, cases),
+                            (HumanTask.__table__, tasks), (CaseMember.__table__, members)):
+            for start in range(0, len(rows), 2000):
+                session.execute(table.insert(), rows[start:start + 2000])
+        if casework.db.dialect == "postgresql":  # explicit ids: move the sequences past them
+            for table in ("case_file", "process_instance"):
+                session.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                        f"(SELECT max(id) FROM {table}))"))
+    if casework.db.dialect == "postgresql":
+        with casework.db.engine.connect() as connection:
+            connection.exec_driver_sql("ANALYZE")
+            connection.commit()
+    else:
+        with casework.db.engine.connect() as connection:
+            connection.exec_driver_sql("ANALYZE")
+    return refs
+
+
+def fresh_requests(casework, count: int) -> list[str]:
+    """Real cases at the verification step, for completions (each request consumes one)."""
+    ids = []
+    with casework.db.transaction() as session:
+        anne = session.scalar(select(User).where(User.username == "anne"))
+        from workflows.cases import start_case
+
+        for n in range(count):
+            case = start_case(session, casework.runtime, actor=anne, requester_kind="family",
+                              youth_pseudonym=f"Jeune R{n}", age_band="12-15", region="Brabant wallon")
+            session.flush()
+            ids.append((case.reference, demo.open_task(session, case, "verify_request").id))
+    return ids
+
+
+def login(client, username: str) -> str:
+    with client.session_transaction() as s:
+        s["csrf"] = "bench"
+    response = client.post("/login", data={"csrf_token": "bench", "username": username,
+                                           "password": demo.DEMO_PASSWORD})
+    assert response.status_code == 302, response.status_code
+    with client.session_transaction() as s:
+        s["csrf"] = "bench"
+    return "bench"
+
+
+def timed(fn, n: int) -> list[float]:
+    fn()  # warm up (templates compiled, caches filled)
+    out = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def form_fields(data: dict) -> list[tuple[str, str]]:
+    fields = []
+    for name, value in data.items():
+        if isinstance(value, bool):
+            fields.append((name, "true" if value else "false"))
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            fields.append((f"{name}._present", "1"))
+            for i, row in enumerate(value):
+                fields.append((f"{name}.{i}._row", "1"))
+                fields.extend((f"{name}.{i}.{k}", str(v)) for k, v in row.items() if not isinstance(v, bool))
+        elif isinstance(value, list):
+            fields.append((name, "\n".join(value)))
+        else:
+            fields.append((name, str(value)))
+    return fields
+
+
+def explain(casework, now) -> None:
+    """The query plans of the inbox's statements (counts, first page)."""
+    with casework.db.transaction(write=False) as session:
+        anne = session.scalar(select(User).where(User.username == "anne"))
+        query = inbox.Query()
+        base = inbox._base(anne, query)
+        counts = base.with_only_columns(HumanTask.spec_name, sa.func.count()).group_by(HumanTask.spec_name)
+        first = base.where(HumanTask.due_at.is_not(None)).order_by(HumanTask.due_at, HumanTask.id).limit(25)
+        partners = inbox._base(anne, inbox.Query(scope="partners")).where(HumanTask.due_at.is_not(None)) \
+            .order_by(HumanTask.due_at, HumanTask.id).limit(25)
+        prefix = "EXPLAIN QUERY PLAN " if casework.db.dialect == "sqlite" else "EXPLAIN "
+        for label, stmt in (("counts", counts), ("first page", first), ("partners page", partners)):
+            sql = str(stmt.compile(dialect=session.bind.dialect, compile_kwargs={"literal_binds": True}))
+            rows = session.execute(sa.text(prefix + sql)).all()
+            print(f"  plan of {label}:")
+            for row in rows:
+                print("    " + " | ".join(str(c) for c in row))
+
+
+def run(kind: str, cases: int, requests: int, show_plans: bool) -> dict:
+    pg_name = None
+    if kind == "sqlite":
+        url = f"sqlite:///{tempfile.mkdtemp(prefix='cw-bench-')}/bench.db"
+    else:
+        admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        pg_name = f"cw_bench_{os.getpid()}"
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{pg_name}"')
+            connection.exec_driver_sql(f'CREATE DATABASE "{pg_name}"')
+        url = sa.engine.make_url(PG_ADMIN).set(database=pg_name).render_as_string(hide_password=False)
+    try:
+        schema.upgrade(url)
+        clock = ManualClock()
+        casework = build(Settings(database_url=url), clock=clock)
+        started = time.perf_counter()
+        refs = seed(casework, cases)
+        completions = fresh_requests(casework, requests + 1)
+        seeded_in = time.perf_counter() - started
+        app = create_app({"CASEWORK": casework, "SECRET_KEY": "bench"})
+        client = app.test_client()
+        token = login(client, "anne")
+        with casework.db.transaction(write=False) as session:
+            open_cases = session.scalar(select(sa.func.count()).select_from(Case).where(Case.status == "open"))
+            open_tasks = session.scalar(select(sa.func.count()).select_from(HumanTask)
+                                        .where(HumanTask.assignee == "anne"))
+        print(f"{kind}: {open_cases} open cases, {open_tasks} open tasks in anne's inbox (seeded in {seeded_in:.1f} s)")
+        if show_plans:
+            explain(casework, clock.now())
+
+        def check(response):
+            assert response.status_code in (200, 302), response.status_code
+            return response
+
+        figures = {
+            "inbox (anne, first page)": timed(lambda: check(client.get("/inbox")), requests),
+            "inbox (anne, overdue, page 3)": timed(lambda: check(client.get("/inbox?due=overdue&page=3")), requests),
+            "inbox (anne, partners' actions)": timed(lambda: check(client.get("/inbox?scope=partners")), requests),
+            "case page (plan, complaint)": timed(lambda: check(client.get(f"/cases/{refs['Jeune H.']}")), requests),
+        }
+        with casework.db.transaction(write=False) as session:
+            from workflows.cases import get_case
+
+            sample = demo.sample(session, casework.runtime, get_case(session, completions[0][0]), "verify_request")
+        fields = [("csrf_token", token), ("action", "complete"), *form_fields(sample)]
+        queue = iter(completions)
+
+        def complete_one():
+            _reference, task_id = next(queue)
+            response = client.post(f"/tasks/{task_id}", data=MultiDict(fields))
+            assert response.status_code == 302, response.get_data(as_text=True)[-500:]
+
+        figures["task completion (verify_request)"] = timed(complete_one, requests)
+        sophie = app.test_client()
+        login(sophie, "sophie")
+        figures["inbox (sophie, professional)"] = timed(lambda: check(sophie.get("/inbox")), requests)
+        casework.close()
+        return figures
+    finally:
+        if pg_name:
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+            admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--explain", action="store_true", help="print the inbox queries' plans")
+    args = parser.parse_args()
+    kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    results = {kind: run(kind, args.cases, args.requests, args.explain) for kind in kinds}
+    print()
+    print(f"{'server side, ms':<36}" + "".join(f"{kind + ' p50':>16}{kind + ' p95':>16}" for kind in kinds))
+    for name in next(iter(results.values())):
+        print(f"{name:<36}" + "".join(f"{statistics.median(results[k][name]):>16.2f}"
+                                      f"{percentile(results[k][name], 0.95):>16.2f}" for k in kinds))
+    print("targets: inbox p95 < 20 ms; task completion median < 5 ms")
+
+
+if __name__ == "__main__":
+    main()
