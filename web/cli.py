@@ -31,6 +31,22 @@ def start_background(casework: Casework) -> list[Callable[[], None]]:
     return stops
 
 
+def _dev_secret(casework: Casework) -> dict[str, str]:
+    """Without CASEWORK_SECRET_KEY (development only: production refuses to start), keep one in
+    var/ so that sign-ins survive a restart."""
+    if casework.settings.secret_key or casework.settings.production:
+        return {}
+    import secrets
+    from pathlib import Path
+
+    path = Path.cwd() / "var" / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return {"SECRET_KEY": path.read_text().strip()}
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -50,7 +66,7 @@ def run(state: State, host: str, port: int, threads: int) -> None:
     with casework.db.transaction(write=False) as session:
         if session.scalar(select(ProcessVersion.id).limit(1)) is None:
             raise click.ClickException("no process is deployed: run `casework init` first")
-    app = create_app({"CASEWORK": casework})
+    app = create_app({"CASEWORK": casework, **_dev_secret(casework)})
     stops = start_background(casework)
     server = create_server(app, host=host, port=port, threads=threads, ident="casework")
     url = f"http://{host}:{server.effective_port}/"
