@@ -103,6 +103,12 @@ def _field(name: str, schema: dict[str, Any], value: Any, required: bool, errors
         item.kind = widget if widget in ("radio", "select") else ("radio" if len(item.options) <= 4 else "select")
     elif kind_of == "boolean":
         item.kind = "checkbox" if in_row else "boolean"
+    elif kind_of == "integer" and "minimum" in schema and "maximum" in schema \
+            and 0 < schema["maximum"] - schema["minimum"] <= 6:
+        # A short scale (1 to 5): one click, no typing.
+        item.kind = "radio"
+        item.options = [Option(str(n), str(n)) for n in range(schema["minimum"], schema["maximum"] + 1)]
+        item.value = str(value) if value is not None else None
     elif kind_of in ("integer", "number"):
         item.kind = kind_of
         item.attrs = {k: schema[k] for k in ("minimum", "maximum") if k in schema}
@@ -132,6 +138,8 @@ def _rows(item: Field, items: dict[str, Any], value: Any, errors: dict[str, str]
     item.template = [_field(f"{item.name}.__i__.{key}", prop, None, key in required, {}, locale, people, in_row=True)
                      for key, prop in props.items()]
     item.attrs["row_label"] = _title(items, locale, "")
+    # Rows tied to records (a hidden id, a read-only title) are given, not added or removed.
+    item.attrs["fixed"] = any(p.get("x-widget") == "hidden" or p.get("readOnly") for p in props.values())
 
 
 # -- posted form -> JSON data ----------------------------------------------------------------------

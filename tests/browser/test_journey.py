@@ -145,7 +145,7 @@ def test_case_manager_and_partner_carry_a_case_through_two_passes(app, live_serv
     report(page, base, reference, scope="partners")
     report(page, base, reference, scope="partners")
     open_task(page, base, reference, "Évaluation du plan")
-    page.locator("#f-cooperation_quality").fill("3")
+    page.locator('input[name="cooperation_quality"][value="3"]').check()
     complete(page, "evaluation-not-met")
 
     # Second pass: the concertation starts from the previous plan.
@@ -162,7 +162,7 @@ def test_case_manager_and_partner_carry_a_case_through_two_passes(app, live_serv
     open_task(page, base, reference, "Évaluation du plan")
     for i in range(2):
         page.locator(f"#f-objectives-{i}-met").check()
-    page.locator("#f-cooperation_quality").fill("4")
+    page.locator('input[name="cooperation_quality"][value="4"]').check()
     complete(page, "evaluation-met")
 
     # Exit.
