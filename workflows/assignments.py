@@ -34,10 +34,11 @@ def claim(session: Session, user: User, task: HumanTask, case: Case, now: dt.dat
 
 def release(session: Session, user: User, task: HumanTask, case: Case, now: dt.datetime) -> None:
     """Give the task back: its holder, or the case's own case manager, may."""
+    manager = user.role == "case_manager" and case.case_manager_id == user.id
+    if not manager and (task.claimed_by or task.assignee) != user.username:
+        raise PermissionDeniedError("only the person who took this task, or the case manager, can release it")
     if task.claimed_by is None:
         return
-    if task.claimed_by != user.username and not (user.role == "case_manager" and case.case_manager_id == user.id):
-        raise PermissionDeniedError("only the person who took this task, or the case manager, can release it")
     task.claimed_by = None
     audit.record(session, at=now, actor=user.username, kind="task_released", business_key=case.reference,
                  instance_id=case.instance_id, detail={"task_id": task.id})

@@ -138,6 +138,7 @@ def test_claim_release_and_someone_else_cannot_complete_a_claimed_task(app, clie
     assert "Pris par sophie" in text(client.get(f"/tasks/{tid}")) or "sophie" in text(client.get("/inbox"))
     other = client.application.test_client()
     login(other, "anne")
+    assert post(other, f"/tasks/{tid}/claim").status_code == 409  # already taken by sophie
     response = post_fields(other, f"/tasks/{tid}", form_data(_sample(app, reference, "report_action"))
                            + [("action", "complete")])
     assert response.status_code == 403
