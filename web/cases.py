@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from engine.models import HumanTask, ProcessVersion
-from workflows import case_view, cases, messages
+from workflows import case_view, cases, messages, reasons
 from workflows.errors import FormError
 from workflows.members import is_member
 from workflows.models import Case, CaseMember, User
@@ -159,3 +159,4 @@ def init_app(app: Flask) -> None:
     add_nav_item(app, "cases.index", "Cases", roles=ACTORS)
     add_nav_item(app, "cases.new", "New request", roles=ACTORS)
     app.jinja_env.globals["is_member"] = is_member
+    app.jinja_env.globals["reason_title"] = lambda reason: reasons.title(reason, locale())

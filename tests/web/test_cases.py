@@ -102,3 +102,21 @@ def test_coordinator_and_outsiders_get_404_on_case_pages(app, client, seeded):
     login(client, "marc")
     assert client.get(f"/cases/{reference}").status_code == 404
     assert client.get("/cases/CM-NOPE00").status_code == 404
+
+
+def test_a_complaint_passed_on_reaches_the_professional_and_no_one_else(app, client, seeded):
+    from .conftest import form_data, post_fields, task_id
+
+    reference = seeded["Jeune H."]
+    tid = task_id(app, reference, "acknowledge_youth_message")
+    login(client, "anne")
+    response = post_fields(client, f"/tasks/{tid}", form_data({"response": "Transmis.", "inform": ["karim"]})
+                           + [("action", "complete")])
+    assert response.status_code == 302, text(response)[-2000:]
+    login(client, "karim")
+    page = text(client.get(f"/cases/{reference}"))
+    assert "ne pas être écouté" in page  # the complaint addressed to him
+    assert "Une plainte du jeune vous a été transmise" in page  # his notification, in the timeline
+    login(client, "lea")
+    page = text(client.get(f"/cases/{reference}"))
+    assert "ne pas être écouté" not in page and "plainte du jeune vous a été" not in page
