@@ -12,6 +12,7 @@ from engine.models import HumanTask, ProcessVersion
 from workflows import case_view, cases, messages, reasons
 from workflows.errors import FormError
 from workflows.members import is_member
+from workflows.permissions import can_view_case
 from workflows.models import Case, CaseMember, User
 
 from . import diagram
@@ -72,7 +73,7 @@ def new():
     except FormError as err:
         return render_template("cases/new.html", values=values, errors=error_map(err.errors, locale())), 422
     flash(_("Request recorded: case %(ref)s, now at the verification step.", ref=case.reference), "success")
-    if current_user().role == "case_manager" and case.case_manager_id == current_user().id:
+    if can_view_case(db(), current_user(), case):  # the requester and the case manager may
         return redirect(url_for("cases.show", reference=case.reference))
     return redirect(url_for("cases.index"))
 

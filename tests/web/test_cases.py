@@ -120,3 +120,18 @@ def test_a_complaint_passed_on_reaches_the_professional_and_no_one_else(app, cli
     login(client, "lea")
     page = text(client.get(f"/cases/{reference}"))
     assert "ne pas être écouté" not in page and "plainte du jeune vous a été" not in page
+
+
+def test_case_list_shows_the_cases_one_may_open_with_their_step(app, client, seeded):
+    login(client, "anne")
+    page = text(client.get("/cases/"))
+    assert seeded["Jeune A."] in page and "Vérifier la demande" in page
+    closed = text(client.get("/cases/?status=closed"))
+    assert seeded["Jeune M."] in closed and seeded["Jeune A."] not in closed
+    login(client, "tom")  # the requester of the professional-introduced cases
+    page = text(client.get("/cases/"))
+    assert seeded["Jeune A."] in page and seeded["Jeune B."] not in page  # B came from a family
+    response = post(client, "/cases/new", {"requester_kind": "professional", "youth_pseudonym": "Jeune T.",
+                                           "age_band": "16-17", "region": "Brabant wallon"})
+    assert response.status_code == 302 and "/cases/CM-" in response.location
+    assert "Jeune T." in text(client.get(response.location))
