@@ -71,11 +71,13 @@ def _fresh_ids(state: str) -> tuple[str, dict[str, str]]:
 
 
 def clone_instances(session: Session, reference: str, count: int, *,
-                    next_timer_due: dt.datetime | None = None) -> list[str]:
+                    due_times: list[dt.datetime] | None = None) -> list[str]:
     """Copy a case and its process instance `count` times (new references, new task ids).
 
     Every task UUID in the copied state is replaced consistently, so the copies are independent
-    workflows; their open human tasks are copied too. Returns the new references.
+    workflows; their open human tasks are copied too. `due_times` (one per copy) moves the
+    source's next timer: the due time written in the state by SpiffWorkflow and the
+    `next_timer_due` column alike. Returns the new references.
     """
     case = session.scalar(select(Case).where(Case.reference == reference))
     instance = session.get(ProcessInstance, case.instance_id)
@@ -84,6 +86,10 @@ def clone_instances(session: Session, reference: str, count: int, *,
     instance_columns = [c.key for c in ProcessInstance.__table__.columns
                         if c.key not in ("id", "business_key", "state")]
     task_columns = [c.key for c in HumanTask.__table__.columns if c.key not in ("id", "instance_id", "business_key")]
+    source_due = instance.next_timer_due.isoformat() if due_times else None
+    if due_times is not None:
+        assert len(due_times) == count
+        assert instance.state.count(f'"{source_due}"') == 1, "the next due time must appear once in the state"
     references = []
     chunk = 500
     for start in range(0, count, chunk):
@@ -91,11 +97,12 @@ def clone_instances(session: Session, reference: str, count: int, *,
         refs = ["CM-" + "".join(secrets.choice(_ALPHABET) for _ in range(8)) for _ in range(n)]
         states = [_fresh_ids(instance.state) for _ in range(n)]
         rows = []
-        for ref, (state, _) in zip(refs, states, strict=True):
+        for i, (ref, (state, _)) in enumerate(zip(refs, states, strict=True)):
             row = {c: getattr(instance, c) for c in instance_columns}
             row.update(business_key=ref, state=state, revision=1)
-            if next_timer_due is not None:
-                row["next_timer_due"] = next_timer_due
+            if due_times is not None:
+                due = due_times[start + i].astimezone(dt.UTC)
+                row.update(next_timer_due=due, state=state.replace(f'"{source_due}"', f'"{due.isoformat()}"'))
             rows.append(row)
         ids = list(session.scalars(insert(ProcessInstance).returning(ProcessInstance.id,
                                                                      sort_by_parameter_order=True), rows))

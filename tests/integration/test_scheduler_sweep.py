@@ -142,3 +142,18 @@ def test_background_scheduler_runs_the_sweep_and_wakes_when_a_timer_is_due(app, 
     assert [n.case.reference for n in notifications(app)] == [ref]
     with app.db.transaction(write=False) as session:
         assert session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.kind == "timers_fired")) == 1
+
+
+def test_copies_with_their_own_due_times_fire_at_those_times(app, clock):
+    # The bench's copies must be real workflows due when their column says (not just rows).
+    ref = case_at(app, "consent_reminder")
+    start = clock.now() + dt.timedelta(days=1)
+    with app.db.transaction() as session:
+        clone_instances(session, ref, 3, due_times=[start + dt.timedelta(hours=h) for h in (1, 2, 3)])
+    sweep = TimerSweep(app.db, app.runtime)
+    fired = []
+    for hours in (1, 2, 3):
+        clock.set(start + dt.timedelta(hours=hours, seconds=1))
+        fired.append(sweep.tick().fired)
+    assert fired == [1, 1, 1]
+    assert len(notifications(app)) == 3
