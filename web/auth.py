@@ -29,7 +29,12 @@ def home():
     endpoint = current_app.extensions["casework_homes"].get(user.role)
     if endpoint and endpoint in current_app.view_functions:
         return redirect(url_for(endpoint))
-    return render_template("auth/home.html")
+    figures = None
+    if user.role == "coordinator":
+        from workflows.inbox import network_counts
+
+        figures = network_counts(db(), now())
+    return render_template("auth/home.html", figures=figures)
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -159,3 +159,12 @@ def page(session: Session, user: User, query: Query, now: dt.datetime) -> Page:
                                             .order_by(HumanTask.created_at, HumanTask.id)
                                             .offset(rest_offset).limit(query.page_size - len(dated))))
     return Page(rows, facet, query, now, week_end, matching)
+
+
+def network_counts(session: Session, now: dt.datetime) -> list[tuple[str, int, int]]:
+    """De-identified figures for coordinators: (step label, open tasks, overdue), by step."""
+    titles = step_titles(session)
+    overdue = func.sum(case((HumanTask.due_at < now, 1), else_=0))
+    rows = session.execute(select(HumanTask.spec_name, func.count(), overdue).group_by(HumanTask.spec_name))
+    return sorted(((titles.get(step, step), total, int(late or 0)) for step, total, late in rows),
+                  key=lambda row: -row[1])

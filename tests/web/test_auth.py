@@ -63,3 +63,10 @@ def test_unknown_page_is_a_friendly_404_and_json_under_api(client):
     assert "Introuvable" in text(response)
     response = client.get("/api/v1/nothing-here")
     assert response.status_code in (401, 404) and response.is_json
+
+
+def test_coordinator_home_shows_counts_and_no_case(client, seeded):
+    login(client, "chantal")
+    page = text(client.get("/", follow_redirects=True))
+    assert "Tâches ouvertes dans le réseau" in page and "Vérifier la demande" in page
+    assert all(reference not in page for reference in seeded.values())
