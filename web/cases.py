@@ -12,8 +12,8 @@ from engine.models import HumanTask, ProcessVersion
 from workflows import case_view, cases, messages, reasons
 from workflows.errors import FormError
 from workflows.members import is_member
-from workflows.permissions import can_view_case
 from workflows.models import Case, CaseMember, User
+from workflows.permissions import can_view_case
 
 from . import diagram
 from .access import audit_read, current_user, roles_required
