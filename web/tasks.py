@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from engine.models import HumanTask
-from workflows import assignments, drafts, plans
+from workflows import assignments, case_view, drafts, plans
 from workflows import messages as youth_messages
 from workflows import tasks as task_mod
 from workflows.errors import ConflictError, FormError, NotFoundError, TaskStateError
@@ -60,8 +60,12 @@ def context_of(task: HumanTask, case: Case) -> dict[str, Any]:
             context["message"] = youth_messages.message_of_task(session, task.item)
         except NotFoundError:
             pass
-    if user.role == "case_manager":
+    full = user.role == "case_manager" and case.case_manager_id == user.id
+    if full:
         context["plan"] = plans.current(session, case)
+    visible = [m for m in youth_messages.for_case(session, case)
+               if full or any(r.user_id == user.id for r in m.recipients)]
+    context["recent"] = case_view.timeline(session, case, user, full, visible)[:5]
     return context
 
 
