@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tempfile
 import zoneinfo
 from pathlib import Path
@@ -39,7 +40,7 @@ def compiled_catalogs() -> str:
         mo_path.parent.mkdir(parents=True, exist_ok=True)
         with po_path.open("rb") as handle:
             catalog = read_po(handle)
-        tmp = mo_path.with_suffix(".tmp")
+        tmp = mo_path.with_suffix(f".{os.getpid()}.tmp")  # several workers may compile at once
         with tmp.open("wb") as handle:
             write_mo(handle, catalog)
         tmp.replace(mo_path)
