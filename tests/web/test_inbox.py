@@ -14,6 +14,7 @@ def test_inbox_lists_own_tasks_overdue_first_with_counts(app, client, seeded):
     login(client, "anne")
     page = text(client.get("/inbox"))
     assert "Mes tâches" in page and seeded["Jeune A."] in page and "Vérifier la demande" in page
+    assert "Jeune A." in page  # how the team calls the youth, beside the reference
     app.clock.advance(days=8)  # verification tasks (due in 7 days) are now late
     page = text(client.get("/inbox"))
     assert "En retard" in page
