@@ -1,0 +1,66 @@
+"""JSON Schema <-> HTML form fields (web/forms.py), without a database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from werkzeug.datastructures import MultiDict
+
+from web import forms
+
+FORMS = Path(__file__).resolve().parents[2] / "bpmn" / "forms"
+
+
+def schema(name: str) -> dict:
+    return json.loads((FORMS / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def test_web_forms_kinds_follow_the_schema():
+    fields = {f.name: f for f in forms.build_fields(schema("verify_request"), {}, {}, locale="fr", people=[])}
+    assert fields["youth_age"].kind == "integer"
+    assert fields["lives_in_region"].kind == "boolean"
+    assert fields["maturity_reasoning"].kind == "textarea"
+    assert fields["partners_to_invite"].kind == "lines"
+    consents = fields["consents"]
+    assert consents.kind == "rows" and len(consents.rows) == 1  # a required list starts with one row
+    row = {f.name: f for f in consents.rows[0]}
+    assert row["consents.0.person"].kind == "select" and row["consents.0.date"].kind == "date"
+    english = forms.build_fields(schema("verify_request"), {}, {}, locale="en", people=[])
+    assert english[0].label == "Youth's age"
+
+
+def test_web_forms_parse_keeps_what_cannot_be_converted_and_orders_rows():
+    posted = MultiDict([("youth_age", "douze"), ("lives_in_region", "true"), ("failed_attempts", "3"),
+                        ("consents._present", "1"), ("consents.5._row", "1"), ("consents.5.person", "youth"),
+                        ("consents.2._row", "1"), ("consents.2.person", "legal_representative"),
+                        ("partners_to_invite", "SAJ\n\n  PMS  \n"), ("objections", "   ")])
+    data = forms.parse(schema("verify_request"), posted)
+    assert data["youth_age"] == "douze" and data["failed_attempts"] == 3 and data["lives_in_region"] is True
+    assert [c["person"] for c in data["consents"]] == ["legal_representative", "youth"]
+    assert data["partners_to_invite"] == ["SAJ", "PMS"]
+    assert "objections" not in data  # empty optional text is left out, not sent as ""
+
+
+def test_web_forms_rows_booleans_people_and_server_side_row_edits():
+    posted = MultiDict([("participants._present", "1"), ("participants.0._row", "1"),
+                        ("participants.0.name", "A"), ("participants.0.charter_acknowledged", "on"),
+                        ("participants.1._row", "1"), ("participants.1.name", "B"), ("_add", "objectives")])
+    data = forms.parse(schema("concertation"), posted)
+    assert [p.get("charter_acknowledged") for p in data["participants"]] == [True, False]
+    assert forms.row_edit(data, posted) and data["objectives"] == [{}]
+    removed = {"participants": list(data["participants"])}
+    assert forms.row_edit(removed, MultiDict([("_remove", "participants.0")]))
+    assert [p["name"] for p in removed["participants"]] == ["B"]
+    inform = forms.parse(schema("acknowledge_youth_message"),
+                         MultiDict([("inform._present", "1"), ("inform", "sophie"), ("inform", "karim")]))
+    assert inform["inform"] == ["sophie", "karim"]
+
+
+def test_web_forms_fixed_rows_and_scales():
+    fields = {f.name: f for f in forms.build_fields(
+        schema("evaluation"), {"objectives": [{"objective_id": 4, "title": "O1", "met": False}]}, {},
+        locale="fr", people=[])}
+    assert fields["objectives"].attrs["fixed"] is True  # evaluated objectives come from the plan
+    assert fields["cooperation_quality"].kind == "radio"
+    assert [o.value for o in fields["cooperation_quality"].options] == ["1", "2", "3", "4", "5"]
