@@ -95,7 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     from . import auth
 
     app.register_blueprint(auth.bp)
-    for module_name in ("inbox", "tasks", "cases", "api", "processes"):
+    for module_name in ("inbox", "tasks", "cases", "api", "processes", "notifications", "overdue"):
         module = _optional(module_name)
         if module is not None:
             app.register_blueprint(module.bp)

@@ -1,0 +1,102 @@
+"""Notifications in the app: the list and the unread counter in the top bar; the e-mail outbox."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from workflows import notifications, reasons
+from workflows.models import Case
+from workflows.permissions import can_view_case
+
+from .access import current_user, login_required, roles_required
+from .i18n import locale
+from .transactions import casework, db, now
+
+bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+OUTBOX_ROLES = notifications.ADMIN_ROLES
+
+
+@bp.get("/")
+@login_required
+def index():
+    user = current_user()
+    rows = notifications.for_user(db(), user, limit=100)
+    lang = locale()
+    items = [{"row": n, "text": reasons.describe(n, lang), "unread": n.read_at is None} for n in rows]
+    return render_template("notifications/index.html", items=items, digest=user.email_digest,
+                           has_email=bool(user.email), digest_hour=casework().settings.digest_hour,
+                           outbox=user.role in OUTBOX_ROLES)
+
+
+@bp.post("/<int:notification_id>/open")
+@login_required
+def open_one(notification_id: int):
+    """Mark it read and go to what it is about (the case, if the user may see it)."""
+    session, user = db(), current_user()
+    row = notifications.get_own(session, user, notification_id)
+    notifications.mark_read(session, user, now(), [row.id])
+    case = session.get(Case, row.case_id) if row.case_id else None
+    if case is not None and can_view_case(session, user, case):
+        return redirect(url_for("cases.show", reference=case.reference))
+    return redirect(url_for(".index"))
+
+
+@bp.post("/read")
+@login_required
+def read_all():
+    notifications.mark_read(db(), current_user(), now())
+    return redirect(url_for(".index"))
+
+
+@bp.post("/digest")
+@login_required
+def digest():
+    choice = request.form.get("digest")
+    if choice not in ("on", "off"):
+        abort(400)
+    notifications.set_email_digest(db(), current_user(), choice == "on")
+    return redirect(url_for(".index"))
+
+
+@bp.get("/outbox")
+@roles_required(*OUTBOX_ROLES)
+def outbox():
+    session, user = db(), current_user()
+    wanted = request.args.get("status")
+    statuses = [wanted] if wanted in reasons.EMAIL_STATUSES else ["pending", "sending", "failed", "unknown"]
+    lang = locale()
+    rows = [{"row": n, "text": reasons.describe(n, lang), "status": reasons.email_status(n.email_status, lang)}
+            for n in notifications.outbox(session, user, statuses, limit=300)]
+    counts = notifications.outbox_counts(session, user)
+    return render_template("notifications/outbox.html", rows=rows, status=wanted if wanted in statuses else None,
+                           counts=[(s, reasons.email_status(s, lang), counts.get(s, 0)) for s in reasons.EMAIL_STATUSES
+                                   if counts.get(s)],
+                           smtp=bool(casework().settings.smtp_host),
+                           waiting=notifications.oldest_waiting(session, user, now()))
+
+
+@bp.post("/outbox/retry")
+@roles_required(*OUTBOX_ROLES)
+def retry():
+    from flask import flash
+
+    ids = [int(v) for v in request.form.getlist("id") if v.isdigit()]
+    if not ids and request.form.get("all_failed") != "1":
+        abort(400)
+    n = notifications.retry(db(), current_user(), now(), ids or None)
+    flash(_("%(n)s e-mail(s) will be sent again.", n=n), "success")
+    return redirect(url_for(".outbox"))
+
+
+def init_app(app: Flask) -> None:
+    from . import add_nav_item
+
+    add_nav_item(app, "notifications.outbox", "E-mail outbox", roles=("coordinator",))
+
+    @app.context_processor
+    def _unread():
+        user = current_user() if request else None
+        if user is None or request.endpoint == "static":
+            return {}
+        return {"unread_notifications": notifications.unread_count(db(), user)}
