@@ -95,7 +95,10 @@ def _page(case: Case, *, note_errors=None, message_errors=None, values=None, sta
     if version is not None:
         source = diagram.bpmn_file(version.files)
         if source:
-            svg = diagram.render(source, current=view.current_steps, done=view.done_steps if view.full else (),
+            current = list(view.current_steps)
+            if view.instance.status == "running":
+                current += case_view.waiting_events(session, casework().runtime, view.instance, version.elements or {})
+            svg = diagram.render(source, current=current, done=view.done_steps if view.full else (),
                                  title=_("Process of case %(ref)s", ref=case.reference))
     managers = list(session.scalars(select(User).where(User.role == "case_manager", User.active.is_(True),
                                                        User.id != case.case_manager_id))) if view.full else []

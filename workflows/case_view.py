@@ -169,3 +169,19 @@ def add_note(session: Session, viewer: User, case: Case, text: str, now) -> Case
     session.add(note)
     session.flush()
     return note
+
+
+def waiting_events(session: Session, runtime, instance: ProcessInstance, elements: dict[str, Any]) -> list[str]:
+    """Intermediate events the process waits on (a timer before the post-exit check-in, ...).
+
+    Loads the workflow read-only (the case page may; the inbox never does). A state that cannot be
+    read leaves the drawing without these highlights rather than failing the page.
+    """
+    from SpiffWorkflow.util.task import TaskState
+
+    try:
+        workflow = runtime.load(session, instance)
+        waiting = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.WAITING)}
+    except Exception:  # noqa: BLE001 - a drawing aid, never a reason to refuse the page
+        return []
+    return sorted(w for w in waiting if w and (elements.get(w) or {}).get("type") == "intermediateCatchEvent")

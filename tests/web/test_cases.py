@@ -135,3 +135,9 @@ def test_case_list_shows_the_cases_one_may_open_with_their_step(app, client, see
                                            "age_band": "16-17", "region": "Brabant wallon"})
     assert response.status_code == 302 and "/cases/CM-" in response.location
     assert "Jeune T." in text(client.get(response.location))
+
+
+def test_case_page_highlights_the_timer_a_case_waits_on(client, seeded):
+    login(client, "anne")
+    page = text(client.get(f"/cases/{seeded['Jeune L.']}"))  # exited: waits before the check-in
+    assert 'data-element="post_exit_wait" data-state="current"' in page
