@@ -124,18 +124,18 @@ def timeline(session: Session, case: Case, viewer: User, full: bool,
     """State changes, submissions, notes, reminders, wishes and complaints, newest first."""
     items: list[dict[str, Any]] = []
     events = select(AuditEvent).where(AuditEvent.business_key == case.reference,
-                                      AuditEvent.kind.not_in(HIDDEN_KINDS))
+                                      AuditEvent.kind.not_in(HIDDEN_KINDS)).order_by(AuditEvent.id)
     if not full:
         events = events.where(AuditEvent.actor == viewer.username)
     for event in session.scalars(events):
         items.append({"at": event.at, "kind": event.kind, "actor": event.actor, "detail": event.detail or {}})
-    submissions = select(FormSubmission).where(FormSubmission.case_id == case.id)
+    submissions = select(FormSubmission).where(FormSubmission.case_id == case.id).order_by(FormSubmission.id)
     if not full:
         submissions = submissions.where(FormSubmission.submitted_by_id == viewer.id)
     for sub in session.scalars(submissions):
         items.append({"at": sub.submitted_at, "kind": "form_submitted", "actor": sub.submitted_by.username,
                       "detail": {"step": sub.step, "title": sub.title}})
-    notes = select(CaseNote).where(CaseNote.case_id == case.id)
+    notes = select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id)
     if not full:
         notes = notes.where(CaseNote.author_id == viewer.id)
     for note in session.scalars(notes):
@@ -144,14 +144,16 @@ def timeline(session: Session, case: Case, viewer: User, full: bool,
     for message in visible_messages:
         items.append({"at": message.recorded_at, "kind": f"youth_{message.kind}", "actor": "",
                       "detail": {"text": message.text}})
-    sent = select(Notification).where(Notification.case_id == case.id)
+    sent = select(Notification).where(Notification.case_id == case.id).order_by(Notification.id)
     if not full:
         sent = sent.where(Notification.recipient_id == viewer.id)
     for row in session.scalars(sent):
         items.append({"at": row.created_at, "kind": "notification", "actor": "",
                       "detail": {"reason": row.reason, "recipient": row.recipient.display_name}})
     order = {"form_submitted": 0}
-    return sorted(items, key=lambda i: (i["at"], order.get(i["kind"], 1)), reverse=True)
+    # Newest first; at the same instant, the later record first (each source is read in id order).
+    ranked = sorted(enumerate(items), key=lambda p: (p[1]["at"], order.get(p[1]["kind"], 1), p[0]), reverse=True)
+    return [item for _index, item in ranked]
 
 
 def add_note(session: Session, viewer: User, case: Case, text: str, now) -> CaseNote:
