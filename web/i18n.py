@@ -89,7 +89,7 @@ def switch():
         session["lang"] = chosen
     target = request.form.get("next") or ""
     # Only a path of this site: never an open redirect.
-    if not target.startswith("/") or target.startswith("//"):
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
         target = url_for("auth.home")
     return redirect(target)
 

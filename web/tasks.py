@@ -166,7 +166,7 @@ def _closed_meanwhile(task_id: str):
 
 
 def _local(target: str | None) -> bool:
-    return bool(target) and target.startswith("/") and not target.startswith("//")
+    return bool(target) and target.startswith("/") and not target.startswith("//") and "\\" not in target
 
 
 def _runtime():

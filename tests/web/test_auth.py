@@ -70,3 +70,9 @@ def test_coordinator_home_shows_counts_and_no_case(client, seeded):
     page = text(client.get("/", follow_redirects=True))
     assert "Tâches ouvertes dans le réseau" in page and "Vérifier la demande" in page
     assert all(reference not in page for reference in seeded.values())
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "/\\evil.example", "https://evil.example/"])
+def test_language_switch_never_redirects_off_site(client, target):
+    response = post(client, "/language", {"lang": "en", "next": target})
+    assert response.status_code == 302 and response.location == "/"
