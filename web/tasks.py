@@ -135,8 +135,13 @@ def submit(task_id: str):
         case = task_mod.cases.get_case(session, snapshot.business_key)
         return _render(snapshot, case, data, status=409, notice=domain_message(err), closed=True)
     drafts.discard(session, task.id)
-    flash(_("Done: “%(title)s” on case %(ref)s.", title=task.title, ref=case.reference), "success")
-    return redirect(request.form.get("next_url") if _local(request.form.get("next_url")) else url_for("inbox.index"))
+    flash(_("Done: “%(title)s” on case %(ref)s.", title=snapshot.title, ref=case.reference), "success")
+    if _local(request.form.get("next_url")):
+        return redirect(request.form["next_url"])
+    # More to do on this case (the next step is often yours): the inbox shows just that case.
+    more = session.scalar(select(HumanTask.id).where(HumanTask.business_key == case.reference,
+                                                     HumanTask.assignee == user.username).limit(1))
+    return redirect(url_for("inbox.index", case=case.reference) if more else url_for("inbox.index"))
 
 
 def completion_of(task_id: str):

@@ -43,6 +43,7 @@ def test_complete_a_task_from_the_form(app, client, seeded):
     response = post_fields(client, f"/tasks/{tid}", form_data(_sample(app, reference, "verify_request"))
                            + [("action", "complete")])
     assert response.status_code == 302, text(response)[-2000:]
+    assert response.location == f"/inbox?case={reference}"  # the next step is hers: that case's tasks
     assert task_id(app, reference, "clarification_interview")
     with app.db.transaction(write=False) as session:
         assert session.scalar(select(func.count()).select_from(FormSubmission)
