@@ -75,13 +75,17 @@ def _render(task: HumanTask, case: Case, values: dict[str, Any], *, errors=None,
     schema = task_mod.schema_of(session, task) if not closed else _schema_or_empty(task)
     error_by_field = forms.error_map(errors or [], lang)
     fields = forms.build_fields(schema, values, error_by_field, locale=lang, people=people(session))
-    shown = {f.name for f in fields} | {sub.name for f in fields for row in f.rows for sub in row}
-    summary = [(key, message) for key, message in error_by_field.items()]
+    labels = {f.name: f.label for f in fields}
+    labels.update({sub.name: f"{f.label} ({index + 1}) : {sub.label}"
+                   for f in fields for index, row in enumerate(f.rows) for sub in row})
+    # (anchor or None, what the person reads, message): labels, not field names.
+    summary = [(key if key in labels else None, labels.get(key, key), message)
+               for key, message in error_by_field.items()]
     draft = drafts.get(session, task.id) if not closed else None
     user = current_user()
     can_reassign = user.role == "case_manager" and case.case_manager_id == user.id and not closed
     return render_template(
-        "tasks/show.html", task=task, case=case, fields=fields, errors=summary, shown=shown, draft=draft,
+        "tasks/show.html", task=task, case=case, fields=fields, errors=summary, draft=draft,
         notice=notice, closed=closed, title=forms.form_title(schema, lang, task.title),
         instructions=forms.instructions(schema, lang), context=context_of(task, case) if not closed else {},
         candidates=assignments.candidates(session, task) if can_reassign else [], can_reassign=can_reassign,

@@ -63,6 +63,7 @@ def test_invalid_form_is_422_with_errors_beside_fields_and_values_kept(app, clie
     assert 'id="f-youth_age-error"' in page and "Valeur invalide" in page
     assert 'value="douze"' in page  # what was typed is still there
     assert "Ce champ est obligatoire." in page
+    assert '<a href="#f-lives_in_region">Vit dans la région du réseau</a>' in page  # the summary names labels
     assert task_id(app, reference, "verify_request") == tid  # nothing moved
 
 
