@@ -243,12 +243,22 @@ class Runtime:
 
     def _lock(self, session: Session, instance_id: int) -> ProcessInstance:
         # FOR UPDATE on PostgreSQL (a second writer waits, then sees the new state); SQLite's
-        # write transactions already hold the database lock (BEGIN IMMEDIATE).
+        # write transactions already hold the database lock (BEGIN IMMEDIATE). Locked once per
+        # transaction: a caller that locked first (to write its records) is not re-read.
+        transaction = session.get_transaction()
+        held = session.info.get("casework_locked")
+        if held is not None and held[0] is transaction and instance_id in held[1]:
+            instance = session.get(ProcessInstance, instance_id)
+            if instance is not None:
+                return instance
         instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id)
                                   .with_for_update(of=ProcessInstance)
                                   .execution_options(populate_existing=True))
         if instance is None:
             raise NotFoundError(f"no process instance {instance_id}")
+        if held is None or held[0] is not transaction:
+            held = session.info["casework_locked"] = (transaction, set())
+        held[1].add(instance_id)
         return instance
 
     def _script_engine(self, op: _Operation, services: bool = True) -> ScriptEngine:

@@ -117,7 +117,10 @@ def sync_case_status(session: Session, instance: ProcessInstance, workflow: Bpmn
     new_tasks = [row for row in session.new if isinstance(row, HumanTask) and row.lane == "case_manager"]
     if instance.status != "completed" and not new_tasks:
         return
-    case = session.scalar(select(Case).where(Case.reference == instance.business_key))
+    case = next((obj for obj in session.identity_map.values()
+                 if isinstance(obj, Case) and obj.reference == instance.business_key), None)
+    if case is None:  # not loaded by the caller (a timer, a message): read it
+        case = session.scalar(select(Case).where(Case.reference == instance.business_key))
     if case is None:
         return
     manager = session.get(User, case.case_manager_id)  # not case.case_manager: stale right after a hand-over

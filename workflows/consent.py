@@ -53,7 +53,6 @@ def _record(ctx: TaskContext, items: list[dict[str, Any]], *, mature: bool | Non
             youth_mature=mature if item["person"] == "youth" else None,
             maturity_reasoning=reasoning if item["person"] == "youth" else "",
         ))
-    ctx.session.flush()
 
 
 def _youth_mature(session: Session, case: Case) -> bool | None:
