@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from workflows import notifications, reasons
@@ -79,8 +79,6 @@ def outbox():
 @bp.post("/outbox/retry")
 @roles_required(*OUTBOX_ROLES)
 def retry():
-    from flask import flash
-
     ids = [int(v) for v in request.form.getlist("id") if v.isdigit()]
     if not ids and request.form.get("all_failed") != "1":
         abort(400)

@@ -138,3 +138,21 @@ def test_casework_run_starts_the_scheduler_beside_the_web_server(app, clock):
 def received(app) -> list[str]:
     with app.db.transaction(write=False) as session:
         return [n.case.reference for n in session.scalars(select(Notification))]
+
+
+def test_cli_timers_shows_a_case_stopped_in_error_with_the_reason(run, app, clock, tmp_path):
+    from engine.bundles import Bundle
+    from engine.deployments import deploy
+    from engine.scheduler import TimerSweep
+    from tests.integration.test_scheduler_sweep import PROBE
+
+    (tmp_path / "timer_probe.bpmn").write_text(PROBE)
+    with app.db.transaction() as session:
+        version, _ = deploy(session, Bundle.from_directory(tmp_path), codec=app.runtime.codec, now=clock.now(),
+                            author="tests")
+        app.runtime.start(session, version, business_key="PROBE-1", data={}, actor="tests")
+    clock.advance(hours=2)
+    TimerSweep(app.db, app.runtime).tick()
+    shown = run("timers", user="paul").output
+    assert "stopped in error:" in shown
+    assert "PROBE-1" in shown and "at second_wait" in shown and "follow_up_delay" in shown
