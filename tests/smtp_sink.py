@@ -12,6 +12,7 @@ from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 
 @dataclass
@@ -53,9 +54,10 @@ def free_port() -> int:
 class SmtpSink:
     """Start, stop (the server is down: connection refused) and restart on the same port."""
 
-    def __init__(self) -> None:
+    def __init__(self, login: tuple[str, str] | None = None) -> None:
         self.port = free_port()
         self.handler = _Handler()
+        self.login = login
         self._controller: Controller | None = None
 
     @property
@@ -67,8 +69,15 @@ class SmtpSink:
 
     def start(self) -> None:
         if self._controller is None:
-            self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+            auth = {}
+            if self.login:
+                auth = dict(auth_required=True, auth_require_tls=False, authenticator=self._authenticate)
+            self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **auth)
             self._controller.start()
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data):
+        ok = (auth_data.login.decode(), auth_data.password.decode()) == self.login
+        return AuthResult(success=ok, handled=False)  # the server answers 235 or 535 itself
 
     def stop(self) -> None:
         if self._controller is not None:

@@ -169,7 +169,9 @@ class SmtpTransport:
             if s.smtp_user:
                 conn.login(s.smtp_user, s.smtp_password or "")
         except smtplib.SMTPAuthenticationError as err:
-            raise Permanent(f"SMTP login refused: {err.smtp_code}") from None
+            # A settings problem, not this e-mail's: every e-mail waits until it is fixed.
+            raise Unreachable(f"SMTP login refused ({err.smtp_code}): check CASEWORK_SMTP_USER and "
+                              "CASEWORK_SMTP_PASSWORD") from None
         except (OSError, smtplib.SMTPException, ssl.SSLError) as err:
             raise Unreachable(f"cannot reach the SMTP server: {type(err).__name__}: {err}"[:300]) from None
         return conn

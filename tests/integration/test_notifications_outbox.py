@@ -285,3 +285,22 @@ def test_a_disabled_recipient_gets_no_email(app, clock, smtp):
         session.execute(update(User).where(User.username == "anne").values(active=False))
     outbox_for(app, smtp).tick()
     assert [r.email_status for r in rows(app)] == ["skipped"]
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_a_refused_smtp_login_keeps_every_email_waiting_until_the_settings_are_fixed(app, clock):
+    sink = smtp_sink.SmtpSink(login=("casework", "right-password"))
+    sink.start()
+    try:
+        remind(app, clock, copies=2)
+        wrong = dataclasses.replace(sink.settings_for(app.settings), smtp_user="casework", smtp_password="wrong")
+        report = Outbox(app.db, app.clock, wrong).tick()
+        assert (report.sent, report.failed, report.retrying) == (0, 0, 1)  # one try, the rest untouched
+        assert all(r.email_status == "pending" for r in rows(app))
+        assert "login refused" in next(r.last_error for r in rows(app) if r.last_error)
+        right = dataclasses.replace(wrong, smtp_password="right-password")
+        clock.advance(minutes=5)
+        assert Outbox(app.db, app.clock, right).tick().sent == 3
+        assert len(sink.received) == 3
+    finally:
+        sink.stop()
