@@ -62,6 +62,7 @@ def scheduler(state: State, once: bool, drain: bool, interval: float | None, ema
             click.echo(f"fired {fired} instance(s); e-mails sent {sent}")
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per job run; ours say what was done
     runner = build_scheduler(app, blocking=True, interval=interval, email=email)
     every = interval or app.settings.scheduler_interval
     click.echo(f"scheduler running: timers{' and e-mails' if email else ''} every {every:g} s; "
