@@ -232,12 +232,21 @@ def run(kind: str, cases: int, requests: int, show_plans: bool) -> dict:
         fields = [("csrf_token", token), ("action", "complete"), *form_fields(sample)]
         queue = iter(completions)
 
-        def complete_one():
+        def complete_one() -> float:
             _reference, task_id = next(queue)
+            start = time.perf_counter()
             response = client.post(f"/tasks/{task_id}", data=MultiDict(fields))
+            elapsed = (time.perf_counter() - start) * 1000
             assert response.status_code == 302, response.get_data(as_text=True)[-500:]
+            # A browser follows the redirect and the next page shows (and so removes) the
+            # "done" message; the test client does not, and the messages would pile up in the
+            # session cookie, making every later request pay for signing them.
+            with client.session_transaction() as browser_session:
+                browser_session.pop("_flashes", None)
+            return elapsed
 
-        figures["task completion (verify_request)"] = timed(complete_one, requests)
+        complete_one()
+        figures["task completion (verify_request)"] = [complete_one() for _ in range(requests)]
         sophie = app.test_client()
         login(sophie, "sophie")
         figures["inbox (sophie, professional)"] = timed(lambda: check(sophie.get("/inbox")), requests)

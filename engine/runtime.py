@@ -248,17 +248,15 @@ class Runtime:
         transaction = session.get_transaction()
         held = session.info.get("casework_locked")
         if held is not None and held[0] is transaction and instance_id in held[1]:
-            instance = session.get(ProcessInstance, instance_id)
-            if instance is not None:
-                return instance
+            return held[1][instance_id]
         instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id)
                                   .with_for_update(of=ProcessInstance)
                                   .execution_options(populate_existing=True))
         if instance is None:
             raise NotFoundError(f"no process instance {instance_id}")
         if held is None or held[0] is not transaction:
-            held = session.info["casework_locked"] = (transaction, set())
-        held[1].add(instance_id)
+            held = session.info["casework_locked"] = (transaction, {})
+        held[1][instance_id] = instance  # a strong reference: the identity map's is weak
         return instance
 
     def _script_engine(self, op: _Operation, services: bool = True) -> ScriptEngine:

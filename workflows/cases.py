@@ -97,6 +97,12 @@ def start_case(session: Session, runtime: Runtime, *, actor: User, requester_kin
     return case
 
 
+def loaded_case(session: Session, reference: str) -> Case | None:
+    """The case if this session has it already (no query), else None."""
+    return next((obj for obj in session.identity_map.values()
+                 if isinstance(obj, Case) and obj.reference == reference), None)
+
+
 def get_case(session: Session, reference: str) -> Case:
     case = session.scalar(select(Case).where(Case.reference == (reference or "").strip().upper()))
     if case is None:
@@ -117,8 +123,7 @@ def sync_case_status(session: Session, instance: ProcessInstance, workflow: Bpmn
     new_tasks = [row for row in session.new if isinstance(row, HumanTask) and row.lane == "case_manager"]
     if instance.status != "completed" and not new_tasks:
         return
-    case = next((obj for obj in session.identity_map.values()
-                 if isinstance(obj, Case) and obj.reference == instance.business_key), None)
+    case = loaded_case(session, instance.business_key)
     if case is None:  # not loaded by the caller (a timer, a message): read it
         case = session.scalar(select(Case).where(Case.reference == instance.business_key))
     if case is None:

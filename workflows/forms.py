@@ -100,7 +100,7 @@ def validate_submission(schema: dict[str, Any], data: Any) -> list[FieldError]:
     """Every error of `data` against `schema`, in document order, at most one per field and rule."""
     if not isinstance(data, dict):
         return [FieldError("", "not_json")]
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    validator = _validator(schema)
     seen, errors = set(), []
     for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         if error.validator == "contains" and "minContains" in (error.schema or {}):
@@ -110,6 +110,20 @@ def validate_submission(schema: dict[str, Any], data: Any) -> list[FieldError]:
             seen.add((item.path, item.code))
             errors.append(item)
     return errors
+
+
+_VALIDATORS: dict[int, tuple[dict[str, Any], Draft202012Validator]] = {}
+
+
+def _validator(schema: dict[str, Any]) -> Draft202012Validator:
+    # Deployed schemas are parsed once and shared (tasks.schema_of), so their validators can be
+    # too; the entry keeps its schema alive, so the id cannot be reused by another object.
+    entry = _VALIDATORS.get(id(schema))
+    if entry is None or entry[0] is not schema:
+        if len(_VALIDATORS) > 512:
+            _VALIDATORS.clear()
+        entry = _VALIDATORS[id(schema)] = (schema, Draft202012Validator(schema, format_checker=FormatChecker()))
+    return entry[1]
 
 
 def check_submission(schema: dict[str, Any], data: Any) -> None:

@@ -45,7 +45,7 @@ def get_task(session: Session, task_id: str) -> HumanTask:
 
 
 def case_of(session: Session, task: HumanTask) -> Case:
-    return cases.get_case(session, task.business_key)
+    return cases.loaded_case(session, task.business_key) or cases.get_case(session, task.business_key)
 
 
 def version_of(session: Session, task: HumanTask) -> ProcessVersion:
@@ -53,13 +53,17 @@ def version_of(session: Session, task: HumanTask) -> ProcessVersion:
                           .where(ProcessInstance.id == task.instance_id))
 
 
-def schema_of(session: Session, task: HumanTask) -> dict[str, Any]:
+def schema_of(session: Session, task: HumanTask, instance: ProcessInstance | None = None) -> dict[str, Any]:
     """The task's form schema. Versions are immutable, so each (version, form) is parsed once per
-    process and shared: callers must not change it. Raises NotFoundError when the form is missing."""
-    version_id, content_hash = session.execute(
-        select(ProcessVersion.id, ProcessVersion.content_hash)
-        .join(ProcessInstance, ProcessInstance.version_id == ProcessVersion.id)
-        .where(ProcessInstance.id == task.instance_id)).one()
+    process and shared: callers must not change it. Raises NotFoundError when the form is missing.
+    Pass the task's instance when it is at hand (it carries its version: no query)."""
+    if instance is not None:
+        version_id, content_hash = instance.version.id, instance.version.content_hash
+    else:
+        version_id, content_hash = session.execute(
+            select(ProcessVersion.id, ProcessVersion.content_hash)
+            .join(ProcessInstance, ProcessInstance.version_id == ProcessVersion.id)
+            .where(ProcessInstance.id == task.instance_id)).one()
     key = (content_hash, task.form)  # the content, not the id: ids repeat across databases
     if key not in _SCHEMAS:
         files = session.scalar(select(ProcessVersion.files).where(ProcessVersion.id == version_id)) or {}
@@ -94,13 +98,13 @@ def complete(session: Session, runtime: Runtime, user: User, task_id: str, data:
     task = get_task(session, task_id)
     # Hold the case before writing any record: a second completion of the same task waits here,
     # then finds the task gone, instead of writing its records twice.
-    runtime.lock(session, task.instance_id)
+    instance = runtime.lock(session, task.instance_id)
     task = session.get(HumanTask, task_id, populate_existing=True)
     if task is None:
         raise missing_task_error(session, task_id)
     case = case_of(session, task)
     require_act(session, user, task, case)
-    schema = schema_of(session, task)
+    schema = schema_of(session, task, instance)
     check_submission(schema, data)
     ctx = TaskContext(session=session, user=user, case=case, task=task, schema=schema, now=runtime.clock.now())
     handler = HANDLERS.get(task.spec_name)
