@@ -6,7 +6,8 @@
   var source = document.getElementById("bpmn-xml");
   var form = document.getElementById("process-form");
   if (!source || !form || typeof window.BpmnJS !== "function") { return; }
-  var modeler = new window.BpmnJS({ container: "#canvas", keyboard: { bindTo: document } });
+  // bpmn-js 18 binds the keyboard by itself (an explicit bindTo is an error there).
+  var modeler = new window.BpmnJS({ container: "#canvas" });
   window.caseworkModeler = modeler;  // for the browser tests
   var panel = document.getElementById("element-panel");
   var fields = panel.querySelector("[data-fields]");
