@@ -16,7 +16,7 @@ from sqlalchemy.sql import Select
 
 from engine.models import HumanTask, ProcessVersion
 
-from .models import Case, User
+from .models import Case, PlanAction, User
 
 BRUSSELS = zoneinfo.ZoneInfo("Europe/Brussels")
 SCOPES = ("mine", "partners")
@@ -52,6 +52,7 @@ class Page:
     week_end: dt.datetime
     matching: int  # rows under every filter
     pseudonyms: dict[str, str] = field(default_factory=dict)  # case reference -> youth pseudonym
+    actions: dict[str, str] = field(default_factory=dict)  # task id -> the plan action it reports on
 
     @property
     def pages(self) -> int:
@@ -163,7 +164,12 @@ def page(session: Session, user: User, query: Query, now: dt.datetime) -> Page:
     refs = {t.business_key for t in rows}
     names = {ref: name for ref, name in session.execute(
         select(Case.reference, Case.youth_pseudonym).where(Case.reference.in_(refs)))} if refs else {}
-    return Page(rows, facet, query, now, week_end, matching, names)
+    # Which action a report is about: a partner often carries several in one case.
+    action_of = {t.item["id"]: t.id for t in rows if isinstance(t.item, dict) and t.spec_name == "report_action"
+                 and isinstance(t.item.get("id"), int)}
+    actions = {action_of[a_id]: what for a_id, what in session.execute(
+        select(PlanAction.id, PlanAction.what).where(PlanAction.id.in_(action_of)))} if action_of else {}
+    return Page(rows, facet, query, now, week_end, matching, names, actions)
 
 
 def network_counts(session: Session, now: dt.datetime) -> list[tuple[str, int, int]]:

@@ -67,3 +67,17 @@ def test_counts_and_pages(app, seeded):
 def test_end_of_week_is_sunday_night_in_brussels():
     monday = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
     assert inbox.end_of_week(monday) == dt.datetime(2026, 3, 8, 22, 59, 59, tzinfo=dt.UTC)
+
+
+def test_inbox_says_which_action_a_report_is_about(app):
+    from workflows import demo
+    from web import create_app
+
+    with app.db.transaction() as session:
+        demo.seed_cases(session, app.runtime)
+    client = create_app({"CASEWORK": app, "SECRET_KEY": "t", "TESTING": True}).test_client()
+    with client.session_transaction() as s:
+        s["csrf"] = "t"
+    client.post("/login", data={"csrf_token": "t", "username": "sophie", "password": demo.DEMO_PASSWORD})
+    page = client.get("/inbox").get_data(as_text=True)
+    assert "Action 1 : reprendre une scolarité adaptée" in page
