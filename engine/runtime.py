@@ -241,6 +241,22 @@ class Runtime:
         """Hold the instance for this transaction, before writing anything that depends on it."""
         return self._lock(session, instance_id)
 
+    def lock_task(self, session: Session, task: HumanTask) -> tuple[HumanTask, ProcessInstance]:
+        """Hold a task's instance, then make sure the task is still open.
+
+        Callers hold the case before writing any record: a second completion of the same task
+        waits here, then finds the task gone (TaskStateError), instead of writing its records
+        twice. On SQLite the write transaction has held the database since it began, so the row
+        the caller read is current; elsewhere it is read again under the lock.
+        """
+        task_id = task.id
+        instance = self._lock(session, task.instance_id)
+        if session.get_bind().dialect.name != "sqlite":
+            task = session.get(HumanTask, task_id, populate_existing=True)
+            if task is None:
+                raise missing_task_error(session, task_id)
+        return task, instance
+
     def _lock(self, session: Session, instance_id: int) -> ProcessInstance:
         # FOR UPDATE on PostgreSQL (a second writer waits, then sees the new state); SQLite's
         # write transactions already hold the database lock (BEGIN IMMEDIATE). Locked once per

@@ -95,13 +95,7 @@ def complete(session: Session, runtime: Runtime, user: User, task_id: str, data:
     Raises NotFoundError, PermissionDeniedError, FormError (every field in error),
     TaskStateError or ConflictError (someone else was first), WorkflowRunError.
     """
-    task = get_task(session, task_id)
-    # Hold the case before writing any record: a second completion of the same task waits here,
-    # then finds the task gone, instead of writing its records twice.
-    instance = runtime.lock(session, task.instance_id)
-    task = session.get(HumanTask, task_id, populate_existing=True)
-    if task is None:
-        raise missing_task_error(session, task_id)
+    task, instance = runtime.lock_task(session, get_task(session, task_id))
     case = case_of(session, task)
     require_act(session, user, task, case)
     schema = schema_of(session, task, instance)
