@@ -13,9 +13,9 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from engine.bundles import Bundle
 from engine.deployments import deploy as deploy_bundle
 
+from . import case_view, messages, schema, services, tasks, users
 from . import cases as cases_mod
 from . import demo as demo_mod
-from . import messages, overview, schema, services, tasks, users
 from .bootstrap import Casework, build
 from .errors import (
     ConflictError,
@@ -250,27 +250,24 @@ def cases_list(state, status) -> None:
 @pass_state
 @handle_errors
 def cases_show(state, reference, as_json) -> None:
-    """Where a case stands, its consent, its plan and its history."""
+    """Where a case stands, its consent, its plan and its history (what you may see of it)."""
     from engine import audit
-
-    from .permissions import require_view
 
     app = state.app
     with app.db.transaction() as session:
         actor = state.actor(session)
         case = cases_mod.get_case(session, reference)
-        require_view(session, actor, case)
+        view = case_view.for_viewer(session, actor, case)
         audit.record(session, at=app.clock.now(), actor=actor.username, kind="case_viewed",
                      business_key=case.reference, instance_id=case.instance_id, detail={"via": "cli"})
-        view = overview.build(session, case)
-        data = _overview_dict(view)
+        data = _view_dict(view)
     if as_json:
         _echo_json(data)
         return
-    _print_overview(data)
+    _print_view(data)
 
 
-def _overview_dict(view: overview.Overview) -> dict[str, Any]:
+def _view_dict(view: case_view.CaseView) -> dict[str, Any]:
     case, instance = view.case, view.instance
     return {
         "reference": case.reference, "status": case.status, "outcome": case.outcome, "pass": case.pass_number,
@@ -279,21 +276,22 @@ def _overview_dict(view: overview.Overview) -> dict[str, Any]:
         "process": instance and {"version": instance.version.number, "status": instance.status,
                                  "revision": instance.revision, "next_timer_due": instance.next_timer_due,
                                  "error": instance.error},
+        "now_at": view.current_steps,
         "open_tasks": [{"id": t.id, "step": t.spec_name, "title": t.title, "lane": t.lane, "assignee": t.assignee,
                         "due": t.due_at} for t in view.open_tasks],
         "consents": [{"person": c.person, "label": c.label, "status": c.status, "scope": c.scope,
                       "collected_by": c.collected_by.username, "recorded_at": c.recorded_at} for c in view.consents],
-        "plans": [{"version": p.number, "held_on": p.held_on,
+        "plans": [{"version": p.version.number, "held_on": p.version.held_on, "full": p.full,
                    "objectives": [{"key": o.key, "title": o.title, "indicator": o.indicator} for o in p.objectives],
                    "actions": [{"objective": a.objective.key, "what": a.what, "carrier": a.carrier.username,
                                 "due": a.due_on, "status": a.status} for a in p.actions]} for p in view.plans],
         "messages": [{"kind": m.kind, "received_on": m.received_on, "acknowledged": m.acknowledged_at is not None,
                       "informed": [r.user.username for r in m.recipients if r.informed_at]} for m in view.messages],
-        "history": view.history,
+        "history": list(reversed(view.timeline)),
     }
 
 
-def _print_overview(data: dict[str, Any]) -> None:
+def _print_view(data: dict[str, Any]) -> None:
     click.echo(f"{data['reference']}  {data['status']}" + (f" ({data['outcome']})" if data["outcome"] else "")
                + f"  pass {data['pass']}  case manager: {data['case_manager']}")
     click.echo(f"youth: {data['youth']}, {data['age_band']}, {data['region']}; requester: {data['requester_kind']}")
@@ -302,7 +300,7 @@ def _print_overview(data: dict[str, Any]) -> None:
         click.echo(f"process: version {process['version']}, {process['status']}, revision {process['revision']}"
                    + (f", next timer {process['next_timer_due']:%Y-%m-%d %H:%M}Z" if process["next_timer_due"] else "")
                    + (f", ERROR: {process['error']}" if process["error"] else ""))
-    click.echo("now at:" if data["open_tasks"] else "now at: nothing open")
+    click.echo("now at: " + (", ".join(data["now_at"]) or "nothing open"))
     for task in data["open_tasks"]:
         due = f", due {task['due']:%Y-%m-%d}" if task["due"] else ""
         click.echo(f"  - {task['title']} [{task['step']}] ({task['lane']}: {task['assignee'] or '-'}{due})  {task['id']}")
@@ -312,7 +310,7 @@ def _print_overview(data: dict[str, Any]) -> None:
             click.echo(f"  - {c['label'] or c['person']}: {c['status']} (collected by {c['collected_by']})")
     for plan in data["plans"][-1:]:
         click.echo(f"plan version {plan['version']} (concertation {plan['held_on']}); "
-                   f"{len(data['plans']) - 1} earlier version(s)")
+                   f"{len(data['plans']) - 1} earlier version(s)" + ("" if plan["full"] else "; your actions only"))
         for objective in plan["objectives"]:
             click.echo(f"  {objective['key']} {objective['title']}")
             for action in plan["actions"]:
@@ -323,8 +321,9 @@ def _print_overview(data: dict[str, Any]) -> None:
                    + ("passed on to " + ", ".join(message["informed"]) if message["informed"] else "not passed on yet"))
     click.echo("history:")
     for item in data["history"]:
-        detail = item["detail"].get("title") or item["detail"].get("task") or item["detail"].get("message") or ""
-        click.echo(f"  {item['at']:%Y-%m-%d %H:%M}Z  {item['actor'] or '-':<10} {item['kind']:<16} {detail}")
+        detail = item["detail"]
+        what = detail.get("title") or detail.get("task") or detail.get("message") or detail.get("reason") or ""
+        click.echo(f"  {item['at']:%Y-%m-%d %H:%M}Z  {item['actor'] or '-':<10} {item['kind']:<16} {what}")
 
 
 @cases_group.command("message")

@@ -132,3 +132,15 @@ def test_cli_demo_spreads_cases_over_every_step(run):
                  "acknowledge_youth_message"):
         assert f"[{step}]" in listing, step
     assert "[report_action]" in run("tasks", "list", user="sophie").output
+
+
+def test_cli_case_show_gives_a_professional_only_what_concerns_them(run):
+    run("demo")
+    listing = run("cases", "list", user="lea").output
+    reference = listing.split()[0]
+    shown = run("cases", "show", reference, "--json", user="lea")
+    assert shown.exit_code == 0, shown.output
+    data = json.loads(shown.output)
+    assert data["plans"] and all(not p["full"] for p in data["plans"])
+    assert {a["carrier"] for p in data["plans"] for a in p["actions"]} == {"lea"}
+    assert all(item["actor"] in ("lea", "") for item in data["history"])
