@@ -114,11 +114,12 @@ def show(task_id: str):
 @roles_required(*ACTORS)
 def submit(task_id: str):
     session, user = db(), current_user()
-    task = session.get(HumanTask, task_id)
-    if task is None:
+    found = task_mod.open_task(session, task_id)  # the task, its case and its version: one query
+    if found is None:
         return _closed_meanwhile(task_id)
-    task, case = load(task_id)
-    schema = task_mod.schema_of(session, task)
+    task, case, version = found
+    require_act(session, user, task, case)
+    schema = task_mod.schema_of(session, task, version=version)
     data = forms.parse(schema, request.form)
     if forms.row_edit(data, request.form):
         return _render(task, case, data)

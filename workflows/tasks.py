@@ -53,11 +53,25 @@ def version_of(session: Session, task: HumanTask) -> ProcessVersion:
                           .where(ProcessInstance.id == task.instance_id))
 
 
-def schema_of(session: Session, task: HumanTask, instance: ProcessInstance | None = None) -> dict[str, Any]:
+def open_task(session: Session, task_id: str) -> tuple[HumanTask, Case, tuple[int, str]] | None:
+    """An open task with its case and its version (id, content hash), in one query; None if gone."""
+    row = session.execute(
+        select(HumanTask, Case, ProcessVersion.id, ProcessVersion.content_hash)
+        .join(Case, Case.reference == HumanTask.business_key)
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .join(ProcessVersion, ProcessVersion.id == ProcessInstance.version_id)
+        .where(HumanTask.id == task_id)).one_or_none() if task_id else None
+    return (row[0], row[1], (row[2], row[3])) if row is not None else None
+
+
+def schema_of(session: Session, task: HumanTask, instance: ProcessInstance | None = None, *,
+              version: tuple[int, str] | None = None) -> dict[str, Any]:
     """The task's form schema. Versions are immutable, so each (version, form) is parsed once per
     process and shared: callers must not change it. Raises NotFoundError when the form is missing.
-    Pass the task's instance when it is at hand (it carries its version: no query)."""
-    if instance is not None:
+    Pass the task's instance, or its version (id, content hash), when at hand: no query then."""
+    if version is not None:
+        version_id, content_hash = version
+    elif instance is not None:
         version_id, content_hash = instance.version.id, instance.version.content_hash
     else:
         version_id, content_hash = session.execute(
