@@ -151,7 +151,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="casework-bench-"))
     url = f"sqlite:///{tmp / 'bench.db'}"
     schema.upgrade(url)
-    clock = ManualClock(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone.utc))
+    clock = ManualClock(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC))
     runtime = Runtime(clock=clock, services=SERVICES)
     db = Database(url)
     with db.transaction() as session:
@@ -175,7 +175,7 @@ def main() -> None:
     db.dispose()
 
     n = per_round * args.rounds
-    ratios = [r / b for r, b in zip(run_totals, base_totals)]
+    ratios = [r / b for r, b in zip(run_totals, base_totals, strict=True)]
     print(f"casework lifecycle benchmark: {n} complete cases ({len(STEPS)} user tasks, a start and a timer each), "
           f"{args.rounds} rounds, SQLite")
     print(f"  baseline (SpiffWorkflow in memory, JSON round trip per task): "

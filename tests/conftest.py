@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+import workflows.drafts  # noqa: F401 - every table on Base.metadata (truncation)
+import workflows.throttle  # noqa: F401
 from engine.bundles import Bundle
 from engine.clock import ManualClock
 from engine.db import Base
 from engine.deployments import deploy
-import workflows.drafts  # noqa: F401 - every table on Base.metadata (truncation)
-import workflows.throttle  # noqa: F401
 from workflows import demo, schema, services
 from workflows.bootstrap import Casework, build
 from workflows.settings import Settings

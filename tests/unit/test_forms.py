@@ -2,8 +2,8 @@
 
 import json
 
-from workflows.forms import small_values, validate_submission
 from tests.conftest import BPMN_DIR
+from workflows.forms import small_values, validate_submission
 
 
 def schema(name):

@@ -70,8 +70,8 @@ def test_end_of_week_is_sunday_night_in_brussels():
 
 
 def test_inbox_says_which_action_a_report_is_about(app):
-    from workflows import demo
     from web import create_app
+    from workflows import demo
 
     with app.db.transaction() as session:
         demo.seed_cases(session, app.runtime)
