@@ -15,7 +15,7 @@ from markupsafe import Markup
 from engine.bundles import BPMN_SUFFIX, DMN_SUFFIX, FORMS_DIR, MAX_FILE_BYTES, MAX_FILES, Bundle
 from engine.errors import Problem, ValidationError
 from engine.models import ProcessInstance
-from workflows import processes
+from workflows import processes, upcoming
 from workflows.errors import ConflictError, EngineError, NotFoundError
 
 from . import diagram
@@ -77,7 +77,10 @@ def versions(process_id: str):
     rows = processes.versions(db(), process_id)
     if not rows:
         raise NotFoundError("this process has no version")
-    return render_template("processes/versions.html", process_id=process_id, rows=rows)
+    # Cases the engine stopped (a timer, script or service that failed): the owner fixes the
+    # diagram, deploys, and moves them onto the fixed version.
+    stuck = upcoming.errors(db(), current_user(), process_id=process_id)
+    return render_template("processes/versions.html", process_id=process_id, rows=rows, stuck=stuck)
 
 
 @bp.get("/<process_id>/versions/<int:number>")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.models import ProcessInstance
+from engine.models import ProcessInstance, ProcessVersion
 
 from .errors import PermissionDeniedError
 from .models import Case, User
@@ -51,9 +51,12 @@ def timers(session: Session, viewer: User, now: dt.datetime, limit: int = 20) ->
     return [Waiting(ref, due, due - now) for ref, due in rows]
 
 
-def errors(session: Session, viewer: User, limit: int = 50) -> list[Stuck]:
+def errors(session: Session, viewer: User, limit: int = 50, process_id: str | None = None) -> list[Stuck]:
     """Instances the engine stopped in error (a failing timer, script or service), newest first."""
     query = _scoped(select(ProcessInstance).where(ProcessInstance.status == "error"), viewer)
+    if process_id is not None:
+        query = query.join(ProcessVersion, ProcessVersion.id == ProcessInstance.version_id).where(
+            ProcessVersion.process_id == process_id)
     return [Stuck(i.business_key, i.error_element, i.error or "", i.updated_at)
             for i in session.scalars(query.order_by(ProcessInstance.updated_at.desc()).limit(limit))]
 

@@ -152,3 +152,22 @@ def test_processes_migrate_preview_then_move_chosen_cases(client, app, seeded):
         assert on_two == set(chosen)
         audited = set(session.scalars(select(AuditEvent.business_key).where(AuditEvent.kind == "instance_migrated")))
         assert audited == set(chosen)
+
+
+def test_processes_versions_page_lists_cases_stopped_in_error(app):
+    from web import create_app
+    from workflows import cases, demo
+    from workflows.users import find_active
+
+    with app.db.transaction() as session:
+        case = cases.start_case(session, app.runtime, actor=find_active(session, "anne"), requester_kind="family",
+                                youth_pseudonym="Jeune E.", age_band="12-15", region="Brabant wallon")
+        app.runtime.mark_error(session, case.instance_id, "timer expression failed: 'remind_from'", "action_overdue")
+        reference = case.reference
+    client = create_app({"CASEWORK": app, "SECRET_KEY": "t", "TESTING": True}).test_client()
+    with client.session_transaction() as s:
+        s["csrf"] = "t"
+    client.post("/login", data={"csrf_token": "t", "username": "paul", "password": demo.DEMO_PASSWORD})
+    page = client.get("/processes/case_management/").get_data(as_text=True)
+    assert "Dossiers arrêtés sur une erreur" in page
+    assert reference in page and "Action en retard" in page and "remind_from" in page
