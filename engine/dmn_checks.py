@@ -19,6 +19,7 @@ from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 
 from .errors import Problem
 from .expressions import expression_problem, foreign_dialect
+from .problem_texts import Message, say
 
 SUPPORTED_HIT_POLICIES = {"UNIQUE", "FIRST", "ANY", "COLLECT"}
 _QUESTION = re.compile(r'(\?)(?=(?:[^\'"]|[\'"][^\'"]*[\'"])*$)')
@@ -52,7 +53,7 @@ def _xsd(name: str, root, namespace: str, problems: list[Problem]) -> bool:
         errors = list(validator.error_log)[:50]
     for error in errors:
         message = re.sub(r"\{[^}]+\}", "", error.message)
-        problems.append(Problem(f"not a valid DMN table: {message}", file=name, line=error.line))
+        problems.append(Problem(say("dmn.xsd", error=message), file=name, line=error.line))
     return False
 
 
@@ -75,7 +76,7 @@ class _TableChecker:
     def __init__(self, name: str, decision, problems: list[Problem]):
         self.name, self.decision, self.problems = name, decision, problems
 
-    def add(self, message: str, node) -> None:
+    def add(self, message: Message, node) -> None:
         self.problems.append(Problem(message, file=self.name, element_id=node.get("id"),
                                      element_name=node.get("label") or node.get("name")
                                      or self.decision.get("name"), line=node.sourceline))
@@ -83,74 +84,72 @@ class _TableChecker:
     def check(self, table) -> None:
         policy = (table.get("hitPolicy") or "UNIQUE").upper()
         if policy not in SUPPORTED_HIT_POLICIES:
-            self.add(f"hit policy {policy} is not supported; use UNIQUE, FIRST or COLLECT", table)
+            self.add(say("dmn.hit_policy", policy=policy), table)
         if table.get("aggregation"):
-            self.add("COLLECT with an aggregation (SUM, COUNT, MIN, MAX) is not supported", table)
+            self.add(say("dmn.aggregation"), table)
         inputs = []
         for column in _children(table, "input"):
             expression = _children(column, "inputExpression")
             text = _text(expression[0]) if expression else None
-            problem = expression_problem(text, f"input '{column.get('label') or column.get('id')}'")
+            problem = expression_problem(text, say("what.dmn_input", name=column.get("label") or column.get("id")))
             if problem:
                 self.add(problem, column)
             inputs.append(text if not problem else None)
         outputs = _children(table, "output")
         for column in outputs:
             if not (column.get("name") or column.get("label")):
-                self.add("output column has no name: the result would be stored under an empty name", column)
+                self.add(say("dmn.output_unnamed"), column)
         if not outputs:
-            self.add("decision table has no output column", table)
+            self.add(say("dmn.no_output"), table)
         for number, rule in enumerate(_children(table, "rule"), start=1):
             self.rule(number, rule, inputs, len(outputs))
 
     def rule(self, number: int, rule, inputs: list[str | None], n_outputs: int) -> None:
         entries, results = _children(rule, "inputEntry"), _children(rule, "outputEntry")
         if len(entries) != len(inputs) or len(results) != n_outputs:
-            self.add(f"rule {number} has {len(entries)} input and {len(results)} output cells; the table has "
-                     f"{len(inputs)} input and {n_outputs} output columns", rule)
+            self.add(say("dmn.rule_shape", number=number, inputs=len(entries), outputs=len(results),
+                         input_columns=len(inputs), output_columns=n_outputs), rule)
             return
         for entry, input_expression in zip(entries, inputs, strict=True):
             cell = (_text(entry) or "").strip()
             if cell in ("", "-") or input_expression is None:
                 continue
             hint = foreign_dialect(cell)
-            problem = f"rule {number}, input cell {cell!r} cannot be used: {hint}" if hint else None
-            if problem is None and expression_problem(cell_expression(input_expression, cell), "cell"):
-                problem = (f"rule {number}, input cell {cell!r} cannot be used: it is neither a value "
-                           "(12, \"text\", True) nor a comparison (> 23, != \"no\", 18 <= ? <= 23)")
+            problem = say("dmn.cell_foreign", number=number, cell=cell, why=hint) if hint else None
+            if problem is None and expression_problem(cell_expression(input_expression, cell), say("what.dmn_cell")):
+                problem = say("dmn.cell_invalid", number=number, cell=cell)
             if problem:
                 self.add(problem, entry)
         for entry in results:
             cell = (_text(entry) or "").strip()
             if cell:
-                problem = expression_problem(cell, f"rule {number}, output cell")
+                problem = expression_problem(cell, say("what.dmn_output_cell", number=number))
+                if problem and getattr(problem.params.get("why"), "code", None) == "syntax.python":
+                    problem = say("dmn.output_needs_quotes", problem=problem)
                 if problem:
-                    self.add(problem + ' (texts need quotes: "yes")' if "not valid Python" in problem else problem,
-                             entry)
+                    self.add(problem, entry)
 
 
 def check_dmn(name: str, root, namespaces: set[str], problems: list[Problem]) -> set[str]:
     """Record every problem of one DMN file; return the ids of the decisions it offers."""
     namespace = etree.QName(root).namespace
     if namespace not in namespaces or _local(root) != "definitions":
-        problems.append(Problem("not a DMN file (expected DMN 1.1, 1.2 or 1.3 definitions, as the "
-                                "Camunda or bpmn.io DMN editors export)", file=name, line=root.sourceline))
+        problems.append(Problem(say("dmn.not_dmn"), file=name, line=root.sourceline))
         return set()
     if not _xsd(name, root, namespace, problems):
         return set()
     decisions = [d for d in root if _local(d) == "decision"]
     if not decisions:
-        problems.append(Problem("the DMN file holds no decision", file=name, line=root.sourceline))
+        problems.append(Problem(say("dmn.no_decision"), file=name, line=root.sourceline))
         return set()
     if len(decisions) > 1:
-        problems.append(Problem("one decision per DMN file: put each decision table in a file of its own "
-                                f"({len(decisions)} decisions here)", file=name, line=decisions[1].sourceline,
+        problems.append(Problem(say("dmn.several_decisions", count=len(decisions)), file=name,
+                                line=decisions[1].sourceline,
                                 element_id=decisions[1].get("id"), element_name=decisions[1].get("name")))
     for decision in decisions:
         tables = _children(decision, "decisionTable")
         if len(tables) != 1:
-            problems.append(Problem("only decision tables are supported (no literal expressions or "
-                                    "requirement graphs)", file=name, element_id=decision.get("id"),
+            problems.append(Problem(say("dmn.not_a_table"), file=name, element_id=decision.get("id"),
                                     element_name=decision.get("name"), line=decision.sourceline))
             continue
         _TableChecker(name, decision, problems).check(tables[0])

@@ -25,6 +25,7 @@ from .bundles import Bundle
 from .clock import ManualClock
 from .errors import Problem
 from .expressions import runtime_message
+from .problem_texts import say
 from .sample_data import answers
 from .scripting import RestrictedEnvironment, ScriptEngine
 from .serializer import WorkflowCodec
@@ -45,14 +46,14 @@ class Step:
     element_id: str
     name: str
     at: dt.datetime
-    detail: str = ""
+    detail: str = ""  # a Message (say it with .text(locale)) or a service call, shown verbatim
 
 
 @dataclass
 class DryRunReport:
     steps: list[Step] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # Messages: .text(locale)
     completed: bool = False
 
     @property
@@ -111,8 +112,8 @@ class _Walk:
                     Timer.parse_iso_duration(value)
             except Exception as err:  # noqa: BLE001 - reported, the case would silently lose it
                 element_id, element_name = _where(task)
-                problem = Problem(f"property '{name}' ({expression}) fails in the dry run: {runtime_message(err)}",
-                                  element_id=element_id, element_name=element_name)
+                problem = Problem(say("dryrun.property_fails", name=name, expression=expression,
+                                      reason=runtime_message(err)), element_id=element_id, element_name=element_name)
                 if problem not in self.report.problems:
                     self.report.problems.append(problem)
 
@@ -123,8 +124,7 @@ class _Walk:
         schema = json.loads(schema_text) if schema_text else {"type": "object"}
         form, errors = answers(schema, self.preferred.get(element_id or ""), self.clock.now().date())
         if errors:
-            self.report.notes.append(f"{element_id}: the dry run could not make up fully valid answers "
-                                     f"({'; '.join(errors)})")
+            self.report.notes.append(say("dryrun.answers_incomplete", element=element_id, errors="; ".join(errors)))
         data = self.adapt(element_id or "", form, {**workflow.data, **task.data}) if self.adapt else form
         task.set_data(**data)
         task.run()
@@ -139,7 +139,7 @@ class _Walk:
             # SpiffWorkflow fires a timer once "now" is strictly past its due time.
             self.clock.set(due + dt.timedelta(seconds=1))
         self.fired.add(str(task.id))
-        self.note_step("timer", task, f"fired at {due:%Y-%m-%d %H:%M}Z")
+        self.note_step("timer", task, say("dryrun.timer_fired", at=f"{due:%Y-%m-%d %H:%M}"))
         workflow.refresh_timers()
         return True
 
@@ -151,7 +151,7 @@ def dry_run(parsed: ParsedBundle, bundle: Bundle, *, start_data: Mapping[str, An
             max_steps: int = 200) -> DryRunReport:
     """Walk the default path of a validated bundle in memory; never raises for a diagram's fault."""
     if parsed is None:
-        return DryRunReport(problems=[Problem("the dry run needs a bundle without problems; fix them first")])
+        return DryRunReport(problems=[Problem(say("dryrun.needs_valid_bundle"))])
     clock = ManualClock(start)
     walk = _Walk(parsed, bundle, helpers=helpers, services=services, adapt=adapt, preferred=preferred,
                  clock=clock)
@@ -171,7 +171,7 @@ def dry_run(parsed: ParsedBundle, bundle: Bundle, *, start_data: Mapping[str, An
                     workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=dict(payload)))
                     report.steps.append(Step("message", name, name, clock.now()))
                 except WorkflowException:
-                    report.notes.append(f"message '{name}' is not caught by this diagram at the start")
+                    report.notes.append(say("dryrun.message_not_caught", name=name))
                 workflow.do_engine_steps()
             for _ in range(max_steps):
                 workflow = walk.roundtrip(workflow)
@@ -194,16 +194,15 @@ def dry_run(parsed: ParsedBundle, bundle: Bundle, *, start_data: Mapping[str, An
                     workflow.do_engine_steps()
                     continue
                 waiting = [_where(t)[1] or _where(t)[0] for t in workflow.get_tasks(state=TaskState.WAITING)]
-                report.notes.append("the dry run stops here: the process waits for something casework does not "
-                                    f"simulate ({', '.join(w for w in waiting if w) or 'nothing it can see'})")
+                report.notes.append(say("dryrun.stops", waiting=", ".join(w for w in waiting if w)
+                                        or say("word.nothing_visible")))
                 report.steps.append(Step("stop", "", "", clock.now()))
                 break
             else:
-                report.problems.append(Problem(f"the dry run did not reach an end after {max_steps} steps: the process "
-                                               "may loop forever"))
+                report.problems.append(Problem(say("dryrun.endless", steps=max_steps)))
         except Exception as err:  # noqa: BLE001 - every failure is the diagram's, reported with where
             task = getattr(err, "task", None) or current
             element_id, element_name = _where(task)
-            report.problems.append(Problem(f"the dry run failed: {runtime_message(err)}", element_id=element_id,
+            report.problems.append(Problem(say("dryrun.failed", reason=runtime_message(err)), element_id=element_id,
                                            element_name=element_name))
     return report

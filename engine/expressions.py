@@ -13,6 +13,7 @@ import re
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from .errors import ScriptError
+from .problem_texts import Message, say
 from .scripting import compile_expression, compile_script
 
 # ISO 8601 durations, dates and repeating intervals written without quotes.
@@ -23,79 +24,84 @@ _ISO_LITERAL = re.compile(
 _JUEL = re.compile(r"^\s*[$#]\{.*\}\s*$", re.DOTALL)
 _FEEL_RANGE = re.compile(r"^\s*[\[\]\(]\s*[^,\]]+\.\.[^\]]+[\]\[\)]\s*$")
 _FEEL_FUNCTION = re.compile(r"^\s*(not|date|time|date and time|duration)\s*\(")
+_SYNTAX = re.compile(r"^syntax error on line (\S+): (.*)$", re.DOTALL)  # scripting._precheck's wording
 PYTHON_FORMATS = {"", "python", "text/python", "py", "text/x-python"}
 
 
-def foreign_dialect(text: str, *, timer: bool = False) -> str | None:
+def foreign_dialect(text: str, *, timer: bool = False) -> Message | None:
     """A hint when `text` is written in another modeler's dialect, else None."""
     stripped = text.strip()
     if _JUEL.match(stripped):
-        inner = stripped[2:-1].strip()
-        return (f"this is a Camunda (JUEL) expression; casework writes expressions in Python without "
-                f"${{ }}: write {inner}")
+        return say("hint.juel", inner=stripped[2:-1].strip())
     if stripped.startswith("=") and not stripped.startswith("=="):
-        return (f"this is a Camunda 8 (FEEL) expression; write it in Python without the leading '=': "
-                f"{stripped[1:].strip()}")
+        return say("hint.feel", inner=stripped[1:].strip())
     if timer and _ISO_LITERAL.match(stripped):
-        return f'write the value in quotes, like "{stripped}": casework reads timers as expressions'
+        return say("hint.timer_quotes", value=stripped)
     if _FEEL_RANGE.match(stripped):
-        return ("FEEL ranges such as [18..23] are not supported; write a comparison with ? for the input, "
-                "e.g. 18 <= ? <= 23")
+        return say("hint.feel_range")
     if _FEEL_FUNCTION.match(stripped):
-        return "FEEL functions are not supported; write a Python expression, e.g. != \"value\" instead of not(\"value\")"
+        return say("hint.feel_function")
     return None
 
 
-def _syntax_detail(err: ScriptError) -> str:
+def _syntax_detail(err: ScriptError) -> Message:
     text = str(err)
     if "is not allowed" in text:
         if "import" in text:
-            return "importing modules is not allowed in process expressions and scripts"
+            return say("syntax.import")
         if "__" in text:
-            return f"names starting with '__' are not allowed ({text.split(': ', 1)[-1]})"
-        return text
-    if text.startswith("syntax error"):
-        return f"it is not valid Python ({text})"
-    return text
+            return say("syntax.dunder", detail=text.split(": ", 1)[-1])
+    syntax = _SYNTAX.match(text)
+    if syntax:
+        return say("syntax.python", line=syntax.group(1), error=syntax.group(2))
+    return say("syntax.refused", error=text)
 
 
-def expression_problem(text: str | None, what: str, *, timer: bool = False) -> str | None:
-    """Why expression `text` (a condition, a timer, a parameter) is refused, or None if it compiles."""
+def expression_problem(text: str | None, what: Message, *, timer: bool = False) -> Message | None:
+    """Why expression `text` (a condition, a timer, a parameter) is refused, or None if it compiles.
+
+    `what` names it in the catalogue's words: `say("what.condition")`, `say("what.property", name=...)`.
+    """
     if text is None or not text.strip():
-        return f"{what} is empty"
+        return say("expr.empty", what=what)
     hint = foreign_dialect(text, timer=timer)
-    if hint:
-        return f"{what} {text.strip()!r} cannot be used: {hint}"
+    if hint is not None and hint.code == "hint.timer_quotes":
+        return say("expr.unquoted_timer", what=what, value=text.strip())
+    if hint is not None:
+        return say("expr.refused", what=what, text=text.strip(), why=hint)
     try:
         compile_expression(text)
     except ScriptError as err:
-        return f"{what} {_clip(text)!r} cannot be used: {_syntax_detail(err)}"
+        return say("expr.refused", what=what, text=_clip(text), why=_syntax_detail(err))
     return None
 
 
-def script_problem(text: str | None, what: str, *, language: str | None = None) -> str | None:
+def script_problem(text: str | None, what: Message, *, language: str | None = None) -> Message | None:
     """Why a script is refused, or None if it compiles in the restricted environment."""
     if language is not None and language.strip().lower() not in PYTHON_FORMATS:
-        return f"{what} is written in {language}; casework runs scripts in Python only"
+        return say("script.language", what=what, language=language)
     if text is None or not text.strip():
         return None
     try:
         compile_script(text)
     except ScriptError as err:
-        return f"{what} cannot be used: {_syntax_detail(err)}"
+        return say("script.refused", what=what, why=_syntax_detail(err))
     return None
 
 
 def _reason(err: BaseException) -> str:
     if isinstance(err, NameError):
-        return f"it uses '{getattr(err, 'name', None) or err}', which the case does not have at this point"
+        return say("run.unknown_name", name=getattr(err, "name", None) or str(err))
     if isinstance(err, KeyError):
-        return f"it looks up {err}, which is missing from the data at this point"
+        return say("run.missing_key", key=str(err))
     return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
 
 
 def runtime_message(err: BaseException) -> str:
-    """A failure while running a diagram, said for the person who drew it."""
+    """A failure while running a diagram, said for the person who drew it.
+
+    A Message when casework can say it in its own words; the library's text, verbatim, otherwise.
+    """
     chain: list[BaseException] = []
     current: BaseException | None = err
     while current is not None and len(chain) < 8 and current not in chain:
@@ -104,15 +110,15 @@ def runtime_message(err: BaseException) -> str:
     head = (str(err).strip().splitlines() or [type(err).__name__])[0]
     match = re.match(r"Error evaluating expression '(.*?)'\.?(\s|$)", head, re.DOTALL)
     if match:
-        head = f"the expression {_clip(match.group(1))!r} fails"
+        head = say("run.expression_fails", expression=_clip(match.group(1)))
     cause = next((e for e in chain[1:] if not isinstance(e, SpiffWorkflowException)), None)
     if isinstance(err, (NameError, KeyError)):
         text = _reason(err)
     else:
-        text = head + (f": {_reason(cause)}" if cause is not None else "")
+        text = say("run.because", head=head, cause=_reason(cause)) if cause is not None else head
     notes = [str(n).strip() for n in (getattr(err, "notes", None) or getattr(err, "__notes__", None) or [])]
     notes = [n for n in dict.fromkeys(notes) if n and "Did you mean" in n]
-    return text + (f" ({notes[0]})" if notes else "")
+    return say("run.with_note", text=text, note=notes[0]) if notes else text
 
 
 def _clip(text: str, limit: int = 80) -> str:

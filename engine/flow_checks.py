@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 from lxml import etree
 
+from .problem_texts import Message, say
+
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 ACTIVITIES = {"task", "userTask", "manualTask", "scriptTask", "serviceTask", "sendTask", "receiveTask",
               "businessRuleTask", "callActivity", "subProcess", "adHocSubProcess", "transaction"}
@@ -25,7 +27,7 @@ VENDOR_NAMESPACES = {
     "http://www.signavio.com": "Signavio",
 }
 
-Add = Callable[[str, etree._Element], None]
+Add = Callable[[Message, etree._Element], None]
 
 
 def _local(node) -> str:
@@ -90,35 +92,31 @@ def _check_scope(container, add: Add, *, top: bool) -> None:
         plain = [s for s in starts if not _event_kinds(s)]
         for start in starts:
             if _event_kinds(start):
-                add(f"the process starts on a {' or '.join(_event_kinds(start))} event; casework starts a case "
-                    "itself when a request is recorded, so the start event must be a plain one (no symbol)", start)
+                add(say("flow.start_event_kind", kinds=", ".join(_event_kinds(start))), start)
         if len(plain) > 1:
-            add("the process has several start events; keep one", plain[1])
+            add(say("flow.several_starts"), plain[1])
     reached = scope.reachable()
     for node_id, node in scope.nodes.items():
         if node_id not in reached and _local(node) != "boundaryEvent":
-            add("this step can never be reached: no sequence flow leads to it from a start event", node)
+            add(say("flow.unreachable"), node)
         kind = _local(node)
         out = scope.outgoing.get(node_id, [])
         if kind in ACTIVITIES and len(out) > 1:
-            add(f"a task may have only one outgoing flow (it has {len(out)}); add a gateway after it to branch",
-                node)
+            add(say("flow.task_branches", count=len(out)), node)
         default = node.get("default")
         if default and default not in {f.get("id") for f in out}:
-            add(f"default flow '{default}' does not leave this element", node)
+            add(say("flow.default_elsewhere", flow=default), node)
         for flow in out:
             condition = next((c for c in flow if _is_bpmn(c) and _local(c) == "conditionExpression"), None)
             if condition is not None and kind not in GATEWAYS and (condition.text or "").strip():
-                add("a condition on a flow leaving a task is not supported; put an exclusive gateway after the "
-                    "task and the condition on the gateway's flow", flow)
+                add(say("flow.condition_after_task"), flow)
             language = condition.get("language") if condition is not None else None
             if language and language.lower() not in ("python", "text/python", "http://www.python.org/"):
-                add(f"the condition is written in {language}; casework evaluates conditions in Python", flow)
+                add(say("flow.condition_language", language=language), flow)
         if kind == "subProcess" and node.get("triggeredByEvent") == "true":
             for start in (n for n in node if _is_bpmn(n) and _local(n) == "startEvent"):
                 if start.get("isInterrupting", "true") != "false":
-                    add("an interrupting event subprocess is not supported (SpiffWorkflow would let the main "
-                        "flow go on); make its start event non-interrupting (dashed border)", start)
+                    add(say("flow.interrupting_event_subprocess"), start)
         if kind in ("subProcess", "transaction", "adHocSubProcess"):
             _check_scope(node, add, top=False)
 

@@ -22,6 +22,7 @@ from . import clock as clock_mod
 from .errors import EngineError
 from .expressions import runtime_message
 from .models import ProcessInstance, ProcessVersion
+from .problem_texts import Message, say
 from .runtime import Runtime
 from .scripting import ScriptEngine
 from .serializer import Specs, WorkflowCodec, triggered
@@ -30,15 +31,10 @@ from .timers import due_times
 # Internal task specs SpiffWorkflow adds around the drawn elements.
 _INTERNAL_SUFFIXES = (".BoundaryEventSplit", ".BoundaryEventJoin", ".EndJoin", " [child]")
 _INTERNAL_NAMES = {"Start", "End", "StartEventSplit", "StartEventJoin"}
-_LABELS = {
-    "bpmn_name": "name", "lane": "lane", "event_definition": "event (timer, message...)",
-    "cond_task_specs": "conditions of its flows", "default_task_spec": "default flow", "script": "script",
-    "prescript": "script before", "postscript": "script after", "decision_table": "decision table",
-    "operation_name": "service operation", "operation_params": "service parameters",
-    "outputs": "outgoing flows", "inputs": "incoming flows", "cancel_activity": "interrupting or not",
-    "data_input": "multi-instance input", "data_output": "multi-instance output", "cardinality": "multi-instance count",
-    "condition": "completion condition", "documentation": "documentation", "typename": "type",
-}
+# Spec attributes said in the process owner's words: each has a "diff.<attribute>" text.
+_LABELLED = {"lane", "event_definition", "cond_task_specs", "default_task_spec", "script", "prescript", "postscript",
+             "decision_table", "operation_name", "operation_params", "outputs", "inputs", "cancel_activity",
+             "data_input", "data_output", "cardinality", "condition", "documentation", "typename"}
 _SKIP = {"name", "description", "lookahead", "manual", "bpmn_id", "extensions", "result_variable",
          "input_item", "output_item", "task_spec"}
 
@@ -51,7 +47,7 @@ class ElementChange:
     element_id: str
     type: str
     name: str
-    details: list[str] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)  # Messages: .text(locale)
 
 
 def _visible(name: str) -> bool:
@@ -75,29 +71,33 @@ def _timer(spec: dict[str, Any]) -> str | None:
     return definition.get("expression") if isinstance(definition, dict) else None
 
 
+def _label(key: str) -> Message:
+    return say(f"diff.{key}") if key in _LABELLED else say("diff.other", name=key.replace("_", " "))
+
+
 def _spec_details(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     details = []
     if old.get("bpmn_name") != new.get("bpmn_name"):
-        details.append(f"name: {old.get('bpmn_name')} → {new.get('bpmn_name')}")
+        details.append(say("diff.name", old=old.get("bpmn_name"), new=new.get("bpmn_name")))
     if _timer(old) != _timer(new) and (_timer(old) or _timer(new)):
-        details.append(f"timer: {_timer(old)} → {_timer(new)}")
+        details.append(say("diff.timer", old=_timer(old), new=_timer(new)))
     old_props = (old.get("extensions") or {}).get("properties") or {}
     new_props = (new.get("extensions") or {}).get("properties") or {}
     for key in sorted(set(old_props) | set(new_props)):
         if old_props.get(key) != new_props.get(key):
-            details.append(f"{key}: {old_props.get(key)} → {new_props.get(key)}")
+            details.append(say("diff.property", key=key, old=old_props.get(key), new=new_props.get(key)))
     other_ext = {k for k in set(old.get("extensions") or {}) | set(new.get("extensions") or {}) if k != "properties"}
     if any((old.get("extensions") or {}).get(k) != (new.get("extensions") or {}).get(k) for k in other_ext):
-        details.append("extensions (service call, decision, scripts)")
+        details.append(say("diff.extensions"))
     for key in sorted(set(old) | set(new)):
         if key in _SKIP or key == "bpmn_name" or (key == "event_definition" and _timer(old) != _timer(new)):
             continue
         if key in ("outputs", "inputs"):
             if _flows(old) != _flows(new) and key == "outputs":
-                details.append("outgoing flows")
+                details.append(say("diff.outputs"))
             continue
         if old.get(key) != new.get(key):
-            details.append(_LABELS.get(key, key.replace("_", " ")))
+            details.append(_label(key))
     return details
 
 
@@ -117,13 +117,13 @@ def diff_versions(old: ProcessVersion, new: ProcessVersion) -> list[ElementChang
         before, after = old_elements[element_id], new_elements[element_id]
         details = []
         if before.get("type") != after.get("type"):
-            details.append(f"type: {before.get('type')} → {after.get('type')}")
+            details.append(say("diff.type", old=before.get("type"), new=after.get("type")))
         if element_id in old_specs and element_id in new_specs:
             details += _spec_details(old_specs[element_id], new_specs[element_id])
         form = new_forms.get(element_id)
         if form and old_forms.get(element_id) == form and \
                 (old.files or {}).get("forms/" + form) != (new.files or {}).get("forms/" + form):
-            details.append(f"form {form} edited")
+            details.append(say("diff.form_edited", form=form))
         if details:
             changes.append(ElementChange("changed", element_id, after.get("type", ""), after.get("name", ""),
                                          list(dict.fromkeys(details))))
@@ -140,8 +140,8 @@ class MigrationPlan:
     from_version: int
     to_version: int
     can_move: bool = True
-    reasons: list[str] = field(default_factory=list)
-    effects: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # Messages: .text(locale)
+    effects: list[str] = field(default_factory=list)  # Messages: .text(locale)
     open_before: list[str] = field(default_factory=list)
     open_after: list[str] = field(default_factory=list)
     migrated: bool = False
@@ -151,7 +151,7 @@ _FINISHED = TaskState.COMPLETED | TaskState.ERROR
 _CURRENT = TaskState.READY | TaskState.STARTED | TaskState.WAITING
 
 
-def _label(task) -> str:
+def _step(task) -> str:
     spec = task.task_spec
     return f"{spec.bpmn_name or spec.bpmn_id or spec.name}"
 
@@ -161,17 +161,16 @@ def _removed_reasons(top_diff, sp_diffs, workflow) -> list[str]:
     removed = list(top_diff.removed)
     for sp_id, diff in sp_diffs.items():
         if diff is None:
-            reasons.append(f"the new version no longer has the subprocess '{workflow.subprocesses[sp_id].spec.name}' "
-                           "this case is in")
+            reasons.append(say("migrate.subprocess_removed", name=workflow.subprocesses[sp_id].spec.name))
         else:
             removed += diff.removed
     for task in removed:
         if not _visible(task.task_spec.name):
             continue
         if task.state & _FINISHED:
-            reasons.append(f"the case went through '{_label(task)}', which the new version removes")
+            reasons.append(say("migrate.went_through", step=_step(task)))
         elif task.state & _CURRENT:
-            reasons.append(f"the case is at '{_label(task)}', which the new version removes")
+            reasons.append(say("migrate.is_at", step=_step(task)))
     return list(dict.fromkeys(reasons))
 
 
@@ -182,7 +181,7 @@ def _leftovers(workflow) -> list[str]:
         known = set(map(id, wf.spec.task_specs.values()))
         for task in wf.tasks.values():
             if id(task.task_spec) not in known and _visible(task.task_spec.name):
-                left.append(f"the case holds a step '{_label(task)}' that the new version no longer has")
+                left.append(say("migrate.leftover", step=_step(task)))
     return list(dict.fromkeys(left))
 
 
@@ -225,26 +224,26 @@ def move(codec: WorkflowCodec, workflow, target: Specs) -> list[str]:
 
 
 def _open(workflow) -> list[str]:
-    return sorted({_label(t) for t in workflow.get_tasks(state=TaskState.READY, manual=True)})
+    return sorted({_step(t) for t in workflow.get_tasks(state=TaskState.READY, manual=True)})
 
 
 def _timers(workflow) -> dict[str, dt.datetime]:
-    return {_label(task): due for task, due in due_times(workflow)}
+    return {_step(task): due for task, due in due_times(workflow)}
 
 
 def plan(runtime: Runtime, session: Session, instance: ProcessInstance, target: ProcessVersion) -> MigrationPlan:
     """Preview moving `instance` to `target`: done on a copy in memory, nothing saved or sent."""
     result = MigrationPlan(instance.id, instance.business_key, instance.version.number, target.number)
     if instance.status == "completed":
-        return _refuse(result, "the case's process is finished")
+        return _refuse(result, say("migrate.finished"))
     if instance.version.process_id != target.process_id:
-        return _refuse(result, "the target is another process")
+        return _refuse(result, say("migrate.other_process"))
     if target.number <= instance.version.number:
-        return _refuse(result, f"the case is already on version {instance.version.number}")
+        return _refuse(result, say("migrate.already_on", number=instance.version.number))
     calls: list[str] = []
 
     def record(task, operation: str, params: dict[str, Any]) -> Any:
-        calls.append(f"'{_label(task)}' would run ({operation})")
+        calls.append(say("migrate.would_run", step=_step(task), operation=operation))
         return {}
 
     engine = ScriptEngine(runtime.environment, record)
@@ -259,18 +258,18 @@ def plan(runtime: Runtime, session: Session, instance: ProcessInstance, target: 
             workflow.do_engine_steps()
             runtime.codec.dumps(workflow)
         except Exception as err:  # noqa: BLE001 - a case that cannot move is reported, never half moved
-            return _refuse(result, f"the case would fail on the new version: {runtime_message(err)}")
+            return _refuse(result, say("migrate.would_fail", reason=runtime_message(err)))
     result.open_after = _open(workflow)
     after = _timers(workflow)
     for name, due in sorted(after.items()):
         if name in before and abs((before[name] - due).total_seconds()) >= 60:
-            result.effects.append(f"timer '{name}' starts again: due {due:%Y-%m-%d %H:%M} UTC instead of "
-                                  f"{before[name]:%Y-%m-%d %H:%M} UTC")
+            result.effects.append(say("migrate.timer_restarts", name=name, due=f"{due:%Y-%m-%d %H:%M}",
+                                      before=f"{before[name]:%Y-%m-%d %H:%M}"))
         elif name not in before:
-            result.effects.append(f"timer '{name}' is set: due {due:%Y-%m-%d %H:%M} UTC")
+            result.effects.append(say("migrate.timer_set", name=name, due=f"{due:%Y-%m-%d %H:%M}"))
     if result.open_before:
-        result.effects.append("open steps are reopened on the new version: answers typed but not submitted in "
-                              + ", ".join(f"'{n}'" for n in result.open_before) + " are lost")
+        result.effects.append(say("migrate.answers_lost",
+                                  steps=[say("word.quoted", text=n) for n in result.open_before]))
     result.effects += calls
     return result
 

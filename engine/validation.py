@@ -23,6 +23,7 @@ from .dmn_checks import check_dmn
 from .errors import Problem
 from .expressions import expression_problem, script_problem
 from .flow_checks import check_process, vendor_of
+from .problem_texts import Message, say
 from .scripting import RestrictedEnvironment, free_names
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -41,9 +42,9 @@ FLOW_NODE_TAGS = {
     "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway",
 }
 UNSUPPORTED = {
-    "complexGateway": "complex gateways are not supported by SpiffWorkflow; use exclusive or inclusive gateways",
-    "compensateEventDefinition": "compensation events are not supported here",
-    "linkEventDefinition": "link events are not supported here; draw the sequence flow instead",
+    "complexGateway": "unsupported.complex_gateway",
+    "compensateEventDefinition": "unsupported.compensation",
+    "linkEventDefinition": "unsupported.link",
 }
 # User task properties that hold expressions (casework's own: who does it, by when, about what).
 EXPRESSION_PROPERTIES = ("assignee", "dueDate", "dueIn", "subject")
@@ -76,24 +77,23 @@ def safe_parse(name: str, text: str, problems: list[Problem]) -> etree._Element 
     """Parse XML without DTDs, entities or network access; record why not if it fails."""
     data = text.encode("utf-8")
     if "\x00" in text[:4096] or text[:4096].count("\ufffd") > 8:
-        problems.append(Problem("this is not a text file (it holds binary data); export the diagram as "
-                                "BPMN 2.0 XML (.bpmn) or the table as DMN (.dmn)", file=name))
+        problems.append(Problem(say("xml.binary"), file=name))
         return None
     if len(data) > MAX_FILE_BYTES:
-        problems.append(Problem(f"file is too large ({len(data) // 1024} KiB; the limit is "
-                                f"{MAX_FILE_BYTES // 1024} KiB)", file=name))
+        problems.append(Problem(say("xml.too_large", size=len(data) // 1024, limit=MAX_FILE_BYTES // 1024),
+                                file=name))
         return None
     match = _DOCTYPE.search(data)
     if match:
         line = data[: match.start()].count(b"\n") + 1
-        problems.append(Problem("DOCTYPE and ENTITY declarations are not allowed", file=name, line=line))
+        problems.append(Problem(say("xml.doctype"), file=name, line=line))
         return None
     try:
         return etree.fromstring(data, etree.XMLParser(**_SAFE_PARSER_OPTIONS))
     except etree.XMLSyntaxError as err:
-        problems.append(Problem(f"not well-formed XML: {err.msg}", file=name, line=err.lineno))
+        problems.append(Problem(say("xml.not_well_formed", error=err.msg), file=name, line=err.lineno))
     except (ValueError, etree.LxmlError) as err:
-        problems.append(Problem(f"not readable as XML: {err}", file=name))
+        problems.append(Problem(say("xml.unreadable", error=str(err)), file=name))
     return None
 
 
@@ -113,7 +113,7 @@ def _xsd_problems(name: str, root: etree._Element) -> list[Problem]:
     problems = []
     for error in errors[:50]:
         node = by_line.get(error.line)
-        problems.append(Problem(f"not valid BPMN 2.0: {_short(error.message)}", file=name, line=error.line,
+        problems.append(Problem(say("bpmn.xsd", error=_short(error.message)), file=name, line=error.line,
                                 element_id=node.get("id") if node is not None else None,
                                 element_name=node.get("name") if node is not None else None))
     return problems
@@ -132,20 +132,20 @@ class _Checker:
         self.elements: dict[str, dict[str, str]] = {}
         self.decisions: set[str] = set()
 
-    def add(self, message: str, file: str, node: etree._Element | None = None) -> None:
+    def add(self, message: Message, file: str, node: etree._Element | None = None) -> None:
         element_id = node.get("id") if node is not None else None
         name = node.get("name") if node is not None else None
         line = node.sourceline if node is not None else None
         self.problems.append(Problem(message, file=file, element_id=element_id, element_name=name, line=line))
 
     # -- expressions -------------------------------------------------------------------------
-    def expression(self, text: str | None, file: str, node, what: str, *, timer: bool = False) -> bool:
+    def expression(self, text: str | None, file: str, node, what: Message, *, timer: bool = False) -> bool:
         problem = expression_problem(text, what, timer=timer)
         if problem:
             self.add(problem, file, node)
         return problem is None
 
-    def script(self, text: str | None, file: str, node, what: str, language: str | None = None) -> None:
+    def script(self, text: str | None, file: str, node, what: Message, language: str | None = None) -> None:
         problem = script_problem(text, what, language=language)
         if problem:
             self.add(problem, file, node)
@@ -153,22 +153,21 @@ class _Checker:
     def timer(self, definition: etree._Element, file: str, event: etree._Element) -> None:
         children = [c for c in definition if local(c.tag) in ("timeDuration", "timeDate", "timeCycle")]
         if not children:
-            self.add("timer has no duration, date or cycle", file, event)
+            self.add(say("timer.empty"), file, event)
             return
         child = children[0]
         kind, text = local(child.tag), (child.text or "").strip()
-        if not self.expression(text, file, event, f"timer {kind} expression", timer=True):
+        if not self.expression(text, file, event, say("what.timer", kind=kind), timer=True):
             return
         try:
             if free_names(text):
                 return  # depends on case data: checked by the dry run, not here
             value = self.env.evaluate(text, {})
         except Exception as err:  # noqa: BLE001 - any failure is the author's to see
-            self.add(f"timer {kind} expression does not evaluate: {err}", file, event)
+            self.add(say("timer.does_not_evaluate", kind=kind, error=str(err)), file, event)
             return
         if not isinstance(value, str):
-            self.add(f"timer {kind} expression must give text such as \"P7D\", not {type(value).__name__}",
-                     file, event)
+            self.add(say("timer.not_text", kind=kind, type=type(value).__name__), file, event)
             return
         try:
             if kind == "timeDuration":
@@ -176,12 +175,12 @@ class _Checker:
             elif kind == "timeDate":
                 TimerEventDefinition.parse_time_or_duration(value)
                 if "T" in value and not re.search(r"(Z|[+-]\d\d:?\d\d)$", value):
-                    self.add(f"timer date {value!r} has no UTC offset; write Z or +01:00", file, event)
+                    self.add(say("timer.no_offset", value=value), file, event)
             else:
                 TimerEventDefinition.parse_iso_recurring_interval(value)
         except Exception:  # noqa: BLE001
-            self.add(f"timer {kind} {value!r} is not an ISO 8601 {'duration' if kind == 'timeDuration' else kind}",
-                     file, event)
+            code = {"timeDuration": "timer.bad_duration", "timeDate": "timer.bad_date"}.get(kind, "timer.bad_cycle")
+            self.add(say(code, value=value), file, event)
 
     # -- elements ----------------------------------------------------------------------------
     def form(self, task: etree._Element, file: str) -> None:
@@ -189,45 +188,42 @@ class _Checker:
             "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)}
         for prop in EXPRESSION_PROPERTIES:
             if props.get(prop):
-                self.expression(props[prop], file, task, f"property '{prop}'")
+                self.expression(props[prop], file, task, say("what.property", name=prop))
         filename = props.get(FORM_PROPERTY)
         if not filename:
             vendor = vendor_of(task)
-            self.add("user task has no form: name its JSON Schema file in the spiffworkflow property "
-                     "formJsonSchemaFilename" + (f" ({vendor}'s form settings are not used)" if vendor else ""),
-                     file, task)
+            self.add(say("form.none_vendor", vendor=vendor) if vendor else say("form.none"), file, task)
             return
         self.forms[task.get("id")] = filename
         text = self.bundle.form(filename)
         if text is None:
-            self.add(f"form file forms/{filename} is missing from the bundle", file, task)
+            self.add(say("form.file_missing", filename=filename), file, task)
             return
         try:
             schema = json.loads(text)
         except json.JSONDecodeError as err:
-            self.problems.append(Problem(f"form is not valid JSON: {err.msg}", file="forms/" + filename,
+            self.problems.append(Problem(say("form.not_json", error=err.msg), file="forms/" + filename,
                                          element_id=task.get("id"), element_name=task.get("name"),
                                          line=err.lineno))
             return
         try:
             jsonschema.Draft202012Validator.check_schema(schema)
         except jsonschema.SchemaError as err:
-            where = "/".join(str(p) for p in err.absolute_path) or "(root)"
-            self.problems.append(Problem(f"form is not a valid JSON Schema at {where}: {err.message}",
+            where = "/".join(str(p) for p in err.absolute_path) or say("word.form_root")
+            self.problems.append(Problem(say("form.bad_schema", where=where, error=err.message),
                                          file="forms/" + filename, element_id=task.get("id"),
                                          element_name=task.get("name")))
             return
         if not isinstance(schema, dict) or schema.get("type") != "object":
-            self.problems.append(Problem('form schema must be an object schema ("type": "object")',
+            self.problems.append(Problem(say("form.not_object"),
                                          file="forms/" + filename, element_id=task.get("id"),
                                          element_name=task.get("name")))
             return
         defined = schema.get("properties") or {}
         for name in schema.get("required") or []:
             if name not in defined and schema.get("additionalProperties") is False:
-                self.problems.append(Problem(f"form requires field '{name}' but does not define it: nobody could "
-                                             "fill it in", file="forms/" + filename, element_id=task.get("id"),
-                                             element_name=task.get("name")))
+                self.problems.append(Problem(say("form.required_undefined", name=name), file="forms/" + filename,
+                                             element_id=task.get("id"), element_name=task.get("name")))
 
     def gateway(self, gateway: etree._Element, flows: dict[str, etree._Element], file: str) -> None:
         outgoing = [flows[f] for f in flows if flows[f].get("sourceRef") == gateway.get("id")]
@@ -240,18 +236,17 @@ class _Checker:
             condition = flow.find("bpmn:conditionExpression", NS)
             if condition is None or not (condition.text or "").strip():
                 if default:
-                    self.add(f"outgoing flow '{flow.get('id')}' has no condition", file, flow)
+                    self.add(say("gateway.flow_without_condition", flow=flow.get("id")), file, flow)
                 else:
-                    self.add(f"outgoing flow '{flow.get('id')}' has no condition and the gateway has no "
-                             "default flow", file, gateway)
+                    self.add(say("gateway.no_condition_no_default", flow=flow.get("id")), file, gateway)
             else:
-                self.expression(condition.text, file, flow, "condition")
+                self.expression(condition.text, file, flow, say("what.condition"))
 
     def process(self, process: etree._Element, file: str) -> None:
         for lane in process.iter(f"{{{BPMN_NS}}}lane"):
             if lane.get("name"):
                 if lane.get("name") in self.lanes and self.lanes[lane.get("name")] != lane.get("id"):
-                    self.add(f"two lanes are named '{lane.get('name')}'", file, lane)
+                    self.add(say("lane.duplicate", name=lane.get("name")), file, lane)
                 self.lanes[lane.get("name")] = lane.get("id")
         flows = {f.get("id"): f for f in process.iter(f"{{{BPMN_NS}}}sequenceFlow")}
         for node in process.iter():
@@ -260,7 +255,7 @@ class _Checker:
                 continue
             if tag in UNSUPPORTED and node.tag.startswith("{" + BPMN_NS):
                 target = node if tag in FLOW_NODE_TAGS else node.getparent()
-                self.add(UNSUPPORTED[tag], file, target)
+                self.add(say(UNSUPPORTED[tag]), file, target)
             if tag in FLOW_NODE_TAGS and node.tag.startswith("{" + BPMN_NS):
                 self.elements[node.get("id")] = {"type": tag, "name": node.get("name") or ""}
             if not node.tag.startswith("{" + BPMN_NS):
@@ -272,41 +267,42 @@ class _Checker:
             elif tag == "scriptTask":
                 script = node.find("bpmn:script", NS)
                 if script is None or not (script.text or "").strip():
-                    self.add("script task has no script", file, node)
+                    self.add(say("script_task.empty"), file, node)
                 else:
-                    self.script(script.text, file, node, "script", node.get("scriptFormat") or "")
+                    self.script(script.text, file, node, say("what.script"), node.get("scriptFormat") or "")
             elif tag == "timerEventDefinition":
                 self.timer(node, file, node.getparent())
             elif tag == "businessRuleTask":
                 ref = node.find("bpmn:extensionElements/spiffworkflow:calledDecisionId", NS)
                 if ref is None or not (ref.text or "").strip():
-                    self.add("business rule task names no decision (spiffworkflow:calledDecisionId)", file, node)
+                    self.add(say("decision.not_named"), file, node)
                 elif ref.text.strip() not in self.decisions:
-                    self.add(f"decision '{ref.text.strip()}' is not in any DMN file of the bundle", file, node)
+                    self.add(say("decision.unknown", decision=ref.text.strip()), file, node)
             elif tag == "serviceTask":
                 self.service(node, file)
             elif tag in ("loopCardinality", "completionCondition") and (node.text or "").strip():
-                self.expression(node.text, file, node.getparent().getparent(), tag)
-            for ext in ("preScript", "postScript"):
+                what = say("what.loop_cardinality" if tag == "loopCardinality" else "what.completion_condition")
+                self.expression(node.text, file, node.getparent().getparent(), what)
+            for ext, what_code in (("preScript", "what.pre_script"), ("postScript", "what.post_script")):
                 if tag in FLOW_NODE_TAGS:
                     found = node.find(f"bpmn:extensionElements/spiffworkflow:{ext}", NS)
                     if found is not None:
-                        self.script(found.text, file, node, ext)
+                        self.script(found.text, file, node, say(what_code))
 
     def service(self, node: etree._Element, file: str) -> None:
         operator = node.find("bpmn:extensionElements/spiffworkflow:serviceTaskOperator", NS)
         if operator is None:
             vendor = vendor_of(node)
-            known = ", ".join(sorted(self.services or ())) or "none"
-            self.add(f"service task calls no casework operation (spiffworkflow:serviceTaskOperator; known: {known})"
-                     + (f"; {vendor}'s implementation settings are not used" if vendor else ""), file, node)
+            known = ", ".join(sorted(self.services or ())) or say("word.none_feminine")
+            self.add(say("service.no_operation_vendor", known=known, vendor=vendor) if vendor
+                     else say("service.no_operation", known=known), file, node)
             return
         name = operator.get("id")
         if self.services is not None and name not in self.services:
-            known = ", ".join(sorted(self.services)) or "none"
-            self.add(f"unknown service operation '{name}' (known: {known})", file, node)
+            known = ", ".join(sorted(self.services)) or say("word.none_feminine")
+            self.add(say("service.unknown", name=name, known=known), file, node)
         for param in operator.iterfind("spiffworkflow:parameters/spiffworkflow:parameter", NS):
-            self.expression(param.get("value"), file, node, f"parameter '{param.get('id')}'")
+            self.expression(param.get("value"), file, node, say("what.parameter", name=param.get("id")))
 
     def ids(self, root: etree._Element, file: str) -> None:
         seen: dict[str, etree._Element] = {}
@@ -315,24 +311,23 @@ class _Checker:
                 continue
             element_id = node.get("id")
             if element_id in seen:
-                self.add(f"id '{element_id}' is used twice (also line {seen[element_id].sourceline})", file, node)
+                self.add(say("id.duplicate", id=element_id, other_line=seen[element_id].sourceline), file, node)
             else:
                 seen[element_id] = node
         # SpiffWorkflow looks service operators up by id among the elements: a clash breaks parsing.
         for operator in root.iter(f"{{{SPIFF_NS}}}serviceTaskOperator"):
             if operator.get("id") in seen:
                 task = operator.getparent().getparent()
-                self.add(f"service operation '{operator.get('id')}' has the same id as element "
-                         f"'{operator.get('id')}' (line {seen[operator.get('id')].sourceline}); rename the element",
-                         file, task)
+                self.add(say("id.clashes_with_operation", name=operator.get("id"),
+                             other_line=seen[operator.get("id")].sourceline), file, task)
 
 
 def _spiff_problem(err: Exception) -> Problem:
     if isinstance(err, ValidationException):
         line = err.line_number if isinstance(err.line_number, int) else None
-        return Problem(str(err.args[0] if err.args else err), file=err.file_name or None,
+        return Problem(say("spiff.invalid", error=str(err.args[0] if err.args else err)), file=err.file_name or None,
                        element_id=err.id or None, element_name=err.name or None, line=line)
-    return Problem(f"SpiffWorkflow cannot use this process: {err}")
+    return Problem(say("spiff.refused", error=str(err)))
 
 
 def validate_bundle(bundle: Bundle, *, services: set[str] | None = None,
@@ -341,10 +336,10 @@ def validate_bundle(bundle: Bundle, *, services: set[str] | None = None,
     checker = _Checker(bundle, services, helpers)
     problems = checker.problems
     if len(bundle.files) > MAX_FILES:
-        problems.append(Problem(f"too many files ({len(bundle.files)}; the limit is {MAX_FILES})"))
+        problems.append(Problem(say("bundle.too_many_files", count=len(bundle.files), limit=MAX_FILES)))
         return None, problems
     if not bundle.bpmn_files:
-        problems.append(Problem("the bundle has no .bpmn file"))
+        problems.append(Problem(say("bundle.no_bpmn")))
         return None, problems
 
     dmn_trees = {}
@@ -359,8 +354,8 @@ def validate_bundle(bundle: Bundle, *, services: set[str] | None = None,
         if root is None:
             continue
         if etree.QName(root).namespace != BPMN_NS or local(root.tag) != "definitions":
-            problems.append(Problem(f"not a BPMN 2.0 diagram (it is <{local(root.tag) or '?'}> XML); export the "
-                                    "diagram from your modeler as BPMN 2.0 XML", file=name, line=root.sourceline))
+            problems.append(Problem(say("bpmn.not_bpmn", tag=local(root.tag) or "?"), file=name,
+                                    line=root.sourceline))
             continue
         problems.extend(_xsd_problems(name, root))
         checker.ids(root, name)
@@ -374,7 +369,7 @@ def validate_bundle(bundle: Bundle, *, services: set[str] | None = None,
                 json.loads(bundle.files[name])
             except json.JSONDecodeError as err:
                 if not any(p.file == name for p in problems):
-                    problems.append(Problem(f"form is not valid JSON: {err.msg}", file=name, line=err.lineno))
+                    problems.append(Problem(say("form.not_json", error=err.msg), file=name, line=err.lineno))
     if problems or not bpmn_trees:
         return None, problems
     return _parse_with_spiff(bundle, bpmn_trees, dmn_trees, checker)
@@ -406,13 +401,13 @@ def _parse_with_spiff(bundle, bpmn_trees, dmn_trees, checker) -> tuple[ParsedBun
 def _main_process(parser: SpiffBpmnParser, trees: dict[str, etree._Element]) -> str | Problem:
     executable = parser.get_process_ids()
     if not executable:
-        return Problem("the diagram has no executable process: in your modeler, mark the process as executable "
-                       "(isExecutable=\"true\")")
+        return Problem(say("process.not_executable"))
     called = set()
     for root in trees.values():
         for activity in root.iter(f"{{{BPMN_NS}}}callActivity"):
             called.add(activity.get("calledElement"))
     roots = [pid for pid in executable if pid not in called]
     if len(roots) != 1:
-        return Problem(f"expected one main executable process, found {len(roots)}: {', '.join(roots) or 'none'}")
+        return Problem(say("process.several_main", count=len(roots),
+                           ids=", ".join(roots) or say("word.none_masculine")))
     return roots[0]

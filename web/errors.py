@@ -121,13 +121,13 @@ def init_app(app: Flask) -> None:
 
 def _domain_handler(status: int, code: str):
     def handle(err: Exception):
+        from .i18n import locale
+
         fields = None
         if isinstance(err, FormError):
-            from .i18n import locale
-
             fields = [{"path": e.path, "message": e.message(locale())} for e in err.errors]
         elif isinstance(err, ValidationError):
-            fields = [{"path": p.element_id or p.file or "", "message": p.message} for p in err.problems]
+            fields = [{"path": p.element_id or p.file or "", "message": p.text(locale())} for p in err.problems]
         if isinstance(err, WorkflowRunError):
             log.error("process error at element %s", err.element_id)
         return render_error(status, code, domain_message(err), fields=fields)

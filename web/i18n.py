@@ -13,6 +13,8 @@ from babel.messages.pofile import read_po
 from flask import Blueprint, Flask, redirect, request, session, url_for
 from flask_babel import Babel, get_locale
 
+from engine.problem_texts import localized
+
 BRUSSELS = zoneinfo.ZoneInfo("Europe/Brussels")
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 LOCALES = ("fr", "en")
@@ -101,5 +103,7 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=_select_locale)
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
+    # Problems, migration reasons, dry-run notes: catalogue messages said in the page's language.
+    app.jinja_env.filters["localized"] = lambda value: localized(value, locale())
     app.jinja_env.globals["current_locale"] = locale
     app.register_blueprint(bp)

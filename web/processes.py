@@ -15,6 +15,7 @@ from markupsafe import Markup
 from engine.bundles import BPMN_SUFFIX, DMN_SUFFIX, FORMS_DIR, MAX_FILE_BYTES, MAX_FILES, Bundle
 from engine.errors import Problem, ValidationError
 from engine.models import ProcessInstance
+from engine.problem_texts import say
 from workflows import processes, upcoming
 from workflows.errors import ConflictError, EngineError, NotFoundError
 
@@ -164,15 +165,15 @@ def _uploaded_bundle(process_id: str) -> tuple[Bundle, list[Problem]]:
     files, problems = dict(base.files), []
     uploads = [f for f in request.files.getlist("files") if f and f.filename]
     if not uploads:
-        problems.append(Problem("choose at least one file to upload (.bpmn, .dmn or a .json form)"))
+        problems.append(Problem(say("upload.none")))
     if len(uploads) > MAX_FILES:
-        problems.append(Problem(f"too many files ({len(uploads)}; the limit is {MAX_FILES})"))
+        problems.append(Problem(say("bundle.too_many_files", count=len(uploads), limit=MAX_FILES)))
         uploads = []
     for upload in uploads:
         name = Path(upload.filename.replace("\\", "/")).name
         data = upload.read(MAX_FILE_BYTES + 1)
         if len(data) > MAX_FILE_BYTES:
-            problems.append(Problem(f"file is too large (the limit is {MAX_FILE_BYTES // 1024} KiB)", file=name))
+            problems.append(Problem(say("upload.too_large", limit=MAX_FILE_BYTES // 1024), file=name))
             continue
         text = data.decode("utf-8", errors="replace")
         if name.endswith(BPMN_SUFFIX):
@@ -184,7 +185,7 @@ def _uploaded_bundle(process_id: str) -> tuple[Bundle, list[Problem]]:
         elif name.endswith(".json"):
             files[FORMS_DIR + name] = text
         else:
-            problems.append(Problem("only .bpmn diagrams, .dmn tables and .json forms can be uploaded", file=name))
+            problems.append(Problem(say("upload.wrong_kind"), file=name))
     return Bundle(files), problems
 
 

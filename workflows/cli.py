@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +34,22 @@ class CliError(click.ClickException):
     exit_code = 1
 
 
+def cli_locale() -> str:
+    """The language of process problems: French, or English with CASEWORK_LANG=en.
+
+    LANG is not read: servers often run with en_US.UTF-8 whoever types the command.
+    """
+    return "en" if os.environ.get("CASEWORK_LANG", "").strip().lower().startswith("en") else "fr"
+
+
 def _explain(err: Exception) -> str:
     if isinstance(err, FormError):
         lines = ["the form has errors:"] + [f"  - {e.path or '(form)'}: {e.message('en')}" for e in err.errors]
         return "\n".join(lines)
     if isinstance(err, ValidationError):
-        return "refused, nothing was deployed:\n" + "\n".join(f"  - {p}" for p in err.problems)
+        locale = cli_locale()
+        head = "refusé, rien n'a été déployé :" if locale == "fr" else "refused, nothing was deployed:"
+        return head + "\n" + "\n".join(f"  - {p.located(locale)}" for p in err.problems)
     if isinstance(err, (OperationalError, ProgrammingError)):
         return "the database is not ready (run `casework init`)"
     return str(err)
@@ -93,7 +104,8 @@ def cli(ctx: click.Context, user: str | None) -> None:
     """casework: the case-management process of a youth mental-health network, run as BPMN.
 
     Settings come from the environment: CASEWORK_DATABASE_URL (default: SQLite file var/casework.db),
-    CASEWORK_ENV (development | production), CASEWORK_SECRET_KEY, CASEWORK_SMTP_*.
+    CASEWORK_ENV (development | production), CASEWORK_SECRET_KEY, CASEWORK_SMTP_*. Problems with a
+    process are in French; CASEWORK_LANG=en prints them in English.
     """
     ctx.obj = State(user)
     ctx.call_on_close(lambda: ctx.obj._app and ctx.obj._app.close())

@@ -1,4 +1,8 @@
-"""`casework validate / deploy / versions / migrate`: the process owner's commands."""
+"""`casework validate / deploy / versions / migrate`: the process owner's commands, in French or English.
+
+What they print is French unless CASEWORK_LANG=en (see `cli_locale`): the problems and reasons come
+from the engine's catalogue (engine/problem_texts.py), the lines around them from LINES below.
+"""
 
 from __future__ import annotations
 
@@ -8,28 +12,69 @@ from pathlib import Path
 import click
 
 from engine.bundles import Bundle
+from engine.problem_texts import localized
 
 from . import processes
-from .cli import CliError, State, cli, handle_errors, pass_state
+from .cli import CliError, State, cli, cli_locale, handle_errors, pass_state
+
+LINES: dict[str, dict[str, str]] = {
+    "problems": {"fr": "{n} problème(s) :", "en": "{n} problem(s):"},
+    "walk.completed": {"fr": "parcours à blanc : allé jusqu'à la fin", "en": "dry run: reached the end"},
+    "walk.stopped": {"fr": "parcours à blanc : arrêté avant la fin", "en": "dry run: stopped before the end"},
+    "walk.note": {"fr": "remarque : {note}", "en": "note: {note}"},
+    "kind.task": {"fr": "tâche", "en": "task"},
+    "kind.timer": {"fr": "minuterie", "en": "timer"},
+    "kind.service": {"fr": "service", "en": "service"},
+    "kind.message": {"fr": "message", "en": "message"},
+    "valid": {"fr": "valide : processus {process} ({name}), {forms} formulaire(s)",
+              "en": "valid: process {process} ({name}), {forms} form(s)"},
+    "deployed": {"fr": "{process} version {number} déployée ({hash})", "en": "{process} version {number} deployed ({hash})"},
+    "already_deployed": {"fr": "{process} version {number} déjà déployée ({hash})",
+                         "en": "{process} version {number} already deployed ({hash})"},
+    "no_version": {"fr": "aucune version déployée (lancez `casework init`)",
+                   "en": "no version deployed (run `casework init`)"},
+    "running": {"fr": "dossiers en cours : {n}", "en": "running cases: {n}"},
+    "change.added": {"fr": "ajouté", "en": "added"},
+    "change.removed": {"fr": "retiré", "en": "removed"},
+    "change.changed": {"fr": "modifié", "en": "changed"},
+    "nothing_to_move": {"fr": "aucun dossier en cours à déplacer vers la version {number}",
+                        "en": "no running case to move to version {number}"},
+    "verdict.can_move": {"fr": "peut être déplacé", "en": "can move"},
+    "verdict.moved": {"fr": "déplacé", "en": "moved"},
+    "verdict.stays": {"fr": "reste sur sa version", "en": "stays"},
+    "summary.can_move": {"fr": "{moved} dossier(s) peuvent être déplacés, {refused} restent sur leur version",
+                         "en": "{moved} case(s) can move, {refused} left on their version"},
+    "summary.moved": {"fr": "{moved} dossier(s) déplacé(s), {refused} laissé(s) sur leur version",
+                      "en": "{moved} case(s) moved, {refused} left on their version"},
+    "none_moved": {"fr": "aucun dossier n'a pu être déplacé", "en": "no case could move"},
+}
+
+
+def line(key: str, **params) -> str:
+    """One line of these commands' output in the CLI's language."""
+    return LINES[key][cli_locale()].format(**params)
 
 
 def _print_problems(problems) -> None:
-    click.echo(f"{len(problems)} problem(s):")
+    locale = cli_locale()
+    click.echo(line("problems", n=len(problems)))
     for problem in problems:
-        click.echo(f"  - {problem}")
+        click.echo(f"  - {problem.located(locale)}")
 
 
 def _print_walk(result: processes.CheckResult) -> None:
     report = result.dry_run
     if report is None:
         return
-    click.echo("dry run: " + ("reached the end" if report.completed else "stopped before the end"))
+    locale = cli_locale()
+    click.echo(line("walk.completed" if report.completed else "walk.stopped"))
     for step in report.steps:
         if step.kind in ("task", "timer", "service", "message"):
-            click.echo(f"  {step.at:%Y-%m-%d %H:%M}Z  {step.kind:<7} {step.name or step.element_id}"
-                       + (f"  ({step.detail})" if step.detail else ""))
+            detail = localized(step.detail, locale)
+            click.echo(f"  {step.at:%Y-%m-%d %H:%M}Z  {line('kind.' + step.kind):<9} {step.name or step.element_id}"
+                       + (f"  ({detail})" if detail else ""))
     for note in report.notes:
-        click.echo(f"  note: {note}")
+        click.echo("  " + line("walk.note", note=localized(note, locale)))
 
 
 @click.command()
@@ -41,6 +86,7 @@ def validate(paths: tuple[Path, ...], run: bool, quiet: bool) -> None:
     """Check a bundle without deploying it: every problem with its element id and line, then a dry run.
 
     PATHS is a directory like bpmn/ or .bpmn/.dmn/.json files. Exit status 1 when anything is wrong.
+    Messages are in French; set CASEWORK_LANG=en for English.
     """
     result = processes.check(Bundle.from_paths(list(paths)), run=run)
     if not quiet:
@@ -49,7 +95,7 @@ def validate(paths: tuple[Path, ...], run: bool, quiet: bool) -> None:
         _print_problems(result.problems)
         sys.exit(1)
     parsed = result.parsed
-    click.echo(f"valid: process {parsed.process_id} ({parsed.name}), {len(parsed.forms)} form(s)")
+    click.echo(line("valid", process=parsed.process_id, name=parsed.name, forms=len(parsed.forms)))
 
 
 @click.command()
@@ -62,14 +108,15 @@ def deploy(state: State, paths: tuple[Path, ...], note: str) -> None:
 
     New cases start on the new version; running cases stay on theirs (see `casework migrate`).
     Deploying the same content again changes nothing. Nothing is deployed on any problem.
+    Messages are in French; set CASEWORK_LANG=en for English.
     """
     app = state.app
     bundle = Bundle.from_paths(list(paths))
     with app.db.transaction() as session:
         version, created, _ = processes.deploy(session, app.runtime, bundle, author=state.username or "cli", note=note)
         number, process_id, content_hash = version.number, version.process_id, version.content_hash
-    click.echo(f"{process_id} version {number} " + ("deployed" if created else "already deployed")
-               + f" ({content_hash[:12]})")
+    click.echo(line("deployed" if created else "already_deployed", process=process_id, number=number,
+                    hash=content_hash[:12]))
 
 
 @click.command()
@@ -77,18 +124,23 @@ def deploy(state: State, paths: tuple[Path, ...], note: str) -> None:
 @pass_state
 @handle_errors
 def versions(state: State, process_id: str) -> None:
-    """Deployed versions, newest first: cases still running on each and what changed from the one before."""
+    """Deployed versions, newest first: cases still running on each and what changed from the one before.
+
+    Messages are in French; set CASEWORK_LANG=en for English.
+    """
+    locale = cli_locale()
     with state.app.db.transaction(write=False) as session:
         rows = processes.versions(session, process_id)
         if not rows:
-            click.echo("no version deployed (run `casework init`)")
+            click.echo(line("no_version"))
         for row in rows:
             v = row.version
             click.echo(f"v{v.number}  {v.created_at:%Y-%m-%d %H:%M}Z  {v.created_by:<14} {v.content_hash[:12]}  "
-                       f"running cases: {row.running}" + (f"  - {v.note}" if v.note else ""))
+                       + line("running", n=row.running) + (f"  - {v.note}" if v.note else ""))
             for change in row.changes:
-                click.echo(f"     {change.kind:<8} {change.element_id} ({change.name or change.type})"
-                           + (": " + "; ".join(change.details) if change.details else ""))
+                details = "; ".join(localized(d, locale) for d in change.details)
+                click.echo(f"     {line('change.' + change.kind):<8} {change.element_id} ({change.name or change.type})"
+                           + ((" : " if locale == "fr" else ": ") + details if details else ""))
 
 
 @click.command()
@@ -105,6 +157,7 @@ def migrate(state: State, to_number: int, refs: tuple[str, ...], dry_run: bool, 
     A case moves only if no step it went through or is at was removed; otherwise it is left as it is
     and the reason is printed. Moving restarts the timers of the steps a case is at (a reminder
     counts again from now) and loses answers typed into an open step but not yet submitted.
+    Messages are in French; set CASEWORK_LANG=en for English.
     """
     app = state.app
     actor = state.username or "cli"
@@ -112,7 +165,7 @@ def migrate(state: State, to_number: int, refs: tuple[str, ...], dry_run: bool, 
         target = processes.target_version(session, to_number, process_id)
         ids = [i.id for i in processes.instances_to_move(session, target, list(refs) or None)]
     if not ids:
-        click.echo(f"no running case to move to version {to_number}")
+        click.echo(line("nothing_to_move", number=to_number))
         return
     moved = refused = 0
     for instance_id in ids:
@@ -127,13 +180,13 @@ def migrate(state: State, to_number: int, refs: tuple[str, ...], dry_run: bool, 
                 result = processes.migrate_one(session, app.runtime, instance, target, actor=actor)
         moved += result.can_move
         refused += not result.can_move
-        verdict = ("can move" if dry_run else "moved") if result.can_move else "stays"
+        verdict = line(("verdict.can_move" if dry_run else "verdict.moved") if result.can_move else "verdict.stays")
         click.echo(f"{result.business_key}  v{result.from_version} -> v{result.to_version}: {verdict}")
-        for line in result.reasons if not result.can_move else result.effects:
-            click.echo(f"    {line}")
-    click.echo(f"{moved} case(s) {'can move' if dry_run else 'moved'}, {refused} left on their version")
+        for said in result.reasons if not result.can_move else result.effects:
+            click.echo(f"    {localized(said, cli_locale())}")
+    click.echo(line("summary.can_move" if dry_run else "summary.moved", moved=moved, refused=refused))
     if refused and not moved:
-        raise CliError("no case could move")
+        raise CliError(line("none_moved"))
 
 
 for _command in (validate, deploy, versions, migrate):

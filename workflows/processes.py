@@ -18,6 +18,7 @@ from engine.dryrun import DryRunReport, dry_run
 from engine.errors import Problem, ValidationError
 from engine.migration import ElementChange, MigrationPlan, diff_versions, migrate, plan
 from engine.models import ProcessInstance, ProcessVersion
+from engine.problem_texts import say
 from engine.runtime import Runtime
 from engine.validation import ParsedBundle, validate_bundle
 
@@ -61,8 +62,8 @@ def domain_problems(parsed: ParsedBundle, bundle: Bundle) -> list[Problem]:
         for name in fields:
             if name not in properties:
                 name_of = parsed.elements.get(element_id, {}).get("name")
-                problems.append(Problem(f"the form must keep the field '{name}': casework records it at this step",
-                                        file="forms/" + form, element_id=element_id, element_name=name_of))
+                problems.append(Problem(say("form.field_kept", name=name), file="forms/" + form,
+                                        element_id=element_id, element_name=name_of))
     return problems
 
 
@@ -89,7 +90,7 @@ def deploy(session: Session, runtime: Runtime, bundle: Bundle, *, author: str,
     """
     result = check(bundle, today=runtime.clock.now())
     if not result.ok:
-        raise ValidationError(result.problems or [Problem("the bundle could not be read")])
+        raise ValidationError(result.problems or [Problem(say("bundle.unreadable"))])
     version, created = store_version(session, bundle, result.parsed, codec=runtime.codec, now=runtime.clock.now(),
                                      author=author, note=note[:500])
     return version, created, result

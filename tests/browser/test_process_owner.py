@@ -67,7 +67,7 @@ def test_browser_process_owner_changes_reminder_in_modeler_and_deploys(app, live
     page.wait_for_url("**/processes/case_management/", timeout=30000)
     body = page.inner_text("main")
     assert "Version 2 déployée" in body
-    assert 'timer: "P21D" → "P14D"' in body
+    assert 'minuterie : "P21D" → "P14D"' in body
 
     new = _case_at_concertation(app)
     assert _reminder_days(app, new) == 14

@@ -113,14 +113,19 @@ def test_cli_users_add_list_disable(run):
     assert short.exit_code == 1 and "at least 10" in short.output
 
 
-def test_cli_validate_lists_problems_and_deploy_refuses(run, tmp_path):
+def test_cli_validate_lists_problems_and_deploy_refuses(run, tmp_path, monkeypatch):
     broken = tmp_path / "broken.bpmn"
     broken.write_text("<bpmn:definitions")
     result = run("validate", str(broken))
-    assert result.exit_code == 1 and "not well-formed" in result.output
+    assert result.exit_code == 1 and "broken.bpmn:1 : le XML est mal formé" in result.output
+    result = run("deploy", str(broken))
+    assert result.exit_code == 1 and "rien n'a été déployé" in result.output and "le XML est mal formé" in result.output
+    assert "v1" in run("versions").output
+    monkeypatch.setenv("CASEWORK_LANG", "en")
+    result = run("validate", str(broken))
+    assert result.exit_code == 1 and "broken.bpmn:1: not well-formed XML" in result.output
     result = run("deploy", str(broken))
     assert result.exit_code == 1 and "nothing was deployed" in result.output
-    assert "v1" in run("versions").output
 
 
 def test_cli_demo_spreads_cases_over_every_step(run):

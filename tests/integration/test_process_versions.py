@@ -139,6 +139,8 @@ def test_migrate_leaves_case_at_a_removed_step_untouched_with_the_reason(app):
     assert not results[staying.reference].can_move
     assert results[staying.reference].reasons == ["the case is at 'Informations du demandeur', which the new "
                                                   "version removes"]
+    assert [r.text("fr") for r in results[staying.reference].reasons] == [
+        "le dossier est à l'étape « Informations du demandeur », que la nouvelle version supprime"]
     with app.db.transaction(write=False) as session:
         assert _instance(session, staying).state == before and _instance(session, staying).version.number == 1
         kinds = list(session.scalars(select(AuditEvent.business_key).where(AuditEvent.kind == "instance_migrated")))
@@ -171,13 +173,17 @@ def test_cli_migrate_dry_run_then_for_one_case(app, tmp_path):
     runner = CliRunner()
     env = {"CASEWORK_DATABASE_URL": app.settings.database_url, "CASEWORK_USER": "paul"}
     deployed = runner.invoke(cli, ["deploy", str(folder), "--note", "rappel plus court"], env=env)
-    assert deployed.exit_code == 0 and "version 2 deployed" in deployed.output, deployed.output
+    assert deployed.exit_code == 0 and "version 2 déployée" in deployed.output, deployed.output
     listing = runner.invoke(cli, ["versions"], env=env).output
-    assert 'timer: "P21D" → "P14D"' in listing and "running cases: 2" in listing
-    dry = runner.invoke(cli, ["migrate", "--to", "2", "--dry-run"], env=env)
+    assert 'minuterie : "P21D" → "P14D"' in listing and "dossiers en cours : 2" in listing
+    english = runner.invoke(cli, ["versions"], env={**env, "CASEWORK_LANG": "en"}).output
+    assert 'timer: "P21D" → "P14D"' in english and "running cases: 2" in english
+    dry = runner.invoke(cli, ["migrate", "--to", "2", "--dry-run"], env={**env, "CASEWORK_LANG": "en"})
     assert dry.exit_code == 0 and "2 case(s) can move" in dry.output, dry.output
+    assert "starts again" in dry.output and "repart de zéro" not in dry.output, dry.output
     one = runner.invoke(cli, ["migrate", "--to", "2", "--case", first.reference], env=env)
-    assert one.exit_code == 0 and f"{first.reference}  v1 -> v2: moved" in one.output, one.output
+    assert one.exit_code == 0 and f"{first.reference}  v1 -> v2: déplacé" in one.output, one.output
+    assert "repart de zéro" in one.output, one.output
     with app.db.transaction(write=False) as session:
         assert (_instance(session, first).version.number, _instance(session, second).version.number) == (2, 1)
     unknown = runner.invoke(cli, ["migrate", "--to", "2", "--case", "CM-NOPE00"], env=env)

@@ -76,8 +76,12 @@ def test_processes_validate_lists_every_problem_and_deploys_nothing(client, app)
     response = post(client, "/processes/case_management/edit", {"action": "deploy", "bpmn": broken})
     assert response.status_code == 422
     page = text(response)
-    assert 'write the value in quotes, like "P21D"' in page and "Camunda (JUEL)" in page
+    assert 'la minuterie (timeDuration) « P21D » doit être écrite entre guillemets : "P21D"' in page
+    assert "c'est une expression Camunda (JUEL)" in page and "écrivez consent" in page
     assert "concertation_reminder" in page and "f_consent_given" in page
+    post(client, "/language", {"lang": "en"})
+    page = text(post(client, "/processes/case_management/edit", {"action": "deploy", "bpmn": broken}))
+    assert 'write the value in quotes, like "P21D"' in page and "this is a Camunda (JUEL) expression" in page
     assert _versions(app) == 1
 
 
@@ -86,14 +90,14 @@ def test_processes_dry_run_then_deploy_from_the_editor(client, app):
     xml = _shorter(Bundle.from_directory(BPMN_DIR).files[MAIN])
     checked = post(client, "/processes/case_management/edit", {"action": "check", "bpmn": xml})
     assert checked.status_code == 200
-    assert "The dry run reached the end of the process." in text(checked) or \
-        "Le parcours à blanc est allé jusqu'à la fin du processus." in text(checked)
+    assert "Le parcours à blanc est allé jusqu'à la fin du processus." in text(checked)
+    assert "déclenchée le" in text(checked) and "fired at" not in text(checked)  # the walk's timers, in French
     assert _versions(app) == 1
     deployed = post(client, "/processes/case_management/edit", {"action": "deploy", "bpmn": xml, "note": "rappel"})
     assert deployed.status_code == 302
     assert _versions(app) == 2
     page = text(client.get("/processes/case_management/"))
-    assert 'timer: "P21D" → "P14D"' in page and "paul" in page
+    assert 'minuterie : "P21D" → "P14D"' in page and "paul" in page
 
 
 def test_processes_edited_form_is_checked_and_deployed(client, app):
@@ -105,16 +109,16 @@ def test_processes_edited_form_is_checked_and_deployed(client, app):
     assert response.status_code == 302 and _versions(app) == 2
     bad = post(client, "/processes/case_management/edit",
                {"action": "deploy", "bpmn": files[MAIN], "file:forms/exit_case.json": "{not json"})
-    assert bad.status_code == 422 and "form is not valid JSON" in text(bad) and _versions(app) == 2
+    assert bad.status_code == 422 and "le formulaire n'est pas du JSON valide" in text(bad) and _versions(app) == 2
 
 
 @pytest.mark.parametrize("name,content,expected", [
-    ("diagram.bpmn", b"\x89PNG\r\n\x1a\n\x00\x00binary", "not a text file"),
+    ("diagram.bpmn", b"\x89PNG\r\n\x1a\n\x00\x00binary", "ce n'est pas un fichier texte"),
     ("diagram.bpmn", b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><x>&e;</x>",
-     "DOCTYPE and ENTITY declarations are not allowed"),
-    ("diagram.bpmn", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "not a BPMN 2.0 diagram"),
-    ("notes.txt", b"hello", "only .bpmn diagrams"),
-    ("diagram.bpmn", b"<a>" + b"x" * (2 * 1024 * 1024 + 10) + b"</a>", "too large"),
+     "les déclarations DOCTYPE et ENTITY ne sont pas autorisées"),
+    ("diagram.bpmn", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "ce n'est pas un diagramme BPMN 2.0"),
+    ("notes.txt", b"hello", "seuls les diagrammes .bpmn"),
+    ("diagram.bpmn", b"<a>" + b"x" * (2 * 1024 * 1024 + 10) + b"</a>", "le fichier est trop gros"),
 ])
 def test_processes_upload_refuses_bad_files_readably(client, app, name, content, expected):
     login(client, "paul")
@@ -142,7 +146,7 @@ def test_processes_migrate_preview_then_move_chosen_cases(client, app, seeded):
     assert post(client, "/processes/case_management/edit", {"action": "deploy", "bpmn": xml}).status_code == 302
     page = text(client.get("/processes/case_management/migrate?to=2"))
     keys = re.findall(r'name="case" value="(CM-[A-Z0-9]+)"', page)
-    assert len(keys) >= 10 and "starts again" in page and "are lost" in page
+    assert len(keys) >= 10 and "repart de zéro" in page and "sont perdues" in page
     chosen = keys[:2]
     moved = post(client, "/processes/case_management/migrate", {"to": "2", "case": chosen})
     assert moved.status_code == 200 and text(moved).count("data-case=") == 2

@@ -1,0 +1,124 @@
+"""Every message a process owner reads exists in French and English, and says the same things in both."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from engine import migration
+from engine.bundles import Bundle
+from engine.dryrun import dry_run
+from engine.errors import Problem
+from engine.problem_texts import LOCALES, TEXTS, Message, localized, say
+from engine.validation import validate_bundle
+from workflows import cli_processes, services
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "bpmn"
+MINIMAL = Bundle.from_directory(FIXTURES / "minimal")
+REPLACES = {".bpmn": "minimal.bpmn", ".dmn": "decision.dmn", ".json": "forms/ask.json"}
+DRY_RUN_ONLY = ("dryrun_timer_on_data.bpmn", "runtime_escape.bpmn")
+SERVICES = set(services.HANDLERS)
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name.split("!")[0] for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+@pytest.mark.parametrize("catalogue", [TEXTS, cli_processes.LINES], ids=["engine", "cli"])
+def test_problem_texts_every_code_has_french_and_english_with_the_same_parameters(catalogue):
+    for code, templates in catalogue.items():
+        assert set(templates) == set(LOCALES), code
+        assert all(templates[locale].strip() for locale in LOCALES), code
+        assert _placeholders(templates["fr"]) == _placeholders(templates["en"]), code
+        params = {name: f"<{name}>" for name in _placeholders(templates["en"])}
+        for locale in LOCALES:
+            said = templates[locale].format(**params)
+            assert all(value in said for value in params.values()), (code, locale)
+
+
+def _codes_in_source() -> set[str]:
+    """String literals shaped like a catalogue code, in every module that says messages."""
+    prefixes = "|".join(sorted({code.split(".")[0] for code in TEXTS}))
+    literal = re.compile(rf"""["']((?:{prefixes})\.(?!(?:bpmn|dmn|json)["'])[a-z_]+)["']""")  # not file names
+    found = set()
+    for folder in ("engine", "workflows", "web"):
+        for path in (ROOT / folder).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            if "problem_texts import" in text and path.name != "problem_texts.py":
+                found |= set(literal.findall(text))
+    return found | {f"diff.{key}" for key in migration._LABELLED}
+
+
+def test_problem_texts_every_code_said_in_the_code_is_in_the_catalogue_and_none_is_dead():
+    used = _codes_in_source()
+    assert used - set(TEXTS) == set(), "said but not in the catalogue"
+    assert set(TEXTS) - used == set(), "in the catalogue but never said"
+
+
+def _problems_of(name: str) -> list[Problem]:
+    bundle = MINIMAL.with_files({REPLACES[Path(name).suffix]: (FIXTURES / "broken" / name).read_text("utf-8")})
+    parsed, problems = validate_bundle(bundle, services=SERVICES)
+    if name in DRY_RUN_ONLY:
+        assert problems == []
+        return dry_run(parsed, bundle, services=SERVICES).problems
+    return problems
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (FIXTURES / "broken").iterdir()))
+def test_problem_texts_each_broken_fixture_is_said_in_french_and_english(name):
+    problems = _problems_of(name)
+    assert problems
+    for problem in problems:
+        assert problem.code in TEXTS, problem
+        assert problem.text("en") == problem.message
+        assert problem.text() == problem.text("fr") != problem.text("en"), problem.code
+        assert problem.located("fr").startswith(problem.where())
+        for value in problem.params.values():  # what the modeler wrote is quoted as written
+            if isinstance(value, str) and not isinstance(value, Message) and value:
+                assert value in problem.text("fr"), (problem.code, value)
+
+
+def test_problem_texts_unquoted_timer_reads_plainly_in_french():
+    problems = _problems_of("timer_unquoted.bpmn")
+    assert problems[0].element_id == "wait"
+    assert problems[0].text("fr") == ('la minuterie (timeDuration) « P2D » doit être écrite entre guillemets : "P2D" '
+                                      "(casework lit les minuteries comme des expressions)")
+
+
+def test_problem_texts_library_message_keeps_its_words_with_a_french_lead_in():
+    problems = _problems_of("xsd_invalid.bpmn")
+    xsd = next(p for p in problems if p.code == "bpmn.xsd")
+    assert xsd.text("fr").startswith("ce n'est pas du BPMN 2.0 valide : Element 'bpmn:userTask'")
+    assert xsd.params["error"] in xsd.text("en")
+
+
+def test_problem_texts_nested_and_listed_messages_are_said_in_one_language():
+    message = say("migrate.answers_lost", steps=[say("word.quoted", text="Concertation"), say("word.quoted", text="B")])
+    assert message == "open steps are reopened on the new version: answers typed but not submitted in " \
+                      "'Concertation', 'B' are lost"
+    assert message.text("fr").endswith("dans « Concertation », « B » sont perdues")
+    assert message.text("de") == message.text("fr")  # an unknown locale reads French
+
+
+def test_problem_texts_message_survives_copy_and_pickle():
+    message = say("expr.refused", what=say("what.condition"), text="${x}", why=say("hint.juel", inner="x"))
+    for clone in (copy.deepcopy(message), pickle.loads(pickle.dumps(message))):
+        assert (clone.code, clone.text("fr"), str(clone)) == (message.code, message.text("fr"), str(message))
+
+
+def test_problem_texts_problem_from_plain_text_and_from_a_code():
+    plain = Problem("something English", file="a.bpmn", line=3)
+    assert plain.code is None and plain.text("fr") == "something English" and str(plain) == "a.bpmn:3: something English"
+    coded = Problem(say("timer.no_offset", value="2026-05-01T10:00"), file="a.bpmn", line=3, element_id="wait")
+    assert coded.code == "timer.no_offset" and coded.params == {"value": "2026-05-01T10:00"}
+    assert type(coded.message) is str and str(coded).startswith("a.bpmn:3 / wait: timer date '2026-05-01T10:00'")
+    assert coded.located("fr").startswith("a.bpmn:3 / wait : la date « 2026-05-01T10:00 » de la minuterie")
+    assert localized(coded, "en") == coded.message and localized("as is", "fr") == "as is"
+    with pytest.raises(KeyError):
+        say("no.such_code")
