@@ -35,7 +35,7 @@ class CliError(click.ClickException):
 
 
 def cli_locale() -> str:
-    """The language of process problems: French, or English with CASEWORK_LANG=en.
+    """The language of problems and form errors: French, or English with CASEWORK_LANG=en.
 
     LANG is not read: servers often run with en_US.UTF-8 whoever types the command.
     """
@@ -44,7 +44,9 @@ def cli_locale() -> str:
 
 def _explain(err: Exception) -> str:
     if isinstance(err, FormError):
-        lines = ["the form has errors:"] + [f"  - {e.path or '(form)'}: {e.message('en')}" for e in err.errors]
+        locale = cli_locale()
+        head = "le formulaire a des erreurs :" if locale == "fr" else "the form has errors:"
+        lines = [head] + [f"  - {e.path or '(form)'}: {e.message(locale)}" for e in err.errors]
         return "\n".join(lines)
     if isinstance(err, ValidationError):
         locale = cli_locale()
