@@ -237,10 +237,6 @@ class Runtime:
         self._flush(session)
 
     # -- internals ------------------------------------------------------------------------------
-    def lock(self, session: Session, instance_id: int) -> ProcessInstance:
-        """Hold the instance for this transaction, before writing anything that depends on it."""
-        return self._lock(session, instance_id)
-
     def lock_task(self, session: Session, task: HumanTask) -> tuple[HumanTask, ProcessInstance]:
         """Hold a task's instance, then make sure the task is still open.
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
 from engine.models import HumanTask
 
+from .errors import NotFoundError
 from .models import Case, User
+
+Record = TypeVar("Record")
 
 
 @dataclass
@@ -21,3 +24,12 @@ class TaskContext:
     task: HumanTask
     schema: dict[str, Any]
     now: dt.datetime
+
+
+def subject_of(session: Session, model: type[Record], item: Any, what: str) -> Record:
+    """The record a task is about, from the small `item` its row carries ({"id": ...})."""
+    record_id = item.get("id") if isinstance(item, dict) else None
+    record = session.get(model, record_id) if record_id else None
+    if record is None:
+        raise NotFoundError(f"this task is not tied to {what}")
+    return record

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from engine.runtime import Runtime
 
-from .context import TaskContext
-from .errors import FormError, NotFoundError, PermissionDeniedError
+from .context import TaskContext, subject_of
+from .errors import FormError, PermissionDeniedError
 from .forms import FieldError
 from .members import add_member
 from .models import Case, User, YouthMessage, YouthMessageRecipient
@@ -64,11 +64,7 @@ def acknowledge(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def message_of_task(session: Session, item: Any) -> YouthMessage:
-    message_id = item.get("id") if isinstance(item, dict) else None
-    message = session.get(YouthMessage, message_id) if message_id else None
-    if message is None:
-        raise NotFoundError("this task is not tied to a wish or complaint")
-    return message
+    return subject_of(session, YouthMessage, item, "a wish or complaint")
 
 
 def for_case(session: Session, case: Case) -> list[YouthMessage]:

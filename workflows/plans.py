@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .context import TaskContext
-from .errors import FormError, NotFoundError
+from .context import TaskContext, subject_of
+from .errors import FormError
 from .forms import FieldError
 from .members import add_member
 from .models import ActionReport, Case, Objective, Participant, PlanAction, PlanVersion
@@ -120,11 +120,7 @@ def report_action(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def action_of_task(session: Session, item: Any) -> PlanAction:
-    action_id = item.get("id") if isinstance(item, dict) else None
-    action = session.get(PlanAction, action_id) if action_id else None
-    if action is None:
-        raise NotFoundError("this task is not tied to a plan action")
-    return action
+    return subject_of(session, PlanAction, item, "a plan action")
 
 
 def reports(session: Session, action: PlanAction) -> list[ActionReport]:

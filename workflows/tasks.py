@@ -48,11 +48,6 @@ def case_of(session: Session, task: HumanTask) -> Case:
     return cases.loaded_case(session, task.business_key) or cases.get_case(session, task.business_key)
 
 
-def version_of(session: Session, task: HumanTask) -> ProcessVersion:
-    return session.scalar(select(ProcessVersion).join(ProcessInstance, ProcessInstance.version_id == ProcessVersion.id)
-                          .where(ProcessInstance.id == task.instance_id))
-
-
 def open_task(session: Session, task_id: str) -> tuple[HumanTask, Case, tuple[int, str]] | None:
     """An open task with its case and its version (id, content hash), in one query; None if gone."""
     row = session.execute(
