@@ -94,6 +94,8 @@ class Runtime:
                                    serializer_version=self.codec.version, created_at=now, updated_at=now)
         session.add(instance)
         session.flush()
+        self._hold(session, instance)
+        self._remember_open_tasks(session, instance.id, [])
         op = _Operation(session, instance, actor, now)
         with clock_mod.using(self.clock), self.specs.checkout(version.id, version.spec_json) as specs:
             workflow = self.codec.new_workflow(specs, self._script_engine(op))
@@ -190,14 +192,15 @@ class Runtime:
             self._run(workflow, lambda: change(workflow, target))
             instance.version = version
             old = {}
-            for row in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)):
+            for row in self.open_tasks(session, instance):
                 old[row.id] = (row.spec_name, row.created_at, row.claimed_by, row.due_at)
                 session.delete(row)
             session.flush()
+            self._remember_open_tasks(session, instance.id, [])
             if instance.status == "error":
                 instance.status, instance.error, instance.error_element = "running", None, None
             self._save(op, workflow, kind, detail)
-        for row in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)):
+        for row in self.open_tasks(session, instance):
             if row.id in old and old[row.id][0] == row.spec_name:
                 row.created_at, row.claimed_by, row.due_at = old[row.id][1:]
         self._flush(session)
@@ -236,40 +239,82 @@ class Runtime:
                      instance_id=instance.id, detail={"element": element_id})
         self._flush(session)
 
-    # -- internals ------------------------------------------------------------------------------
-    def lock_task(self, session: Session, task: HumanTask) -> tuple[HumanTask, ProcessInstance]:
-        """Hold a task's instance, then make sure the task is still open.
+    def hold_task(self, session: Session, task_id: str) -> ProcessInstance | None:
+        """Hold the instance a human task belongs to until the transaction ends; None if no open
+        task has this id. One query: the instance row, locked (FOR UPDATE) on PostgreSQL.
 
         Callers hold the case before writing any record: a second completion of the same task
-        waits here, then finds the task gone (TaskStateError), instead of writing its records
-        twice. On SQLite the write transaction has held the database since it began, so the row
-        the caller read is current; elsewhere it is read again under the lock.
+        waits here, then finds the task gone in `open_tasks` (read after the lock), instead of
+        writing its records twice. SQLite's write transactions hold the whole database already.
         """
-        task_id = task.id
-        instance = self._lock(session, task.instance_id)
-        if session.get_bind().dialect.name != "sqlite":
-            task = session.get(HumanTask, task_id, populate_existing=True)
-            if task is None:
-                raise missing_task_error(session, task_id)
-        return task, instance
+        owner = select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery()
+        instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == owner)
+                                  .with_for_update(of=ProcessInstance)
+                                  .execution_options(populate_existing=True))
+        if instance is not None:
+            self._hold(session, instance)
+        return instance
 
+    def open_tasks(self, session: Session, instance: ProcessInstance, *,
+                   read: Callable[[], Iterable[HumanTask]] | None = None) -> list[HumanTask]:
+        """The open human-task rows of a held instance, as this transaction sees them.
+
+        Read once per transaction (by `read`, a query of the caller's that may join more, or by
+        the runtime's own) and then kept up to date by each save, so that completing a task does
+        not read its rows twice. An instance not held is read every time.
+        """
+        cache = self._open_task_cache(session)
+        if instance.id in cache:
+            return list(cache[instance.id])
+        rows = list(read() if read is not None else
+                    session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)))
+        if self._held(session, instance.id) is not None:
+            cache[instance.id] = rows
+        return list(rows)
+
+    # -- internals ------------------------------------------------------------------------------
     def _lock(self, session: Session, instance_id: int) -> ProcessInstance:
         # FOR UPDATE on PostgreSQL (a second writer waits, then sees the new state); SQLite's
         # write transactions already hold the database lock (BEGIN IMMEDIATE). Locked once per
         # transaction: a caller that locked first (to write its records) is not re-read.
-        transaction = session.get_transaction()
-        held = session.info.get("casework_locked")
-        if held is not None and held[0] is transaction and instance_id in held[1]:
-            return held[1][instance_id]
+        instance = self._held(session, instance_id)
+        if instance is not None:
+            return instance
         instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id)
                                   .with_for_update(of=ProcessInstance)
                                   .execution_options(populate_existing=True))
         if instance is None:
             raise NotFoundError(f"no process instance {instance_id}")
+        self._hold(session, instance)
+        return instance
+
+    @staticmethod
+    def _held(session: Session, instance_id: int) -> ProcessInstance | None:
+        held = session.info.get("casework_locked")
+        if held is not None and held[0] is session.get_transaction():
+            return held[1].get(instance_id)
+        return None
+
+    @staticmethod
+    def _hold(session: Session, instance: ProcessInstance) -> None:
+        transaction = session.get_transaction()
+        held = session.info.get("casework_locked")
         if held is None or held[0] is not transaction:
             held = session.info["casework_locked"] = (transaction, {})
-        held[1][instance_id] = instance  # a strong reference: the identity map's is weak
-        return instance
+        held[1][instance.id] = instance  # a strong reference: the identity map's is weak
+
+    @staticmethod
+    def _open_task_cache(session: Session) -> dict[int, list[HumanTask]]:
+        # Valid for the innermost transaction only: a savepoint rolled back may have undone rows.
+        transaction = session.get_nested_transaction() or session.get_transaction()
+        cache = session.info.get("casework_open_tasks")
+        if cache is None or cache[0] is not transaction:
+            cache = session.info["casework_open_tasks"] = (transaction, {})
+        return cache[1]
+
+    def _remember_open_tasks(self, session: Session, instance_id: int, rows: list[HumanTask]) -> None:
+        if self._held(session, instance_id) is not None:
+            self._open_task_cache(session)[instance_id] = list(rows)
 
     def _script_engine(self, op: _Operation, services: bool = True) -> ScriptEngine:
         def dispatch(task, operation: str, params: dict[str, Any]) -> Any:
@@ -321,10 +366,12 @@ class Runtime:
     def _sync_tasks(self, op: _Operation, workflow: BpmnWorkflow) -> None:
         instance = op.instance
         ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
-        existing = {row.id: row for row in
-                    op.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id))}
+        existing = {row.id: row for row in self.open_tasks(op.session, instance)}
+        remaining = []
         for task_id, row in existing.items():
-            if task_id not in ready:
+            if task_id in ready:
+                remaining.append(row)
+            else:
                 op.session.delete(row)
         lanes = instance.version.lanes or {}
         for task_id, task in ready.items():
@@ -332,7 +379,7 @@ class Runtime:
                 continue
             spec = task.task_spec
             props = (getattr(spec, "extensions", None) or {}).get("properties", {})
-            op.session.add(HumanTask(
+            remaining.append(HumanTask(
                 id=task_id, instance_id=instance.id, business_key=instance.business_key,
                 spec_name=spec.bpmn_id or spec.name, title=(spec.bpmn_name or spec.bpmn_id or spec.name)[:300],
                 lane=lanes.get(spec.lane, spec.lane), form=props.get(FORM_PROPERTY),
@@ -341,6 +388,8 @@ class Runtime:
                 assignee=self._evaluate_property(workflow, task, props.get("assignee")),
                 due_at=self._due(workflow, task, props, op.now), created_at=op.now,
             ))
+            op.session.add(remaining[-1])
+        self._remember_open_tasks(op.session, instance.id, remaining)
 
     def _evaluate_property(self, workflow: BpmnWorkflow, task, expression: str | None) -> Any:
         if not expression:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, jsonify, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import func
 
 from engine.models import HumanTask
-from workflows import assignments, case_view, cases, drafts
+from workflows import case_view, cases, drafts
 from workflows import inbox as inbox_mod
 from workflows import tasks as task_mod
 from workflows.errors import FormError, NotFoundError, TaskStateError
@@ -81,12 +81,11 @@ def complete(task_id: str):
     if not isinstance(payload, dict):
         raise FormError([FieldError("", "not_json")])
     data = payload.get("data", payload) if set(payload) <= {"data"} else payload
-    found, _case = load(task_id)
-    assignments.check_claim(current_user(), found)
-    case = task_mod.complete(db(), casework().runtime, current_user(), task_id, data)
-    drafts.discard(db(), task_id)
-    remaining = db().scalars(select(HumanTask).where(HumanTask.business_key == case.reference,
-                                                     HumanTask.assignee == current_user().username))
+    load(task_id)  # 404 for a task this user may not see, before anything is held
+    runtime = casework().runtime
+    case = task_mod.complete(db(), runtime, current_user(), task_id, data)
+    remaining = [t for t in task_mod.open_tasks_of_case(db(), runtime, case)
+                 if t.assignee == current_user().username]
     return jsonify({"case": case.reference, "status": case.status, "open_tasks": [task_json(t) for t in remaining]})
 
 

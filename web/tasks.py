@@ -114,7 +114,10 @@ def show(task_id: str):
 @roles_required(*ACTORS)
 def submit(task_id: str):
     session, user = db(), current_user()
-    found = task_mod.open_task(session, task_id)  # the task, its case and its version: one query
+    # A completion holds the case first and reads all it needs under the lock (two queries);
+    # a draft or a row added or removed only reads the task.
+    held = task_mod.hold(session, _runtime(), task_id) if _completing(request.form) else None
+    found = (held.task, held.case, held.version) if held else task_mod.open_task(session, task_id)
     if found is None:
         return _closed_meanwhile(task_id)
     task, case, version = found
@@ -131,22 +134,23 @@ def submit(task_id: str):
         "id", "title", "spec_name", "lane", "assignee", "claimed_by", "due_at", "form", "instance_id",
         "business_key", "item")})
     try:
-        assignments.check_claim(user, task)
-        task_mod.complete(session, _runtime(), user, task.id, data)
+        task_mod.complete(session, _runtime(), user, task.id, data, held=held)
     except FormError as err:
         return _render(task, case, data, errors=err.errors, status=422)
     except (TaskStateError, ConflictError) as err:
         session.rollback()
         case = task_mod.cases.get_case(session, snapshot.business_key)
         return _render(snapshot, case, data, status=409, notice=domain_message(err), closed=True)
-    drafts.discard(session, task.id)
     flash(_("Done: “%(title)s” on case %(ref)s.", title=snapshot.title, ref=case.reference), "success")
     if _local(request.form.get("next_url")):
         return redirect(request.form["next_url"])
     # More to do on this case (the next step is often yours): the inbox shows just that case.
-    more = session.scalar(select(HumanTask.id).where(HumanTask.business_key == case.reference,
-                                                     HumanTask.assignee == user.username).limit(1))
+    more = any(t.assignee == user.username for t in task_mod.open_tasks_of_case(session, _runtime(), case))
     return redirect(url_for("inbox.index", case=case.reference) if more else url_for("inbox.index"))
+
+
+def _completing(form) -> bool:
+    return form.get("action") != "draft" and not form.get("_add") and not form.get("_remove")
 
 
 def completion_of(task_id: str):

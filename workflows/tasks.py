@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from engine.models import HumanTask, ProcessInstance, ProcessVersion
 from engine.runtime import Runtime, missing_task_error
 
-from . import cases, consent, evaluations, messages, plans
+from . import assignments, cases, consent, drafts, evaluations, messages, plans
 from .context import TaskContext
 from .errors import NotFoundError
 from .forms import check_submission, load_schema, small_values
@@ -59,6 +60,41 @@ def open_task(session: Session, task_id: str) -> tuple[HumanTask, Case, tuple[in
     return (row[0], row[1], (row[2], row[3])) if row is not None else None
 
 
+@dataclass(frozen=True)
+class Held:
+    """A task about to be completed, read under its case's lock: what completing it needs."""
+
+    task: HumanTask
+    case: Case
+    version: tuple[int, str]  # (id, content hash) of the instance's process version
+    has_draft: bool
+
+
+def hold(session: Session, runtime: Runtime, task_id: str) -> Held | None:
+    """Hold a task's case for this transaction and read the task, its case, its version and every
+    open task of the case: two queries. None if the task is not open (completed meanwhile)."""
+    instance = runtime.hold_task(session, task_id) if task_id else None
+    if instance is None:
+        return None
+    draft = exists().where(drafts.TaskDraft.task_id == HumanTask.id)
+    rows = session.execute(
+        select(HumanTask, Case, ProcessVersion.content_hash, draft)
+        .join(Case, Case.reference == HumanTask.business_key)
+        .join(ProcessVersion, ProcessVersion.id == instance.version_id)
+        .where(HumanTask.instance_id == instance.id)).all()
+    runtime.open_tasks(session, instance, read=lambda: [row[0] for row in rows])
+    mine = next((row for row in rows if row[0].id == task_id), None)
+    if mine is None:
+        return None
+    return Held(task=mine[0], case=mine[1], version=(instance.version_id, mine[2]), has_draft=bool(mine[3]))
+
+
+def open_tasks_of_case(session: Session, runtime: Runtime, case: Case) -> list[HumanTask]:
+    """The open tasks of a case (none read again when its case is held in this transaction)."""
+    instance = session.get(ProcessInstance, case.instance_id)
+    return runtime.open_tasks(session, instance) if instance is not None else []
+
+
 def schema_of(session: Session, task: HumanTask, instance: ProcessInstance | None = None, *,
               version: tuple[int, str] | None = None) -> dict[str, Any]:
     """The task's form schema. Versions are immutable, so each (version, form) is parsed once per
@@ -98,23 +134,29 @@ def defaults(session: Session, task: HumanTask, case: Case) -> dict[str, Any]:
 
 
 def complete(session: Session, runtime: Runtime, user: User, task_id: str, data: Any, *,
-             expected_revision: int | None = None) -> Case:
-    """Check, validate, record and complete a task, all in the caller's transaction.
+             expected_revision: int | None = None, held: Held | None = None) -> Case:
+    """Check, validate, record and complete a task, all in the caller's transaction; its draft
+    goes. Pass `held` when the caller has held the task already (see `hold`).
 
     Raises NotFoundError, PermissionDeniedError, FormError (every field in error),
     TaskStateError or ConflictError (someone else was first), WorkflowRunError.
     """
-    task, instance = runtime.lock_task(session, get_task(session, task_id))
-    case = case_of(session, task)
+    held = held or hold(session, runtime, task_id)
+    if held is None:
+        raise missing_task_error(session, task_id) if task_id else NotFoundError("no such open task")
+    task, case = held.task, held.case
     require_act(session, user, task, case)
-    schema = schema_of(session, task, instance)
+    assignments.check_claim(user, task)
+    schema = schema_of(session, task, version=held.version)
     check_submission(schema, data)
     ctx = TaskContext(session=session, user=user, case=case, task=task, schema=schema, now=runtime.clock.now())
     handler = HANDLERS.get(task.spec_name)
     task_data = small_values(schema, data) if handler is None else handler(ctx, data)
     session.add(FormSubmission(case_id=case.id, task_id=task.id, step=task.spec_name, title=task.title,
                                submitted_by_id=user.id, submitted_at=ctx.now, data=data))
-    runtime.complete_task(session, task_id, task_data, actor=user.username, expected_revision=expected_revision)
+    runtime.complete_task(session, task.id, task_data, actor=user.username, expected_revision=expected_revision)
+    if held.has_draft:
+        drafts.discard(session, task.id)
     return case
 
 

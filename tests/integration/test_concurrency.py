@@ -5,7 +5,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from engine.errors import ConflictError
+from engine.errors import ConflictError, TaskStateError
 from engine.models import ProcessInstance
 from workflows import cases, demo, tasks
 from workflows.models import FormSubmission
@@ -76,3 +76,46 @@ def test_reassigned_case_sends_its_next_tasks_to_the_new_case_manager(app):
         assert demo.open_task(session, case, "verify_request").assignee == "marc"
         demo.advance(session, app.runtime, case, "verify_request")
         assert demo.open_task(session, case, "clarification_interview").assignee == "marc"
+
+
+def test_a_second_completion_waits_for_the_first_then_finds_the_task_gone(app):
+    with app.db.transaction() as session:
+        manager = find_active(session, "anne")
+        case = cases.start_case(session, app.runtime, actor=manager, requester_kind="family",
+                                youth_pseudonym="Jeune W.", age_band="12-15", region="Brabant wallon")
+        task_id = demo.open_task(session, case, "verify_request").id
+        answers = demo.sample(session, app.runtime, case, "verify_request")
+
+    first_holds, release = threading.Event(), threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def first():
+        with app.db.transaction() as session:
+            tasks.complete(session, app.runtime, find_active(session, "anne"), task_id, answers)
+            first_holds.set()
+            release.wait(30)  # the case stays held until this transaction commits
+        outcomes["first"] = "ok"
+
+    def second():
+        first_holds.wait(30)
+        try:
+            with app.db.transaction() as session:
+                tasks.complete(session, app.runtime, find_active(session, "anne"), task_id, answers)
+            outcomes["second"] = "ok"
+        except ConflictError as err:
+            outcomes["second"] = err
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    first_holds.wait(30)
+    threads[1].join(timeout=0.5)
+    assert "second" not in outcomes  # waiting for the case, not writing beside the first
+    release.set()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert outcomes["first"] == "ok"
+    assert isinstance(outcomes["second"], TaskStateError)
+    assert "already completed by anne" in str(outcomes["second"])
+    with app.db.transaction(write=False) as session:
+        assert session.scalar(select(func.count()).select_from(FormSubmission)) == 1

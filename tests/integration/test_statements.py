@@ -1,0 +1,57 @@
+"""How many SQL statements a completion costs: each one is a round trip on PostgreSQL."""
+
+from sqlalchemy import event
+
+from workflows import cases, demo, drafts, tasks
+from workflows.users import find_active
+
+
+def _statements(app):
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, _params, _context, _many):
+        seen.append(" ".join(statement.split())[:60])
+
+    event.listen(app.db.write_engine, "before_cursor_execute", record)
+    return seen, lambda: event.remove(app.db.write_engine, "before_cursor_execute", record)
+
+
+def test_completing_a_task_reads_its_rows_once_and_writes_each_record_once(app):
+    with app.db.transaction() as session:
+        anne = find_active(session, "anne")
+        case = cases.start_case(session, app.runtime, actor=anne, requester_kind="family",
+                                youth_pseudonym="Jeune S.", age_band="12-15", region="Brabant wallon")
+        task_id = demo.open_task(session, case, "verify_request").id
+        answers = demo.sample(session, app.runtime, case, "verify_request")
+    with app.db.transaction() as session:
+        anne = find_active(session, "anne")
+        seen, stop = _statements(app)
+        try:
+            tasks.complete(session, app.runtime, anne, task_id, answers)
+        finally:
+            stop()
+    # Caches filled once per process (the spec pool's copy, the parsed form) are not counted;
+    # nor is SQLite's second consent INSERT (PostgreSQL sends both rows in one statement).
+    seen = [s for i, s in enumerate(seen) if not ("spec_json" in s or "process_version.files" in s)
+            and not (i and s.startswith("INSERT") and s == seen[i - 1])]
+    # Hold the case, read its open tasks (with the case, the version, whether a draft exists),
+    # two consents recorded and read back, the submission, the workflow, the audit event, the
+    # next task in and the completed one out.
+    assert len(seen) <= 9, "\n".join(seen)
+    assert sum(s.startswith("SELECT human_task") for s in seen) == 1, seen
+    assert not any("task_draft" in s and s.startswith("DELETE") for s in seen), seen
+
+
+def test_completing_a_task_discards_its_draft(app):
+    with app.db.transaction() as session:
+        anne = find_active(session, "anne")
+        case = cases.start_case(session, app.runtime, actor=anne, requester_kind="family",
+                                youth_pseudonym="Jeune T.", age_band="12-15", region="Brabant wallon")
+        task_id = demo.open_task(session, case, "verify_request").id
+        answers = demo.sample(session, app.runtime, case, "verify_request")
+        drafts.save(session, task_id=task_id, business_key=case.reference, user=anne, data={"x": 1},
+                    now=app.clock.now())
+    with app.db.transaction() as session:
+        tasks.complete(session, app.runtime, find_active(session, "anne"), task_id, answers)
+    with app.db.transaction(write=False) as session:
+        assert drafts.get(session, task_id) is None
