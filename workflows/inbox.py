@@ -126,13 +126,30 @@ def counts(session: Session, user: User, query: Query, now: dt.datetime) -> Coun
 
 
 def step_titles(session: Session) -> dict[str, str]:
-    """User task id -> its label, from the deployed versions (newest wins)."""
+    """User task id -> its label, from the deployed versions (newest wins).
+
+    Versions never change once deployed: each one's labels are read once per process (keyed by
+    its content hash too, as ids repeat across databases); a view reads only the version list.
+    """
+    versions = session.execute(select(ProcessVersion.id, ProcessVersion.content_hash)
+                               .order_by(ProcessVersion.id)).all()
+    if len(_TITLES) > 1024:
+        _TITLES.clear()
+    missing = [version_id for version_id, digest in versions if (version_id, digest) not in _TITLES]
+    if missing:
+        for version_id, digest, elements in session.execute(
+                select(ProcessVersion.id, ProcessVersion.content_hash, ProcessVersion.elements)
+                .where(ProcessVersion.id.in_(missing))):
+            _TITLES[(version_id, digest)] = {
+                element_id: info["name"] for element_id, info in (elements or {}).items()
+                if isinstance(info, dict) and info.get("type") == "userTask" and info.get("name")}
     titles: dict[str, str] = {}
-    for elements in session.scalars(select(ProcessVersion.elements).order_by(ProcessVersion.id)):
-        for element_id, info in (elements or {}).items():
-            if isinstance(info, dict) and info.get("type") == "userTask" and info.get("name"):
-                titles[element_id] = info["name"]
+    for version_id, digest in versions:
+        titles.update(_TITLES.get((version_id, digest), {}))
     return titles
+
+
+_TITLES: dict[tuple[int, str], dict[str, str]] = {}
 
 
 def page(session: Session, user: User, query: Query, now: dt.datetime) -> Page:
