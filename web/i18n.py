@@ -86,9 +86,14 @@ def format_datetime(value) -> str:
 
 @bp.post("/language")
 def switch():
+    from .access import current_user
+
     chosen = request.form.get("lang")
     if chosen in LOCALES:
         session["lang"] = chosen
+        user = current_user()
+        if user is not None and user.locale != chosen:
+            user.locale = chosen  # kept: the next sign-in and this person's e-mails follow it
     target = request.form.get("next") or ""
     # Only a path of this site: never an open redirect.
     if not target.startswith("/") or target.startswith("//") or "\\" in target:

@@ -57,6 +57,18 @@ def test_language_switch_shows_english(client):
     assert "Sign out" in page and 'lang="en"' in page
 
 
+def test_language_chosen_is_kept_for_the_next_sign_in(app, client):
+    from workflows.users import find_active
+
+    login(client, "anne")
+    post(client, "/language", {"lang": "en", "next": "/"})
+    post(client, "/logout")
+    login(client, "anne")
+    assert "Sign out" in text(client.get("/", follow_redirects=True))
+    with app.db.transaction(write=False) as session:
+        assert find_active(session, "anne").locale == "en"  # her e-mails follow it too
+
+
 def test_unknown_page_is_a_friendly_404_and_json_under_api(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404 and "Traceback" not in text(response)
