@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -17,10 +19,16 @@ from .models import Case, Consent
 REFUSING = ("refused", "withdrawn")
 
 
-def current(session: Session, case: Case) -> list[Consent]:
-    """The latest decision of each person (by person kind and label), oldest first."""
+def current(session: Session, case: Case, recorded: Sequence[Consent] = ()) -> list[Consent]:
+    """The latest decision of each person (by person kind and label), oldest first.
+
+    `recorded`: decisions just added in this transaction, not written yet; they come after the
+    stored ones. Passing them spares a write of its own before the read (one flush per step).
+    """
     latest: dict[tuple[str, str], Consent] = {}
-    for row in session.scalars(select(Consent).where(Consent.case_id == case.id).order_by(Consent.id)):
+    with session.no_autoflush if recorded else contextlib.nullcontext():
+        stored = list(session.scalars(select(Consent).where(Consent.case_id == case.id).order_by(Consent.id)))
+    for row in [*stored, *(r for r in recorded if r not in stored)]:
         latest[(row.person, row.label.strip().lower())] = row
     return list(latest.values())
 
@@ -43,16 +51,20 @@ def status(consents: list[Consent], *, youth_adult: bool = False) -> str:
     return "given" if all(c.status == "given" for c in relevant) else "pending"
 
 
-def _record(ctx: TaskContext, items: list[dict[str, Any]], *, mature: bool | None, reasoning: str) -> None:
+def _record(ctx: TaskContext, items: list[dict[str, Any]], *, mature: bool | None,
+            reasoning: str) -> list[Consent]:
+    added = []
     for item in items:
         decided = item.get("date")
-        ctx.session.add(Consent(
+        added.append(Consent(
             case_id=ctx.case.id, person=item["person"], label=item.get("label", ""), status=item["status"],
             scope=item.get("scope", ""), decided_on=dt.date.fromisoformat(decided) if decided else None,
             collected_by_id=ctx.user.id, recorded_at=ctx.now, step=ctx.task.spec_name,
             youth_mature=mature if item["person"] == "youth" else None,
             maturity_reasoning=reasoning if item["person"] == "youth" else "",
         ))
+    ctx.session.add_all(added)
+    return added
 
 
 def _youth_mature(session: Session, case: Case) -> bool | None:
@@ -70,17 +82,18 @@ def _band(age: int) -> str:
 def verify_request(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
     age = data["youth_age"]
     ctx.case.age_band = _band(age)
-    _record(ctx, data["consents"], mature=data.get("youth_mature"), reasoning=data.get("maturity_reasoning", ""))
+    added = _record(ctx, data["consents"], mature=data.get("youth_mature"),
+                    reasoning=data.get("maturity_reasoning", ""))
     ctx.case.consent_attempts = 0
-    overall = status(current(ctx.session, ctx.case), youth_adult=age >= 18)
+    overall = status(current(ctx.session, ctx.case, added), youth_adult=age >= 18)
     return {**small_values(ctx.schema, data), "consent": overall, "consent_attempts": 0, "youth_adult": age >= 18}
 
 
 def obtain_consent(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
-    _record(ctx, data["consents"], mature=_youth_mature(ctx.session, ctx.case), reasoning="")
+    added = _record(ctx, data["consents"], mature=_youth_mature(ctx.session, ctx.case), reasoning="")
     ctx.case.consent_attempts += 1
     adult = ctx.case.age_band in ("18-23", "24+")
-    overall = status(current(ctx.session, ctx.case), youth_adult=adult)
+    overall = status(current(ctx.session, ctx.case, added), youth_adult=adult)
     return {"consent": overall, "youth_endangered": data["youth_endangered"],
             "consent_attempts": ctx.case.consent_attempts}
 
