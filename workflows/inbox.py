@@ -53,6 +53,7 @@ class Page:
     matching: int  # rows under every filter
     pseudonyms: dict[str, str] = field(default_factory=dict)  # case reference -> youth pseudonym
     actions: dict[str, str] = field(default_factory=dict)  # task id -> the plan action it reports on
+    people: dict[str, str] = field(default_factory=dict)  # username -> display name (assignees, takers)
 
     @property
     def pages(self) -> int:
@@ -186,7 +187,12 @@ def page(session: Session, user: User, query: Query, now: dt.datetime) -> Page:
                  and isinstance(t.item.get("id"), int)}
     actions = {action_of[a_id]: what for a_id, what in session.execute(
         select(PlanAction.id, PlanAction.what).where(PlanAction.id.in_(action_of)))} if action_of else {}
-    return Page(rows, facet, query, now, week_end, matching, names, actions)
+    # Who carries or has taken each task, by name. One's own tasks need no query.
+    people = {user.username: user.display_name}
+    others = {name for t in rows for name in (t.assignee, t.claimed_by) if name and name not in people}
+    if others:
+        people.update(session.execute(select(User.username, User.display_name).where(User.username.in_(others))).all())
+    return Page(rows, facet, query, now, week_end, matching, names, actions, people)
 
 
 def network_counts(session: Session, now: dt.datetime) -> list[tuple[str, int, int]]:

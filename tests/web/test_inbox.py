@@ -41,7 +41,7 @@ def test_professional_sees_only_their_actions_and_partner_scope_is_for_case_mana
     assert "Vérifier la demande" not in page
     login(client, "anne")
     page = text(client.get("/inbox?scope=partners"))
-    assert "Rendre compte de l'action" in page and "sophie" in page
+    assert "Rendre compte de l'action" in page and "Sophie Renard" in page  # by name, not username
 
 
 def test_counts_and_pages(app, seeded):
