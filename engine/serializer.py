@@ -98,6 +98,16 @@ def triggered(dct: dict[str, Any], top_spec: str, triggers: dict[str, set[str]])
     return frozenset(found)
 
 
+def waiting_specs(dct: dict[str, Any]) -> set[str]:
+    """Names of the task specs a serialized workflow waits on (timers, messages, ...), read from
+    the saved state without restoring the workflow: for drawings, not for running it."""
+    from SpiffWorkflow.util.task import TaskState
+
+    workflows = [dct, *dct.get("subprocesses", {}).values()]
+    return {task["task_spec"] for workflow in workflows for task in workflow.get("tasks", {}).values()
+            if task.get("state") == TaskState.WAITING}
+
+
 class WorkflowCodec:
     """Serialize workflows (without specs) and specs (once per version)."""
 

@@ -97,7 +97,7 @@ def _page(case: Case, *, note_errors=None, message_errors=None, values=None, sta
         if source:
             current = list(view.current_steps)
             if view.instance.status == "running":
-                current += case_view.waiting_events(session, casework().runtime, view.instance, version.elements or {})
+                current += case_view.waiting_events(view.instance, version.elements or {})
             svg = diagram.render(source, current=current, done=view.done_steps if view.full else (),
                                  title=_("Process of case %(ref)s", ref=case.reference))
     managers = list(session.scalars(select(User).where(User.role == "case_manager", User.active.is_(True),

@@ -15,6 +15,7 @@ Process owners and coordinators see no named case content (the views raise NotFo
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.models import AuditEvent, HumanTask, ProcessInstance
+from engine.serializer import waiting_specs
 
 from . import consent, evaluations, messages, plans
 from .models import (
@@ -173,17 +175,15 @@ def add_note(session: Session, viewer: User, case: Case, text: str, now) -> Case
     return note
 
 
-def waiting_events(session: Session, runtime, instance: ProcessInstance, elements: dict[str, Any]) -> list[str]:
+def waiting_events(instance: ProcessInstance, elements: dict[str, Any]) -> list[str]:
     """Intermediate events the process waits on (a timer before the post-exit check-in, ...).
 
-    Loads the workflow read-only (the case page may; the inbox never does). A state that cannot be
-    read leaves the drawing without these highlights rather than failing the page.
+    Read from the saved state, without restoring the workflow (the case page may afford a parse;
+    the inbox never reads the state). A state that cannot be read leaves the drawing without
+    these highlights rather than failing the page.
     """
-    from SpiffWorkflow.util.task import TaskState
-
     try:
-        workflow = runtime.load(session, instance)
-        waiting = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.WAITING)}
+        waiting = waiting_specs(json.loads(instance.state))
     except Exception:  # noqa: BLE001 - a drawing aid, never a reason to refuse the page
         return []
     return sorted(w for w in waiting if w and (elements.get(w) or {}).get("type") == "intermediateCatchEvent")
