@@ -93,11 +93,11 @@ def _page(case: Case, *, note_errors=None, message_errors=None, values=None, sta
     version = session.get(ProcessVersion, view.instance.version_id) if view.instance else None
     svg = None
     if version is not None:
-        source = diagram.bpmn_file(version.files)
+        source, elements = _drawing_inputs(version)
         if source:
             current = list(view.current_steps)
             if view.instance.status == "running":
-                current += case_view.waiting_events(view.instance, version.elements or {})
+                current += case_view.waiting_events(view.instance, elements)
             svg = diagram.render(source, current=current, done=view.done_steps if view.full else (),
                                  title=_("Process of case %(ref)s", ref=case.reference))
     managers = list(session.scalars(select(User).where(User.role == "case_manager", User.active.is_(True),
@@ -105,6 +105,20 @@ def _page(case: Case, *, note_errors=None, message_errors=None, values=None, sta
     return render_template("cases/show.html", view=view, case=case, version=version, svg=svg, managers=managers,
                            today=now().date(), note_errors=note_errors or {}, message_errors=message_errors or {},
                            values=values or {}), status
+
+
+def _drawing_inputs(version: ProcessVersion) -> tuple[str | None, dict]:
+    """A version's BPMN source and element table, read once per process: versions never change
+    (keyed by content hash too, as ids repeat across databases)."""
+    key = (version.id, version.content_hash)
+    if key not in _DRAWING_INPUTS:
+        if len(_DRAWING_INPUTS) > 64:
+            _DRAWING_INPUTS.clear()
+        _DRAWING_INPUTS[key] = (diagram.bpmn_file(version.files), version.elements or {})
+    return _DRAWING_INPUTS[key]
+
+
+_DRAWING_INPUTS: dict[tuple[int, str], tuple[str | None, dict]] = {}
 
 
 @bp.post("/<reference>/notes")

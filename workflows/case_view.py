@@ -102,7 +102,9 @@ def for_viewer(session: Session, viewer: User, case: Case) -> CaseView:
 
 def _plans(session: Session, case: Case, viewer: User, full: bool) -> list[PlanView]:
     views, previous = [], None
-    for version in plans.versions(session, case):
+    every = plans.versions(session, case)
+    reports = plans.reports_by_action(session, [a for version in every for a in version.actions])
+    for version in every:
         attended = full or any(p.user_id == viewer.id for p in version.participants)
         if attended:
             view = PlanView(version, True, list(version.objectives), list(version.actions),
@@ -112,7 +114,7 @@ def _plans(session: Session, case: Case, viewer: User, full: bool) -> list[PlanV
             keys = {a.objective_id for a in mine}
             view = PlanView(version, False, [o for o in version.objectives if o.id in keys], mine)
         for action in view.actions:
-            found = plans.reports(session, action)
+            found = reports[action.id]
             view.reports[action.id] = found if full else [r for r in found if r.reported_by_id == viewer.id
                                                           or action.carrier_id == viewer.id]
         if view.actions or view.full:

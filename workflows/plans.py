@@ -128,6 +128,16 @@ def reports(session: Session, action: PlanAction) -> list[ActionReport]:
                                 .order_by(ActionReport.reported_at)))
 
 
+def reports_by_action(session: Session, actions: list[PlanAction]) -> dict[int, list[ActionReport]]:
+    """The reports on each of `actions`, oldest first: one query for them all."""
+    found: dict[int, list[ActionReport]] = {action.id: [] for action in actions}
+    if found:
+        for report in session.scalars(select(ActionReport).where(ActionReport.action_id.in_(found))
+                                      .order_by(ActionReport.reported_at, ActionReport.id)):
+            found[report.action_id].append(report)
+    return found
+
+
 @dataclass(frozen=True)
 class Change:
     kind: str  # added | removed | changed
