@@ -99,12 +99,14 @@ def seed(casework, total: int) -> dict:
             due = now + dt.timedelta(days=rng.randint(-20, 40), hours=rng.randint(0, 23))
             tasks.append({"id": str(uuid.uuid4()), "instance_id": instance_id, "business_key": reference,
                           "spec_name": step, "title": titles.get(step, step), "lane": "case_manager",
-                          "assignee": "anne", "form": f"{step}.json", "due_at": due, "created_at": now})
+                          "assignee": "anne", "supervisor": "anne", "form": f"{step}.json", "due_at": due,
+                          "created_at": now})
             if n % 3 == 0:
                 carrier = ("sophie", "karim", "lea")[n % 9 // 3]
                 tasks.append({"id": str(uuid.uuid4()), "instance_id": instance_id, "business_key": reference,
                               "spec_name": "report_action", "title": titles.get("report_action", "report"),
-                              "lane": "professional", "assignee": carrier, "form": "report_action.json",
+                              "lane": "professional", "assignee": carrier, "supervisor": "anne",
+                              "form": "report_action.json",
                               "due_at": due + dt.timedelta(days=7), "created_at": now})
                 members.append({"case_id": case_id, "user_id": users[carrier].id, "role_in_case": "carrier",
                                 "added_at": now})

@@ -73,6 +73,8 @@ class HumanTask(Base):
         Index("ix_human_task_assignee_due", "assignee", "due_at"),
         # The inbox's counts per step and due window read this index only.
         Index("ix_human_task_assignee_step_due", "assignee", "spec_name", "due_at"),
+        # The same for the tasks someone oversees on a lane (a case manager's partners' actions).
+        Index("ix_human_task_supervisor_lane_step_due", "supervisor", "lane", "spec_name", "due_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the SpiffWorkflow task UUID
@@ -83,6 +85,8 @@ class HumanTask(Base):
     lane: Mapped[str | None] = mapped_column(String(100), nullable=True)
     assignee: Mapped[str | None] = mapped_column(String(120), nullable=True)
     claimed_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    # Who oversees the task's case (set by the application's save hook; here its case manager).
+    supervisor: Mapped[str | None] = mapped_column(String(120), nullable=True)
     form: Mapped[str | None] = mapped_column(String(300), nullable=True)
     # The multi-instance item (e.g. the plan action this task reports on); small ids only.
     item: Mapped[Any] = mapped_column(JSON, nullable=True)

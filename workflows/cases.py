@@ -118,9 +118,10 @@ def instance_of(session: Session, case: Case) -> ProcessInstance:
 
 
 def sync_case_status(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, now: dt.datetime) -> None:
-    """Runtime save hook: a finished process closes its case; new case-manager tasks go to the
-    case's current manager (the diagram knows the manager who was there when the case opened)."""
-    new_tasks = [row for row in session.new if isinstance(row, HumanTask) and row.lane == "case_manager"]
+    """Runtime save hook: a finished process closes its case; new tasks are overseen by the case's
+    current manager, and new case-manager tasks go to them (the diagram knows the manager who was
+    there when the case opened)."""
+    new_tasks = [row for row in session.new if isinstance(row, HumanTask)]
     if instance.status != "completed" and not new_tasks:
         return
     case = loaded_case(session, instance.business_key)
@@ -130,22 +131,26 @@ def sync_case_status(session: Session, instance: ProcessInstance, workflow: Bpmn
         return
     manager = session.get(User, case.case_manager_id)  # not case.case_manager: stale right after a hand-over
     for row in new_tasks:
-        row.assignee = manager.username
+        row.supervisor = manager.username
+        if row.lane == "case_manager":
+            row.assignee = manager.username
     if instance.status == "completed" and case.status != "closed":
         case.status, case.closed_at = "closed", now
 
 
 def reassign(session: Session, case: Case, *, actor: User, to: User, now: dt.datetime) -> None:
-    """Hand a case to another case manager (their open case-manager tasks follow)."""
+    """Hand a case to another case manager (their open tasks follow, and the partners' actions
+    are overseen by the new manager)."""
     if actor.role != "case_manager" or (case.case_manager_id != actor.id):
         raise PermissionDeniedError("only the case's own case manager hands it over")
     if to.role != "case_manager" or not to.active:
         raise PermissionDeniedError(f"{to.username} is not an active case manager")
     previous = case.case_manager.username
     case.case_manager_id = to.id
-    for task in session.scalars(select(HumanTask).where(HumanTask.business_key == case.reference,
-                                                        HumanTask.assignee == previous)):
-        task.assignee, task.claimed_by = to.username, None
+    for task in session.scalars(select(HumanTask).where(HumanTask.business_key == case.reference)):
+        task.supervisor = to.username
+        if task.assignee == previous:
+            task.assignee, task.claimed_by = to.username, None
     audit.record(session, at=now, actor=actor.username, kind="case_reassigned", business_key=case.reference,
                  instance_id=case.instance_id, detail={"from": previous, "to": to.username})
 

@@ -85,9 +85,8 @@ def _base(user: User, query: Query) -> Select | None:
         stmt = select(HumanTask).where(HumanTask.assignee == user.username)
         if user.role == "professional":
             stmt = stmt.where(HumanTask.lane == "professional")
-    else:
-        stmt = (select(HumanTask).join(Case, Case.reference == HumanTask.business_key)
-                .where(Case.case_manager_id == user.id, HumanTask.lane == "professional"))
+    else:  # the partners' actions in the cases this case manager oversees
+        stmt = select(HumanTask).where(HumanTask.supervisor == user.username, HumanTask.lane == "professional")
     if query.case_ref:
         stmt = stmt.where(HumanTask.business_key == query.case_ref.strip().upper())
     return stmt

@@ -1,5 +1,10 @@
 """The schema is made only by Alembic, and the migrations agree with the models."""
 
+import datetime as dt
+import uuid
+
+import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
@@ -7,6 +12,7 @@ from sqlalchemy import create_engine
 import engine.models  # noqa: F401
 import workflows.models  # noqa: F401
 from engine.db import Base
+from tests.conftest import PG_ADMIN_URL
 from workflows import schema
 
 
@@ -26,3 +32,48 @@ def test_schema_upgrade_is_idempotent(bare_app):
     head = schema.current_revision(url)
     schema.upgrade(url)
     assert schema.current_revision(url) == head
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_upgrade_to_0006_gives_open_tasks_their_case_manager_as_supervisor(kind, tmp_path):
+    if kind == "sqlite":
+        url, drop = f"sqlite:///{tmp_path / 'old.db'}", None
+    else:
+        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        name = f"cw_mig_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        url = sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+        def drop():
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.dispose()
+    try:
+        schema.upgrade(url, "0005")
+        engine = sa.create_engine(url)
+        now = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+        tables = Base.metadata.tables
+        rows = [  # what 0005 has: the models' tables, without the column 0006 adds
+            ("app_user", {"id": 1, "username": "anne", "display_name": "Anne", "role": "case_manager",
+                          "created_at": now}),
+            ("process_version", {"id": 1, "process_id": "p", "number": 1, "content_hash": "h", "files": {},
+                                 "spec_json": "", "created_at": now}),
+            ("process_instance", {"id": 1, "version_id": 1, "business_key": "CM-1", "state": "{}",
+                                  "serializer_version": "1", "created_at": now, "updated_at": now}),
+            ("case_file", {"id": 1, "reference": "CM-1", "instance_id": 1, "requester_kind": "family",
+                           "youth_pseudonym": "J", "age_band": "12-15", "region": "r", "case_manager_id": 1,
+                           "opened_at": now}),
+            ("human_task", {"id": "t1", "instance_id": 1, "business_key": "CM-1", "spec_name": "report_action",
+                            "title": "Report", "lane": "professional", "assignee": "sophie", "created_at": now}),
+        ]
+        with engine.begin() as connection:
+            for table, values in rows:
+                connection.execute(tables[table].insert().values(values))
+        schema.upgrade(url)
+        with engine.connect() as connection:
+            assert connection.scalar(sa.text("SELECT supervisor FROM human_task WHERE id = 't1'")) == "anne"
+        engine.dispose()
+    finally:
+        if drop:
+            drop()

@@ -81,3 +81,19 @@ def test_inbox_says_which_action_a_report_is_about(app):
     client.post("/login", data={"csrf_token": "t", "username": "sophie", "password": demo.DEMO_PASSWORD})
     page = client.get("/inbox").get_data(as_text=True)
     assert "Action 1 : reprendre une scolarité adaptée" in page
+
+
+def test_partners_actions_follow_the_case_to_its_new_manager(app, seeded):
+    from workflows import cases
+
+    with app.db.transaction() as session:
+        anne, marc = get_user(session, "anne"), get_user(session, "marc")
+        partners = inbox.Query(scope="partners", page_size=200)
+        before = inbox.page(session, anne, partners, app.clock.now()).tasks
+        reference = before[0].business_key
+        moved = {t.id for t in before if t.business_key == reference}
+        cases.reassign(session, cases.get_case(session, reference), actor=anne, to=marc, now=app.clock.now())
+    with app.db.transaction(write=False) as session:
+        anne, marc = get_user(session, "anne"), get_user(session, "marc")
+        assert not moved & {t.id for t in inbox.page(session, anne, partners, app.clock.now()).tasks}
+        assert moved <= {t.id for t in inbox.page(session, marc, partners, app.clock.now()).tasks}
