@@ -73,8 +73,10 @@ class HumanTask(Base):
         Index("ix_human_task_assignee_due", "assignee", "due_at"),
         # The inbox's counts per step and due window read this index only.
         Index("ix_human_task_assignee_step_due", "assignee", "spec_name", "due_at"),
-        # The same for the tasks someone oversees on a lane (a case manager's partners' actions).
+        # The same for the tasks someone oversees on a lane (a case manager's partners' actions),
+        # and their pages in due order.
         Index("ix_human_task_supervisor_lane_step_due", "supervisor", "lane", "spec_name", "due_at"),
+        Index("ix_human_task_supervisor_lane_due", "supervisor", "lane", "due_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the SpiffWorkflow task UUID

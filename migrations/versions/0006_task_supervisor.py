@@ -22,9 +22,11 @@ def upgrade() -> None:
                "WHERE case_file.reference = human_task.business_key)")
     op.create_index("ix_human_task_supervisor_lane_step_due", "human_task",
                     ["supervisor", "lane", "spec_name", "due_at"], unique=False)
+    op.create_index("ix_human_task_supervisor_lane_due", "human_task", ["supervisor", "lane", "due_at"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_human_task_supervisor_lane_due", table_name="human_task")
     op.drop_index("ix_human_task_supervisor_lane_step_due", table_name="human_task")
     with op.batch_alter_table("human_task") as batch:
         batch.drop_column("supervisor")
