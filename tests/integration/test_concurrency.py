@@ -11,15 +11,13 @@ from workflows import cases, demo, tasks
 from workflows.models import FormSubmission
 from workflows.users import find_active
 
+from .helpers import case_at_verification
+
 
 def test_concurrency_same_task_twice_one_wins(app):
-    with app.db.transaction() as session:
-        manager = find_active(session, "anne")
-        case = cases.start_case(session, app.runtime, actor=manager, requester_kind="family",
-                                youth_pseudonym="Jeune C.", age_band="12-15", region="Brabant wallon")
-        reference, instance_id = case.reference, case.instance_id
-        task_id = demo.open_task(session, case, "verify_request").id
-        answers = demo.sample(session, app.runtime, case, "verify_request")
+    case = case_at_verification(app, "Jeune C.")
+    reference, instance_id, task_id, answers = case.reference, case.instance_id, case.task_id, case.answers
+    with app.db.transaction(write=False) as session:
         revision = session.get(ProcessInstance, instance_id).revision
 
     barrier = threading.Barrier(2)
@@ -52,12 +50,9 @@ def test_concurrency_same_task_twice_one_wins(app):
 
 
 def test_concurrency_stale_revision_is_a_conflict_and_saves_nothing(app):
-    with app.db.transaction() as session:
-        manager = find_active(session, "anne")
-        case = cases.start_case(session, app.runtime, actor=manager, requester_kind="family",
-                                youth_pseudonym="Jeune D.", age_band="12-15", region="Brabant wallon")
-        task_id = demo.open_task(session, case, "verify_request").id
-        answers = demo.sample(session, app.runtime, case, "verify_request")
+    case = case_at_verification(app, "Jeune D.")
+    task_id, answers = case.task_id, case.answers
+    with app.db.transaction(write=False) as session:
         revision = session.get(ProcessInstance, case.instance_id).revision
     with pytest.raises(ConflictError):
         with app.db.transaction() as session:
@@ -79,12 +74,8 @@ def test_reassigned_case_sends_its_next_tasks_to_the_new_case_manager(app):
 
 
 def test_a_second_completion_waits_for_the_first_then_finds_the_task_gone(app):
-    with app.db.transaction() as session:
-        manager = find_active(session, "anne")
-        case = cases.start_case(session, app.runtime, actor=manager, requester_kind="family",
-                                youth_pseudonym="Jeune W.", age_band="12-15", region="Brabant wallon")
-        task_id = demo.open_task(session, case, "verify_request").id
-        answers = demo.sample(session, app.runtime, case, "verify_request")
+    case = case_at_verification(app, "Jeune W.")
+    task_id, answers = case.task_id, case.answers
 
     first_holds, release = threading.Event(), threading.Event()
     outcomes: dict[str, object] = {}

@@ -2,8 +2,10 @@
 
 from sqlalchemy import event
 
-from workflows import cases, demo, drafts, tasks
+from workflows import drafts, tasks
 from workflows.users import find_active
+
+from .helpers import case_at_verification
 
 
 def _statements(app):
@@ -17,12 +19,8 @@ def _statements(app):
 
 
 def test_completing_a_task_reads_its_rows_once_and_writes_each_record_once(app):
-    with app.db.transaction() as session:
-        anne = find_active(session, "anne")
-        case = cases.start_case(session, app.runtime, actor=anne, requester_kind="family",
-                                youth_pseudonym="Jeune S.", age_band="12-15", region="Brabant wallon")
-        task_id = demo.open_task(session, case, "verify_request").id
-        answers = demo.sample(session, app.runtime, case, "verify_request")
+    case = case_at_verification(app, "Jeune S.")
+    task_id, answers = case.task_id, case.answers
     with app.db.transaction() as session:
         anne = find_active(session, "anne")
         seen, stop = _statements(app)
@@ -43,14 +41,11 @@ def test_completing_a_task_reads_its_rows_once_and_writes_each_record_once(app):
 
 
 def test_completing_a_task_discards_its_draft(app):
+    case = case_at_verification(app, "Jeune T.")
+    task_id, answers = case.task_id, case.answers
     with app.db.transaction() as session:
-        anne = find_active(session, "anne")
-        case = cases.start_case(session, app.runtime, actor=anne, requester_kind="family",
-                                youth_pseudonym="Jeune T.", age_band="12-15", region="Brabant wallon")
-        task_id = demo.open_task(session, case, "verify_request").id
-        answers = demo.sample(session, app.runtime, case, "verify_request")
-        drafts.save(session, task_id=task_id, business_key=case.reference, user=anne, data={"x": 1},
-                    now=app.clock.now())
+        drafts.save(session, task_id=task_id, business_key=case.reference, user=find_active(session, "anne"),
+                    data={"x": 1}, now=app.clock.now())
     with app.db.transaction() as session:
         tasks.complete(session, app.runtime, find_active(session, "anne"), task_id, answers)
     with app.db.transaction(write=False) as session:
