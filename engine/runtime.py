@@ -248,12 +248,7 @@ class Runtime:
         writing its records twice. SQLite's write transactions hold the whole database already.
         """
         owner = select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery()
-        instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == owner)
-                                  .with_for_update(of=ProcessInstance)
-                                  .execution_options(populate_existing=True))
-        if instance is not None:
-            self._hold(session, instance)
-        return instance
+        return self._lock_where(session, ProcessInstance.id == owner)
 
     def open_tasks(self, session: Session, instance: ProcessInstance, *,
                    read: Callable[[], Iterable[HumanTask]] | None = None) -> list[HumanTask]:
@@ -277,15 +272,17 @@ class Runtime:
         # FOR UPDATE on PostgreSQL (a second writer waits, then sees the new state); SQLite's
         # write transactions already hold the database lock (BEGIN IMMEDIATE). Locked once per
         # transaction: a caller that locked first (to write its records) is not re-read.
-        instance = self._held(session, instance_id)
-        if instance is not None:
-            return instance
-        instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id)
-                                  .with_for_update(of=ProcessInstance)
-                                  .execution_options(populate_existing=True))
+        instance = self._held(session, instance_id) or self._lock_where(session, ProcessInstance.id == instance_id)
         if instance is None:
             raise NotFoundError(f"no process instance {instance_id}")
-        self._hold(session, instance)
+        return instance
+
+    def _lock_where(self, session: Session, condition) -> ProcessInstance | None:
+        """The instance matching `condition`, read afresh and held (FOR UPDATE on PostgreSQL)."""
+        instance = session.scalar(select(ProcessInstance).where(condition).with_for_update(of=ProcessInstance)
+                                  .execution_options(populate_existing=True))
+        if instance is not None:
+            self._hold(session, instance)
         return instance
 
     @staticmethod
