@@ -8,6 +8,7 @@ from flask import Blueprint, Flask, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from engine.memo import VersionMemo
 from engine.models import HumanTask, ProcessVersion
 from workflows import case_view, cases, messages, reasons
 from workflows.errors import FormError
@@ -108,17 +109,12 @@ def _page(case: Case, *, note_errors=None, message_errors=None, values=None, sta
 
 
 def _drawing_inputs(version: ProcessVersion) -> tuple[str | None, dict]:
-    """A version's BPMN source and element table, read once per process: versions never change
-    (keyed by content hash too, as ids repeat across databases)."""
-    key = (version.id, version.content_hash)
-    if key not in _DRAWING_INPUTS:
-        if len(_DRAWING_INPUTS) > 64:
-            _DRAWING_INPUTS.clear()
-        _DRAWING_INPUTS[key] = (diagram.bpmn_file(version.files), version.elements or {})
-    return _DRAWING_INPUTS[key]
+    """A version's BPMN source and element table, read once per process."""
+    return _DRAWING_INPUTS.get((version.id, version.content_hash),
+                               lambda: (diagram.bpmn_file(version.files), version.elements or {}))
 
 
-_DRAWING_INPUTS: dict[tuple[int, str], tuple[str | None, dict]] = {}
+_DRAWING_INPUTS: VersionMemo[tuple[str | None, dict]] = VersionMemo(64)
 
 
 @bp.post("/<reference>/notes")

@@ -14,6 +14,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
+from engine.memo import VersionMemo
 from engine.models import HumanTask, ProcessVersion
 
 from .models import Case, PlanAction, User
@@ -133,23 +134,21 @@ def step_titles(session: Session) -> dict[str, str]:
     """
     versions = session.execute(select(ProcessVersion.id, ProcessVersion.content_hash)
                                .order_by(ProcessVersion.id)).all()
-    if len(_TITLES) > 1024:
-        _TITLES.clear()
     missing = [version_id for version_id, digest in versions if (version_id, digest) not in _TITLES]
     if missing:
         for version_id, digest, elements in session.execute(
                 select(ProcessVersion.id, ProcessVersion.content_hash, ProcessVersion.elements)
                 .where(ProcessVersion.id.in_(missing))):
-            _TITLES[(version_id, digest)] = {
+            _TITLES.put((version_id, digest), {
                 element_id: info["name"] for element_id, info in (elements or {}).items()
-                if isinstance(info, dict) and info.get("type") == "userTask" and info.get("name")}
+                if isinstance(info, dict) and info.get("type") == "userTask" and info.get("name")})
     titles: dict[str, str] = {}
     for version_id, digest in versions:
-        titles.update(_TITLES.get((version_id, digest), {}))
+        titles.update(_TITLES.peek((version_id, digest), {}))
     return titles
 
 
-_TITLES: dict[tuple[int, str], dict[str, str]] = {}
+_TITLES: VersionMemo[dict[str, str]] = VersionMemo(1024)
 
 
 def page(session: Session, user: User, query: Query, now: dt.datetime) -> Page:

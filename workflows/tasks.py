@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from engine.memo import VersionMemo
 from engine.models import HumanTask, ProcessInstance, ProcessVersion
 from engine.runtime import Runtime, missing_task_error
 
@@ -110,15 +111,11 @@ def schema_of(session: Session, task: HumanTask, instance: ProcessInstance | Non
             .join(ProcessInstance, ProcessInstance.version_id == ProcessVersion.id)
             .where(ProcessInstance.id == task.instance_id)).one()
     key = (content_hash, task.form)  # the content, not the id: ids repeat across databases
-    if key not in _SCHEMAS:
-        files = session.scalar(select(ProcessVersion.files).where(ProcessVersion.id == version_id)) or {}
-        if len(_SCHEMAS) > 512:
-            _SCHEMAS.clear()
-        _SCHEMAS[key] = load_schema(files, task.form)
-    return _SCHEMAS[key]
+    return _SCHEMAS.get(key, lambda: load_schema(
+        session.scalar(select(ProcessVersion.files).where(ProcessVersion.id == version_id)) or {}, task.form))
 
 
-_SCHEMAS: dict[tuple[str, str | None], dict[str, Any]] = {}
+_SCHEMAS: VersionMemo[dict[str, Any]] = VersionMemo(512)
 
 
 def defaults(session: Session, task: HumanTask, case: Case) -> dict[str, Any]:
