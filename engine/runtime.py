@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import logging
 import uuid
@@ -21,7 +22,7 @@ from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -247,8 +248,7 @@ class Runtime:
         waits here, then finds the task gone in `open_tasks` (read after the lock), instead of
         writing its records twice. SQLite's write transactions hold the whole database already.
         """
-        owner = select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery()
-        return self._lock_where(session, ProcessInstance.id == owner)
+        return self._lock_where(session, "task", task_id)
 
     def open_tasks(self, session: Session, instance: ProcessInstance, *,
                    read: Callable[[], Iterable[HumanTask]] | None = None) -> list[HumanTask]:
@@ -272,15 +272,15 @@ class Runtime:
         # FOR UPDATE on PostgreSQL (a second writer waits, then sees the new state); SQLite's
         # write transactions already hold the database lock (BEGIN IMMEDIATE). Locked once per
         # transaction: a caller that locked first (to write its records) is not re-read.
-        instance = self._held(session, instance_id) or self._lock_where(session, ProcessInstance.id == instance_id)
+        instance = self._held(session, instance_id) or self._lock_where(session, "instance", instance_id)
         if instance is None:
             raise NotFoundError(f"no process instance {instance_id}")
         return instance
 
-    def _lock_where(self, session: Session, condition) -> ProcessInstance | None:
-        """The instance matching `condition`, read afresh and held (FOR UPDATE on PostgreSQL)."""
-        instance = session.scalar(select(ProcessInstance).where(condition).with_for_update(of=ProcessInstance)
-                                  .execution_options(populate_existing=True))
+    def _lock_where(self, session: Session, by: str, key: int | str) -> ProcessInstance | None:
+        """The instance with id `key` (by "instance") or with the open task `key` (by "task"),
+        read afresh and held (FOR UPDATE on PostgreSQL)."""
+        instance = session.scalar(_locking_read(by), {"key": key})
         if instance is not None:
             self._hold(session, instance)
         return instance
@@ -418,6 +418,16 @@ class Runtime:
             except Exception:  # noqa: BLE001
                 return None
         return None
+
+
+@functools.cache
+def _locking_read(by: str) -> Select:
+    # Built once, with a parameter: building a statement costs as much as running it on SQLite.
+    key = bindparam("key")
+    if by == "task":
+        key = select(HumanTask.instance_id).where(HumanTask.id == key).scalar_subquery()
+    return (select(ProcessInstance).where(ProcessInstance.id == key).with_for_update(of=ProcessInstance)
+            .execution_options(populate_existing=True))
 
 
 def _mi_item(task) -> Any:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from engine import audit
@@ -27,10 +28,17 @@ def current(session: Session, case: Case, recorded: Sequence[Consent] = ()) -> l
     """
     latest: dict[tuple[str, str], Consent] = {}
     with session.no_autoflush if recorded else contextlib.nullcontext():
-        stored = list(session.scalars(select(Consent).where(Consent.case_id == case.id).order_by(Consent.id)))
+        stored = list(session.scalars(_decisions_of_case(), {"case_id": case.id}))
     for row in [*stored, *(r for r in recorded if r not in stored)]:
         latest[(row.person, row.label.strip().lower())] = row
     return list(latest.values())
+
+
+@functools.cache
+def _decisions_of_case() -> Select:
+    # Built once, with a parameter (read at every consent step): building a statement costs as
+    # much as running it on SQLite.
+    return select(Consent).where(Consent.case_id == bindparam("case_id")).order_by(Consent.id)
 
 
 def status(consents: list[Consent], *, youth_adult: bool = False) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from engine.memo import VersionMemo
@@ -77,17 +78,22 @@ def hold(session: Session, runtime: Runtime, task_id: str) -> Held | None:
     instance = runtime.hold_task(session, task_id) if task_id else None
     if instance is None:
         return None
-    draft = exists().where(drafts.TaskDraft.task_id == HumanTask.id)
-    rows = session.execute(
-        select(HumanTask, Case, ProcessVersion.content_hash, draft)
-        .join(Case, Case.reference == HumanTask.business_key)
-        .join(ProcessVersion, ProcessVersion.id == instance.version_id)
-        .where(HumanTask.instance_id == instance.id)).all()
+    rows = session.execute(_held_rows(), {"instance_id": instance.id, "version_id": instance.version_id}).all()
     runtime.open_tasks(session, instance, read=lambda: [row[0] for row in rows])
     mine = next((row for row in rows if row[0].id == task_id), None)
     if mine is None:
         return None
     return Held(task=mine[0], case=mine[1], version=(instance.version_id, mine[2]), has_draft=bool(mine[3]))
+
+
+@functools.cache
+def _held_rows() -> Select:
+    # Built once, with parameters: building a statement costs as much as running it on SQLite.
+    draft = exists().where(drafts.TaskDraft.task_id == HumanTask.id)
+    return (select(HumanTask, Case, ProcessVersion.content_hash, draft)
+            .join(Case, Case.reference == HumanTask.business_key)
+            .join(ProcessVersion, ProcessVersion.id == bindparam("version_id"))
+            .where(HumanTask.instance_id == bindparam("instance_id")))
 
 
 def open_tasks_of_case(session: Session, runtime: Runtime, case: Case) -> list[HumanTask]:
