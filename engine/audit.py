@@ -7,13 +7,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from .db import insert_rows
 from .models import AuditEvent
 
 
 def record(session: Session, *, at: dt.datetime, actor: str, kind: str, business_key: str | None = None,
-           instance_id: int | None = None, detail: dict[str, Any] | None = None) -> AuditEvent:
-    """Add one audit event to the caller's transaction."""
-    event = AuditEvent(at=at, actor=actor, kind=kind, business_key=business_key, instance_id=instance_id,
-                       detail=detail or {})
-    session.add(event)
-    return event
+           instance_id: int | None = None, detail: dict[str, Any] | None = None) -> None:
+    """Append one audit event in the caller's transaction (written at once, as a plain INSERT)."""
+    insert_rows(session, AuditEvent, [{"at": at, "actor": actor, "kind": kind, "business_key": business_key,
+                                       "instance_id": instance_id, "detail": detail or {}}])

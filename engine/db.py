@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import sqlite3
 import time
 from collections.abc import Iterator
+from typing import Any
 
-from sqlalchemy import DateTime, MetaData, create_engine, event, exc
+from sqlalchemy import DateTime, Insert, MetaData, Table, create_engine, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -151,6 +153,23 @@ class Database:
         self.engine.dispose()
         if self.write_engine is not self.engine:
             self.write_engine.dispose()
+
+
+def insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
+    """Insert rows of an append-only table at once, in the session's transaction, without the
+    ORM's unit of work: for records that nothing changes or reads back as objects in the same
+    transaction (audit events, submissions). A third of the cost of flushing as many objects.
+
+    Sent on the session's connection, so pending changes are not flushed first (the session
+    would flush before each of these statements): rows must not refer to a pending object.
+    """
+    if rows:
+        session.connection().execute(_insert_into(model.__table__), rows)
+
+
+@functools.cache
+def _insert_into(table: Table) -> Insert:
+    return table.insert()
 
 
 def single_connection_engine(url: str) -> Engine:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from engine import audit
+from engine.db import insert_rows
 
 from .context import TaskContext
 from .forms import small_values
@@ -20,16 +19,14 @@ from .models import Case, Consent
 REFUSING = ("refused", "withdrawn")
 
 
-def current(session: Session, case: Case, recorded: Sequence[Consent] = ()) -> list[Consent]:
-    """The latest decision of each person (by person kind and label), oldest first.
-
-    `recorded`: decisions just added in this transaction, not written yet; they come after the
-    stored ones. Passing them spares a write of its own before the read (one flush per step).
-    """
+def current(session: Session, case: Case) -> list[Consent]:
+    """The latest decision of each person (by person kind and label), oldest first."""
     latest: dict[tuple[str, str], Consent] = {}
-    with session.no_autoflush if recorded else contextlib.nullcontext():
-        stored = list(session.scalars(_decisions_of_case(), {"case_id": case.id}))
-    for row in [*stored, *(r for r in recorded if r not in stored)]:
+    # Decisions are written at once (`_record`), so pending changes need no flush before this
+    # read: one flush per step, at the end.
+    with session.no_autoflush:
+        rows = list(session.scalars(_decisions_of_case(), {"case_id": case.id}))
+    for row in rows:
         latest[(row.person, row.label.strip().lower())] = row
     return list(latest.values())
 
@@ -59,20 +56,16 @@ def status(consents: list[Consent], *, youth_adult: bool = False) -> str:
     return "given" if all(c.status == "given" for c in relevant) else "pending"
 
 
-def _record(ctx: TaskContext, items: list[dict[str, Any]], *, mature: bool | None,
-            reasoning: str) -> list[Consent]:
-    added = []
-    for item in items:
-        decided = item.get("date")
-        added.append(Consent(
-            case_id=ctx.case.id, person=item["person"], label=item.get("label", ""), status=item["status"],
-            scope=item.get("scope", ""), decided_on=dt.date.fromisoformat(decided) if decided else None,
-            collected_by_id=ctx.user.id, recorded_at=ctx.now, step=ctx.task.spec_name,
-            youth_mature=mature if item["person"] == "youth" else None,
-            maturity_reasoning=reasoning if item["person"] == "youth" else "",
-        ))
-    ctx.session.add_all(added)
-    return added
+def _record(ctx: TaskContext, items: list[dict[str, Any]], *, mature: bool | None, reasoning: str) -> None:
+    """Write each decision at once (decisions are never changed afterwards, only superseded)."""
+    insert_rows(ctx.session, Consent, [{
+        "case_id": ctx.case.id, "person": item["person"], "label": item.get("label", ""),
+        "status": item["status"], "scope": item.get("scope", ""),
+        "decided_on": dt.date.fromisoformat(item["date"]) if item.get("date") else None,
+        "collected_by_id": ctx.user.id, "recorded_at": ctx.now, "step": ctx.task.spec_name,
+        "youth_mature": mature if item["person"] == "youth" else None,
+        "maturity_reasoning": reasoning if item["person"] == "youth" else "",
+    } for item in items])
 
 
 def _youth_mature(session: Session, case: Case) -> bool | None:
@@ -90,18 +83,17 @@ def _band(age: int) -> str:
 def verify_request(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
     age = data["youth_age"]
     ctx.case.age_band = _band(age)
-    added = _record(ctx, data["consents"], mature=data.get("youth_mature"),
-                    reasoning=data.get("maturity_reasoning", ""))
+    _record(ctx, data["consents"], mature=data.get("youth_mature"), reasoning=data.get("maturity_reasoning", ""))
     ctx.case.consent_attempts = 0
-    overall = status(current(ctx.session, ctx.case, added), youth_adult=age >= 18)
+    overall = status(current(ctx.session, ctx.case), youth_adult=age >= 18)
     return {**small_values(ctx.schema, data), "consent": overall, "consent_attempts": 0, "youth_adult": age >= 18}
 
 
 def obtain_consent(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
-    added = _record(ctx, data["consents"], mature=_youth_mature(ctx.session, ctx.case), reasoning="")
+    _record(ctx, data["consents"], mature=_youth_mature(ctx.session, ctx.case), reasoning="")
     ctx.case.consent_attempts += 1
     adult = ctx.case.age_band in ("18-23", "24+")
-    overall = status(current(ctx.session, ctx.case, added), youth_adult=adult)
+    overall = status(current(ctx.session, ctx.case), youth_adult=adult)
     return {"consent": overall, "youth_endangered": data["youth_endangered"],
             "consent_attempts": ctx.case.consent_attempts}
 

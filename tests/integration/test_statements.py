@@ -50,3 +50,31 @@ def test_completing_a_task_discards_its_draft(app):
         tasks.complete(session, app.runtime, find_active(session, "anne"), task_id, answers)
     with app.db.transaction(write=False) as session:
         assert drafts.get(session, task_id) is None
+
+
+def test_a_completion_rolled_back_leaves_no_record_behind(app):
+    # Consents, the submission and the audit event are written as plain INSERTs during the
+    # step, before the ORM's flush: they must still go with the transaction.
+    from sqlalchemy import func, select
+
+    from engine.models import AuditEvent, HumanTask
+    from workflows.models import Case, Consent, FormSubmission
+
+    case = case_at_verification(app, "Jeune U.")
+    session = app.db.session(write=True)
+    try:
+        tasks.complete(session, app.runtime, find_active(session, "anne"), case.task_id, case.answers)
+        assert session.scalar(select(func.count()).select_from(FormSubmission)
+                              .where(FormSubmission.task_id == case.task_id)) == 1
+    finally:
+        session.rollback()
+        session.close()
+    with app.db.transaction(write=False) as session:
+        assert session.get(HumanTask, case.task_id) is not None
+        assert session.scalar(select(func.count()).select_from(FormSubmission)
+                              .where(FormSubmission.task_id == case.task_id)) == 0
+        assert session.scalar(select(func.count()).select_from(AuditEvent)
+                              .where(AuditEvent.business_key == case.reference,
+                                     AuditEvent.kind == "task_completed")) == 0
+        assert session.scalar(select(func.count()).select_from(Consent).join(Case, Case.id == Consent.case_id)
+                              .where(Case.reference == case.reference)) == 0
