@@ -265,19 +265,22 @@ def form_fields(data: dict) -> list[tuple[str, str]]:
 
 
 def explain(casework, now) -> None:
-    """The query plans of the inbox's statements (counts, first page)."""
+    """The query plans of the inbox's statements (counts, first page, partners' first page)."""
     with casework.db.transaction(write=False) as session:
         anne = session.scalar(select(User).where(User.username == "anne"))
-        query = inbox.Query()
-        base = inbox._base(anne, query)
-        counts = base.with_only_columns(HumanTask.spec_name, sa.func.count()).group_by(HumanTask.spec_name)
-        first = base.where(HumanTask.due_at.is_not(None)).order_by(HumanTask.due_at, HumanTask.id).limit(25)
-        partners = inbox._base(anne, inbox.Query(scope="partners")).where(HumanTask.due_at.is_not(None)) \
-            .order_by(HumanTask.due_at, HumanTask.id).limit(25)
         prefix = "EXPLAIN QUERY PLAN " if casework.db.dialect == "sqlite" else "EXPLAIN "
-        for label, stmt in (("counts", counts), ("first page", first), ("partners page", partners)):
-            sql = str(stmt.compile(dialect=session.bind.dialect, compile_kwargs={"literal_binds": True}))
-            rows = session.execute(sa.text(prefix + sql)).all()
+        mine, partners = inbox.Query(), inbox.Query(scope="partners")
+        page = {"offset": 0, "limit": 25}
+        for label, stmt, query in (
+                ("counts", inbox._counts_statement(inbox._shape(anne, mine)), mine),
+                ("first page", inbox._rows_statement(inbox._shape(anne, mine), None, False, True), mine),
+                ("partners page", inbox._rows_statement(inbox._shape(anne, partners), None, False, True), partners)):
+            params = {**inbox._params(anne, query, now), **page}
+            compiled = stmt.compile(dialect=session.bind.dialect)
+            rows = session.connection().exec_driver_sql(prefix + str(compiled), compiled.construct_params(params)
+                                                        if casework.db.dialect != "sqlite" else
+                                                        tuple(compiled.construct_params(params)[k]
+                                                              for k in compiled.positiontup)).all()
             print(f"  plan of {label}:")
             for row in rows:
                 print("    " + " | ".join(str(c) for c in row))

@@ -64,6 +64,28 @@ def test_counts_and_pages(app, seeded):
         assert week.counts.by_step and sum(week.counts.by_step.values()) == week.counts.week
 
 
+def test_counts_match_the_rows_of_each_window_scope_and_step(app, seeded):
+    app.clock.advance(days=8)  # verification tasks (due in 7 days) are late, others not yet
+    with app.db.transaction(write=False) as session:
+        anne, now = get_user(session, "anne"), app.clock.now()
+        for scope in ("mine", "partners"):
+            everything = inbox.page(session, anne, inbox.Query(scope=scope, page_size=500), now)
+            assert everything.counts.total == len(everything.tasks) > 0
+            for window in ("overdue", "week"):
+                shown = inbox.page(session, anne, inbox.Query(scope=scope, window=window, page_size=500), now)
+                expected = [t for t in everything.tasks if t.due_at is not None and (
+                    t.due_at < now if window == "overdue" else now <= t.due_at <= inbox.end_of_week(now))]
+                assert {t.id for t in shown.tasks} == {t.id for t in expected}
+                assert getattr(everything.counts, window) == len(expected) == sum(shown.counts.by_step.values())
+            for step, n in everything.counts.by_step.items():
+                only = inbox.page(session, anne, inbox.Query(scope=scope, step=step, page_size=500), now)
+                assert len(only.tasks) == n == only.counts.total
+        assert inbox.page(session, anne, inbox.Query(window="overdue"), now).counts.overdue > 0
+        one_case = inbox.page(session, anne, inbox.Query(case_ref=seeded["Jeune A."].lower()), now)
+        assert one_case.tasks and {t.business_key for t in one_case.tasks} == {seeded["Jeune A."]}
+        assert one_case.counts.total == len(one_case.tasks)
+
+
 def test_end_of_week_is_sunday_night_in_brussels():
     monday = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
     assert inbox.end_of_week(monday) == dt.datetime(2026, 3, 8, 22, 59, 59, tzinfo=dt.UTC)
