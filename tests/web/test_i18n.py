@@ -19,3 +19,19 @@ def test_every_message_has_a_french_translation():
         catalog = read_po(handle)
     missing = sorted(m for m in found if m not in catalog or not catalog[m].string)
     assert not missing, f"add these to messages.po: {missing}"
+
+
+def test_template_texts_follow_the_page_language_and_escape_their_values(app):
+    from flask import render_template_string
+
+    from web import create_app
+
+    web_app = create_app({"CASEWORK": app, "SECRET_KEY": "test"})
+    source = '{{ _("taken by %(name)s", name=who) }} | {{ _("Sign out") }}'
+    with web_app.test_request_context("/"):
+        assert render_template_string(source, who="<b>Léa</b>") == "prise par &lt;b&gt;Léa&lt;/b&gt; | Se déconnecter"
+    with web_app.test_request_context("/"):
+        from flask import session
+
+        session["lang"] = "en"
+        assert render_template_string(source, who="Léa & co") == "taken by Léa &amp; co | Sign out"
