@@ -132,8 +132,16 @@ def test_case_manager_and_partner_carry_a_case_through_two_passes(app, live_serv
     page.shots("case-with-plan")
     sign_out(page)
 
-    # A partner reports on her action; she sees only what concerns her.
+    # A partner takes her action from her inbox (others see she is on it), reports on it, and
+    # sees only what concerns her.
     sign_in(page, base, "sophie")
+    page.goto(f"{base}/inbox?case={reference}")
+    page.locator("tbody").get_by_role("button", name=re.compile("^Prendre")).first.click()
+    page.wait_for_url(re.compile(rf".*/inbox\?case={reference}$"))
+    assert page.locator(".flash-success").get_by_text("Vous avez pris cette tâche").is_visible()
+    assert page.locator("tbody").get_by_text("prise par Sophie Renard").is_visible()
+    assert page.locator("tbody").get_by_role("button", name=re.compile("^Libérer")).count() == 1
+    page.shots("partner-took-action")
     report(page, base, reference)
     page.goto(f"{base}/cases/{reference}")
     assert page.get_by_text("Rencontre avec l'école").count() >= 1
