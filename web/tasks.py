@@ -27,12 +27,10 @@ bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 ACTORS = ("case_manager", "professional")
 
 
-def people(session) -> list[forms.Option]:
-    """Active case managers and professionals, for person pickers."""
-    rows = session.scalars(select(User).where(User.active.is_(True), User.role.in_(ACTORS))
-                           .order_by(User.display_name))
-    return [forms.Option(u.username, f"{u.display_name} ({u.organisation})" if u.organisation else u.display_name)
-            for u in rows]
+def people(session) -> list[User]:
+    """Active case managers and professionals: person pickers' choices, and who is who."""
+    return list(session.scalars(select(User).where(User.active.is_(True), User.role.in_(ACTORS))
+                                .order_by(User.display_name)))
 
 
 def load(task_id: str) -> tuple[HumanTask, Case]:
@@ -74,7 +72,10 @@ def _render(task: HumanTask, case: Case, values: dict[str, Any], *, errors=None,
     session, lang = db(), locale()
     schema = task_mod.schema_of(session, task) if not closed else _schema_or_empty(task)
     error_by_field = forms.error_map(errors or [], lang)
-    fields = forms.build_fields(schema, values, error_by_field, locale=lang, people=people(session))
+    persons = people(session)
+    choices = [forms.Option(u.username, f"{u.display_name} ({u.organisation})" if u.organisation else u.display_name)
+               for u in persons]
+    fields = forms.build_fields(schema, values, error_by_field, locale=lang, people=choices)
     labels = {f.name: f.label for f in fields}
     labels.update({sub.name: f"{f.label} ({index + 1}) : {sub.label}"
                    for f in fields for index, row in enumerate(f.rows) for sub in row})
@@ -89,6 +90,7 @@ def _render(task: HumanTask, case: Case, values: dict[str, Any], *, errors=None,
         notice=notice, closed=closed, title=forms.form_title(schema, lang, task.title),
         instructions=forms.instructions(schema, lang), context=context_of(task, case) if not closed else {},
         candidates=assignments.candidates(session, task) if can_reassign else [], can_reassign=can_reassign,
+        names={u.username: u.display_name for u in persons},  # who carries or took the task, by name
     ), status
 
 
