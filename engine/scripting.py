@@ -162,12 +162,22 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
 ServiceDispatch = Callable[[Any, str, dict[str, Any]], Any]
 
 
+@functools.lru_cache(maxsize=4096)
+def _parses(expression: str) -> None:
+    ast.parse(expression)  # raises SyntaxError, which is not cached
+
+
 class ScriptEngine(PythonScriptEngine):
     """SpiffWorkflow script engine bound to the restricted environment and our service tasks."""
 
     def __init__(self, environment: RestrictedEnvironment, dispatch: ServiceDispatch | None = None):
         super().__init__(environment=environment)
         self._dispatch = dispatch
+
+    def validate(self, expression):
+        # SpiffWorkflow's DMN engine parses every cell's text on every evaluation, to raise a
+        # SyntaxError; a text that parsed once always will.
+        _parses(expression)
 
     def call_service(self, task, operation_name=None, operation_params=None, **_):
         # Overridden whole: the base method's error path references an undefined name (3.2.0).
