@@ -7,14 +7,16 @@ import datetime as dt
 import functools
 import sqlite3
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Insert, MetaData, Table, create_engine, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
+
+S = TypeVar("S")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -155,6 +157,14 @@ class Database:
             self.write_engine.dispose()
 
 
+def statement(build: Callable[..., S]) -> Callable[..., S]:
+    """Decorate a function that builds a SQL statement, with `bindparam`s for its values: it runs
+    once per arguments, and the statement is reused. Building a statement and its cache key costs
+    about as much as running it on SQLite (0.2 ms of 0.4 here), and SQLAlchemy does both again for
+    every new statement object: hot paths (every request, every step) build theirs once."""
+    return functools.cache(build)
+
+
 def insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
     """Insert rows of an append-only table at once, in the session's transaction, without the
     ORM's unit of work: for records that nothing changes or reads back as objects in the same
@@ -167,7 +177,7 @@ def insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]])
         session.connection().execute(_insert_into(model.__table__), rows)
 
 
-@functools.cache
+@statement
 def _insert_into(table: Table) -> Insert:
     return table.insert()
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import json
 import logging
 import uuid
@@ -29,6 +28,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from . import audit
 from . import clock as clock_mod
 from .clock import Clock
+from .db import statement
 from .errors import ConflictError, NotFoundError, ScriptError, TaskStateError, WorkflowRunError
 from .models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion
 from .scripting import RestrictedEnvironment, ScriptEngine
@@ -420,9 +420,8 @@ class Runtime:
         return None
 
 
-@functools.cache
+@statement
 def _locking_read(by: str) -> Select:
-    # Built once, with a parameter: building a statement costs as much as running it on SQLite.
     key = bindparam("key")
     if by == "task":
         key = select(HumanTask.instance_id).where(HumanTask.id == key).scalar_subquery()

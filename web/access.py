@@ -9,6 +9,7 @@ from flask import Flask, abort, g, jsonify, redirect, request, session, url_for
 from sqlalchemy import Select, bindparam, select
 
 from engine import audit
+from engine.db import statement
 from workflows import throttle, users
 from workflows.models import Case, User
 
@@ -34,10 +35,8 @@ def _load_user() -> User | None:
     return user
 
 
-@functools.cache
+@statement
 def _user_by_id() -> Select:
-    # Built once, with a parameter: every request reads its user, and building the statement
-    # cost as much as running it.
     return select(User).where(User.id == bindparam("user_id"))
 
 

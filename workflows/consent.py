@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.db import insert_rows
+from engine.db import insert_rows, statement
 
 from .context import TaskContext
 from .forms import small_values
@@ -31,10 +30,8 @@ def current(session: Session, case: Case) -> list[Consent]:
     return list(latest.values())
 
 
-@functools.cache
+@statement
 def _decisions_of_case() -> Select:
-    # Built once, with a parameter (read at every consent step): building a statement costs as
-    # much as running it on SQLite.
     return select(Consent).where(Consent.case_id == bindparam("case_id")).order_by(Consent.id)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, bindparam, case, func, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Select
 
+from engine.db import statement
 from engine.memo import VersionMemo
 from engine.models import HumanTask, ProcessVersion
 
@@ -78,8 +79,8 @@ def scopes_for(user: User) -> tuple[str, ...]:
     return ()
 
 
-# Statements are built once per shape (scope, who, which filters) with parameters for the values:
-# building one cost about as much as running it on SQLite. A shape is a tuple of its flags.
+# Statements are built once per shape (scope, who, which filters), with parameters for the values
+# (engine.db.statement). A shape is a tuple of its flags.
 Shape = tuple[str, bool, bool]  # scope, the user is a professional, filtered by case
 
 
@@ -119,7 +120,7 @@ def _window(task, window: str | None) -> list[ColumnElement[bool]]:
     return []
 
 
-@functools.cache
+@statement
 def _counts_statement(shape: Shape) -> Select:
     # Totals per step, then each step's due windows counted on its own index range: comparing
     # every row's due date in the grouped pass cost three times as much on SQLite.
@@ -178,12 +179,12 @@ def step_titles(session: Session) -> dict[str, str]:
 _TITLES: VersionMemo[dict[str, str]] = VersionMemo(1024)
 
 
-@functools.cache
+@statement
 def _versions() -> Select:
     return select(ProcessVersion.id, ProcessVersion.content_hash).order_by(ProcessVersion.id)
 
 
-@functools.cache
+@statement
 def _rows_statement(shape: Shape, window: str | None, by_step: bool, dated: bool, count: bool = False) -> Select:
     """One page of the tasks with a due date, by due date (`dated`), or of those without, by age."""
     stmt = select(func.count() if count else HumanTask).where(*_scope(HumanTask, shape),
@@ -199,7 +200,7 @@ def _rows_statement(shape: Shape, window: str | None, by_step: bool, dated: bool
     return stmt.offset(bindparam("offset")).limit(bindparam("limit"))
 
 
-@functools.cache
+@statement
 def _around_rows() -> tuple[Select, Select, Select]:
     """What the rows of a page show beside each task: the youth's pseudonym, the plan action it
     reports on, the names of who carries or took it."""

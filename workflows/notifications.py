@@ -15,13 +15,14 @@ goes out by e-mail through `workflows/outbox.py`. Its `email_status`:
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+
+from engine.db import statement
 
 from .errors import NotFoundError, PermissionDeniedError
 from .models import Case, Notification, User
@@ -84,10 +85,8 @@ def unread_count(session: Session, user: User) -> int:
     return session.scalar(_unread_count(), {"user_id": user.id}) or 0
 
 
-@functools.cache
+@statement
 def _unread_count() -> Select:
-    # Built once, with a parameter: every page shows it, and building the statement cost as much
-    # as running it.
     return select(func.count()).select_from(Notification).where(
         Notification.recipient_id == bindparam("user_id"), Notification.reason != DIGEST,
         Notification.read_at.is_(None))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, exists, select
 from sqlalchemy.orm import Session
 
-from engine.db import insert_rows
+from engine.db import insert_rows, statement
 from engine.memo import VersionMemo
 from engine.models import HumanTask, ProcessInstance, ProcessVersion
 from engine.runtime import Runtime, missing_task_error
@@ -87,9 +86,8 @@ def hold(session: Session, runtime: Runtime, task_id: str) -> Held | None:
     return Held(task=mine[0], case=mine[1], version=(instance.version_id, mine[2]), has_draft=bool(mine[3]))
 
 
-@functools.cache
+@statement
 def _held_rows() -> Select:
-    # Built once, with parameters: building a statement costs as much as running it on SQLite.
     draft = exists().where(drafts.TaskDraft.task_id == HumanTask.id)
     return (select(HumanTask, Case, ProcessVersion.content_hash, draft)
             .join(Case, Case.reference == HumanTask.business_key)
