@@ -250,6 +250,17 @@ class Runtime:
         """
         return self._lock_where(session, "task", task_id)
 
+    def lock_due(self, session: Session, now: dt.datetime, limit: int,
+                 exclude: Iterable[int] = ()) -> list[ProcessInstance]:
+        """Running instances whose next timer is due at `now`, earliest first, at most `limit`:
+        read afresh and held for this transaction, skipping those another transaction holds
+        (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite's write transaction holds the database)."""
+        instances = list(session.scalars(_due_read(bool(exclude)), {"now": now, "limit": limit,
+                                                                     "exclude": list(exclude)}))
+        for instance in instances:
+            self._hold(session, instance)
+        return instances
+
     def open_tasks(self, session: Session, instance: ProcessInstance, *,
                    read: Callable[[], Iterable[HumanTask]] | None = None) -> list[HumanTask]:
         """The open human-task rows of a held instance, as this transaction sees them.
@@ -261,8 +272,7 @@ class Runtime:
         cache = self._open_task_cache(session)
         if instance.id in cache:
             return list(cache[instance.id])
-        rows = list(read() if read is not None else
-                    session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)))
+        rows = list(read() if read is not None else session.scalars(_open_tasks_read(), {"id": instance.id}))
         if self._held(session, instance.id) is not None:
             cache[instance.id] = rows
         return list(rows)
@@ -427,6 +437,20 @@ def _locking_read(by: str) -> Select:
         key = select(HumanTask.instance_id).where(HumanTask.id == key).scalar_subquery()
     return (select(ProcessInstance).where(ProcessInstance.id == key).with_for_update(of=ProcessInstance)
             .execution_options(populate_existing=True))
+
+
+@statement
+def _due_read(excluding: bool) -> Select:
+    stmt = (select(ProcessInstance)
+            .where(ProcessInstance.status == "running", ProcessInstance.next_timer_due <= bindparam("now"))
+            .order_by(ProcessInstance.next_timer_due).limit(bindparam("limit"))
+            .with_for_update(of=ProcessInstance, skip_locked=True).execution_options(populate_existing=True))
+    return stmt.where(ProcessInstance.id.not_in(bindparam("exclude", expanding=True))) if excluding else stmt
+
+
+@statement
+def _open_tasks_read() -> Select:
+    return select(HumanTask).where(HumanTask.instance_id == bindparam("id"))
 
 
 def _mi_item(task) -> Any:

@@ -99,16 +99,10 @@ class TimerSweep:
 
     def claim(self, session: Session, now: dt.datetime,
               exclude: set[int] | None = None) -> list[tuple[int, dt.datetime]]:
-        """(id, due time) of running instances due at `now`, locked for this transaction (skipping
-        rows another transaction holds)."""
-        query = (select(ProcessInstance.id, ProcessInstance.next_timer_due)
-                 .where(ProcessInstance.status == "running", ProcessInstance.next_timer_due <= now)
-                 .order_by(ProcessInstance.next_timer_due)
-                 .limit(self.batch_size)
-                 .with_for_update(skip_locked=True))
-        if exclude:
-            query = query.where(ProcessInstance.id.not_in(exclude))
-        return [(row.id, row.next_timer_due) for row in session.execute(query)]
+        """(id, due time) of running instances due at `now`, locked and held for this transaction
+        (skipping rows another transaction holds): firing them reads them no more."""
+        return [(instance.id, instance.next_timer_due)
+                for instance in self.runtime.lock_due(session, now, self.batch_size, exclude or ())]
 
     def next_due(self) -> dt.datetime | None:
         """The earliest due time among running instances (for waking up right on time)."""

@@ -50,9 +50,7 @@ def enqueue(session: Session, *, key: str, recipient: User, reason: str, now: dt
                   email_status=initial_email_status(recipient), next_attempt_at=now, attempts=0)
     dialect = session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
-        insert = _dialect_insert(dialect)
-        new_id = session.scalar(insert(Notification).values(**values)
-                                .on_conflict_do_nothing(index_elements=["key"]).returning(Notification.id))
+        new_id = session.connection().scalar(_insert_unless_queued(dialect), values)
         if new_id is not None:
             return new_id
     else:  # pragma: no cover - the two databases casework supports take the branch above
@@ -66,12 +64,16 @@ def enqueue(session: Session, *, key: str, recipient: User, reason: str, now: dt
     return session.scalar(select(Notification.id).where(Notification.key == key))
 
 
-def _dialect_insert(dialect: str):
+@statement
+def _insert_unless_queued(dialect: str):
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert
+    # On the table, not the mapped class: a plain INSERT, on the session's connection, that
+    # flushes nothing pending first (a notification refers to no pending object).
+    table = Notification.__table__
+    return insert(table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id)
 
 
 # -- in the app --------------------------------------------------------------------------------

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
+from engine.db import statement
 from engine.runtime import ServiceCall
 
+from .cases import loaded_case
 from .models import Case, User, YouthMessage, YouthMessageRecipient
 from .notifications import enqueue
 from .users import find_active
 
 
 def _case(call: ServiceCall) -> Case | None:
-    return call.session.scalar(select(Case).where(Case.reference == call.instance.business_key))
+    return loaded_case(call.session, call.instance.business_key) or call.session.scalar(
+        _case_by_reference(), {"reference": call.instance.business_key})
+
+
+@statement
+def _case_by_reference() -> Select:
+    return select(Case).where(Case.reference == bindparam("reference"))
 
 
 _ROUTING_PARAMS = ("reason", "recipient")
