@@ -112,6 +112,29 @@ def test_sweep_marks_a_failing_timer_expression_in_error_and_goes_on(app, clock,
     assert TimerSweep(app.db, app.runtime).tick().errors == 0  # an instance in error is not retried
 
 
+def test_an_instance_failing_mid_batch_leaves_the_others_fired_exactly_once(app, clock, tmp_path: Path):
+    # A batch has no savepoint per instance: the failure rolls back the three fired before it,
+    # which must then fire again, once, with the three after it.
+    (tmp_path / "timer_probe.bpmn").write_text(PROBE)
+    with app.db.transaction() as session:
+        version, _ = deploy(session, Bundle.from_directory(tmp_path), codec=app.runtime.codec, now=clock.now(),
+                            author="tests")
+        broken = app.runtime.start(session, version, business_key="PROBE-2", data={}, actor="tests")
+        broken_id, broken_due = broken.id, broken.next_timer_due
+    source = case_at(app, "consent_reminder")  # due in 7 days: not due in this test
+    with app.db.transaction() as session:
+        copies = clone_instances(session, source, 6, due_times=[broken_due + dt.timedelta(minutes=m)
+                                                               for m in (-3, -2, -1, 1, 2, 3)])
+    clock.advance(hours=1, minutes=5)
+    report = TimerSweep(app.db, app.runtime, batch_size=10).tick()
+    assert (report.fired, report.errors, report.skipped) == (6, 1, 0)
+    assert sorted(n.case.reference for n in notifications(app)) == sorted(copies)
+    with app.db.transaction(write=False) as session:
+        assert session.get(ProcessInstance, broken_id).status == "error"
+        fired = session.scalars(select(AuditEvent.business_key).where(AuditEvent.kind == "timers_fired")).all()
+    assert sorted(fired) == sorted(copies)
+
+
 def test_sweep_works_through_more_than_one_batch(app, clock):
     ref = case_at(app, "consent_reminder")
     with app.db.transaction() as session:
