@@ -230,15 +230,19 @@ class Runtime:
             yield self.codec.loads(state, specs, self._script_engine(op))
 
     def mark_error(self, session: Session, instance_id: int, message: str, element_id: str | None,
-                   *, actor: str = "scheduler") -> None:
-        """Put an instance in error with the reason (its state is left as last saved)."""
+                   *, actor: str = "scheduler", expected_revision: int | None = None) -> bool:
+        """Put an instance in error with the reason (its state is left as last saved). With
+        `expected_revision`, only if nobody saved it since (else False: it was dealt with)."""
         instance = self._lock(session, instance_id)
+        if expected_revision is not None and instance.revision != expected_revision:
+            return False
         now = self.clock.now()
         instance.status, instance.error, instance.error_element = "error", message[:2000], element_id
         instance.updated_at = now
         audit.record(session, at=now, actor=actor, kind="instance_error", business_key=instance.business_key,
                      instance_id=instance.id, detail={"element": element_id})
         self._flush(session)
+        return True
 
     def hold_task(self, session: Session, task_id: str) -> ProcessInstance | None:
         """Hold the instance a human task belongs to until the transaction ends; None if no open

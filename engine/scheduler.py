@@ -97,13 +97,6 @@ class TimerSweep:
                      report.fired, report.errors, report.stalled, report.batches)
         return report
 
-    def claim(self, session: Session, now: dt.datetime,
-              exclude: set[int] | None = None) -> list[tuple[int, dt.datetime]]:
-        """(id, due time) of running instances due at `now`, locked and held for this transaction
-        (skipping rows another transaction holds): firing them reads them no more."""
-        return [(instance.id, instance.next_timer_due)
-                for instance in self.runtime.lock_due(session, now, self.batch_size, exclude or ())]
-
     def next_due(self) -> dt.datetime | None:
         """The earliest due time among running instances (for waking up right on time)."""
         with self.db.transaction(write=False) as session:
@@ -122,10 +115,11 @@ class TimerSweep:
         try:
             with self.db.transaction() as session:
                 now = self.clock.now()
-                claimed = self.claim(session, now, revisit)
-                for instance_id, due in claimed:
-                    instance = self._fire_one(session, instance_id)
-                    fired.append(instance_id)
+                claimed = self.runtime.lock_due(session, now, self.batch_size, revisit)
+                for instance in claimed:
+                    due, revision = instance.next_timer_due, instance.revision
+                    self._fire_one(session, instance.id, revision)
+                    fired.append(instance.id)
                     stalled += self._after_firing(session, instance, due, now, revisit)
         except _InstanceFailed as failed:
             report.batches += 1
@@ -137,29 +131,37 @@ class TimerSweep:
         report.stalled += stalled
         return len(claimed) == self.batch_size
 
-    def _fire_one(self, session: Session, instance_id: int) -> ProcessInstance:
+    def _fire_one(self, session: Session, instance_id: int, revision: int) -> None:
         try:
-            return self.runtime.fire_timers(session, instance_id, actor=self.actor)
+            self.runtime.fire_timers(session, instance_id, actor=self.actor)
         except DBAPIError:
             raise  # the database itself failed: give the whole batch back
         except Exception as err:  # noqa: BLE001 - one broken instance must not stop the others
-            raise _InstanceFailed(instance_id, err) from err
+            raise _InstanceFailed(instance_id, revision, err) from err
 
     def _failed(self, failed: _InstanceFailed, report: TickReport, revisit: set[int]) -> None:
         instance_id, err = failed.instance_id, failed.error
+        revisit.add(instance_id)  # not again in this tick, whatever happens next
         if isinstance(err, ConflictError):  # someone else advanced it meanwhile: re-read next tick
-            revisit.add(instance_id)
             report.skipped += 1
             return
+        if isinstance(err, WorkflowRunError):
+            message, element = str(err), err.element_id
+        else:
+            message, element = f"internal error while firing timers: {type(err).__name__}: {err}", None
+        # Its lock went with the rollback: another scheduler may have claimed it meanwhile, and
+        # dealt with it. Only an instance nobody saved since it was claimed is put in error.
         with self.db.transaction() as session:
-            if isinstance(err, WorkflowRunError):
-                self.runtime.mark_error(session, instance_id, str(err), err.element_id, actor=self.actor)
-                log.warning("timers: instance %d put in error at element %s", instance_id, err.element_id)
-            else:
-                self.runtime.mark_error(session, instance_id, f"internal error while firing timers: "
-                                        f"{type(err).__name__}: {err}", None, actor=self.actor)
-                log.error("timers: instance %d put in error (internal error)", instance_id, exc_info=err)
+            marked = self.runtime.mark_error(session, instance_id, message, element, actor=self.actor,
+                                             expected_revision=failed.revision)
+        if not marked:
+            report.skipped += 1
+            return
         report.errors += 1
+        if isinstance(err, WorkflowRunError):
+            log.warning("timers: instance %d put in error at element %s", instance_id, element)
+        else:
+            log.error("timers: instance %d put in error (internal error)", instance_id, exc_info=err)
 
     def _after_firing(self, session: Session, instance: ProcessInstance, before: dt.datetime,
                       now: dt.datetime, revisit: set[int]) -> int:
@@ -179,9 +181,9 @@ class TimerSweep:
 
 
 class _InstanceFailed(Exception):
-    def __init__(self, instance_id: int, error: Exception):
+    def __init__(self, instance_id: int, revision: int, error: Exception):
         super().__init__(instance_id)
-        self.instance_id, self.error = instance_id, error
+        self.instance_id, self.revision, self.error = instance_id, revision, error
 
 
 # -- APScheduler ---------------------------------------------------------------------------------

@@ -135,6 +135,30 @@ def test_an_instance_failing_mid_batch_leaves_the_others_fired_exactly_once(app,
     assert sorted(fired) == sorted(copies)
 
 
+def test_an_instance_another_scheduler_dealt_with_meanwhile_is_not_put_in_error(app, clock, tmp_path: Path):
+    # Between the batch's rollback and putting the failed instance in error, its lock is free:
+    # here "another scheduler" saves it in that window (as firing or marking it would).
+    (tmp_path / "timer_probe.bpmn").write_text(PROBE)
+    with app.db.transaction() as session:
+        version, _ = deploy(session, Bundle.from_directory(tmp_path), codec=app.runtime.codec, now=clock.now(),
+                            author="tests")
+        broken = app.runtime.start(session, version, business_key="PROBE-3", data={}, actor="tests").id
+
+    class Racing(TimerSweep):
+        def _failed(self, failed, report, revisit):
+            with app.db.transaction() as other:
+                other.get(ProcessInstance, failed.instance_id).updated_at = clock.now()  # a save
+            super()._failed(failed, report, revisit)
+
+    clock.advance(hours=2)
+    report = Racing(app.db, app.runtime).tick()
+    assert (report.errors, report.skipped) == (0, 1)
+    with app.db.transaction(write=False) as session:
+        assert session.get(ProcessInstance, broken).status == "running"
+        assert not session.scalars(select(AuditEvent).where(AuditEvent.instance_id == broken,
+                                                            AuditEvent.kind == "instance_error")).all()
+
+
 def test_sweep_works_through_more_than_one_batch(app, clock):
     ref = case_at(app, "consent_reminder")
     with app.db.transaction() as session:
