@@ -6,8 +6,9 @@ import datetime as dt
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 
+from engine.db import statement
 from engine.memo import VersionMemo
 from engine.models import HumanTask, ProcessVersion
 from workflows import case_view, cases, messages, reasons
@@ -101,11 +102,16 @@ def _page(case: Case, *, note_errors=None, message_errors=None, values=None, sta
                 current += case_view.waiting_events(view.instance, elements)
             svg = diagram.render(source, current=current, done=view.done_steps if view.full else (),
                                  title=_("Process of case %(ref)s", ref=case.reference))
-    managers = list(session.scalars(select(User).where(User.role == "case_manager", User.active.is_(True),
-                                                       User.id != case.case_manager_id))) if view.full else []
+    managers = list(session.scalars(_other_managers(), {"manager_id": case.case_manager_id})) if view.full else []
     return render_template("cases/show.html", view=view, case=case, version=version, svg=svg, managers=managers,
                            today=now().date(), note_errors=note_errors or {}, message_errors=message_errors or {},
                            values=values or {}), status
+
+
+@statement
+def _other_managers() -> Select:
+    """Whom the case can be handed over to."""
+    return select(User).where(User.role == "case_manager", User.active.is_(True), User.id != bindparam("manager_id"))
 
 
 def _drawing_inputs(version: ProcessVersion) -> tuple[str | None, dict]:

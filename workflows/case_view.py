@@ -19,9 +19,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
+from engine.db import statement
 from engine.models import AuditEvent, HumanTask, ProcessInstance
 from engine.serializer import waiting_specs
 
@@ -82,22 +83,27 @@ def for_viewer(session: Session, viewer: User, case: Case) -> CaseView:
     require_view(session, viewer, case)
     full = viewer.role == "case_manager" and case.case_manager_id == viewer.id
     instance = session.get(ProcessInstance, case.instance_id) if case.instance_id else None
-    tasks = list(session.scalars(select(HumanTask).where(HumanTask.business_key == case.reference)
-                                 .order_by(HumanTask.created_at)))
+    tasks = list(session.scalars(_open_tasks_of_case(), {"reference": case.reference}))
     current_steps = sorted({t.spec_name for t in tasks})
-    done_steps = sorted(set(session.scalars(select(FormSubmission.step).where(FormSubmission.case_id == case.id))))
     if not full:
         tasks = [t for t in tasks if t.assignee == viewer.username]
     all_messages = messages.for_case(session, case)
     visible_messages = all_messages if full else [
         m for m in all_messages if any(r.user_id == viewer.id for r in m.recipients)]
+    events = timeline(session, case, viewer, full, visible_messages)
+    # The steps done are drawn for the case manager only, who reads every submission anyway.
+    done_steps = sorted({item["detail"]["step"] for item in events if item["kind"] == "form_submitted"}) if full else []
     return CaseView(
         case=case, viewer=viewer, full=full, instance=instance, open_tasks=tasks, current_steps=current_steps,
         done_steps=done_steps, consents=consent.current(session, case), plans=_plans(session, case, viewer, full),
         messages=visible_messages, evaluations=evaluations.for_case(session, case) if full else [],
-        timeline=timeline(session, case, viewer, full, visible_messages),
-        show_request=full or case.requester_user_id == viewer.id,
+        timeline=events, show_request=full or case.requester_user_id == viewer.id,
     )
+
+
+@statement
+def _open_tasks_of_case() -> Select:
+    return select(HumanTask).where(HumanTask.business_key == bindparam("reference")).order_by(HumanTask.created_at)
 
 
 def _plans(session: Session, case: Case, viewer: User, full: bool) -> list[PlanView]:
@@ -127,37 +133,44 @@ def timeline(session: Session, case: Case, viewer: User, full: bool,
              visible_messages: list[YouthMessage]) -> list[dict[str, Any]]:
     """State changes, submissions, notes, reminders, wishes and complaints, newest first."""
     items: list[dict[str, Any]] = []
-    events = select(AuditEvent).where(AuditEvent.business_key == case.reference,
-                                      AuditEvent.kind.not_in(HIDDEN_KINDS)).order_by(AuditEvent.id)
-    if not full:
-        events = events.where(AuditEvent.actor == viewer.username)
-    for event in session.scalars(events):
+    events, submissions, notes, sent = _timeline_reads(full)
+    params = {"reference": case.reference, "case_id": case.id, "username": viewer.username, "user_id": viewer.id}
+    for event in session.scalars(events, params):
         items.append({"at": event.at, "kind": event.kind, "actor": event.actor, "detail": event.detail or {}})
-    submissions = select(FormSubmission).where(FormSubmission.case_id == case.id).order_by(FormSubmission.id)
-    if not full:
-        submissions = submissions.where(FormSubmission.submitted_by_id == viewer.id)
-    for sub in session.scalars(submissions):
+    for sub in session.scalars(submissions, params):
         items.append({"at": sub.submitted_at, "kind": "form_submitted", "actor": sub.submitted_by.username,
                       "detail": {"step": sub.step, "title": sub.title}})
-    notes = select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id)
-    if not full:
-        notes = notes.where(CaseNote.author_id == viewer.id)
-    for note in session.scalars(notes):
+    for note in session.scalars(notes, params):
         items.append({"at": note.written_at, "kind": "note", "actor": note.author.username,
                       "detail": {"text": note.text, "author": note.author.display_name}})
     for message in visible_messages:
         items.append({"at": message.recorded_at, "kind": f"youth_{message.kind}", "actor": "",
                       "detail": {"text": message.text}})
-    sent = select(Notification).where(Notification.case_id == case.id).order_by(Notification.id)
-    if not full:
-        sent = sent.where(Notification.recipient_id == viewer.id)
-    for row in session.scalars(sent):
+    for row in session.scalars(sent, params):
         items.append({"at": row.created_at, "kind": "notification", "actor": "",
                       "detail": {"reason": row.reason, "recipient": row.recipient.display_name}})
     order = {"form_submitted": 0}
     # Newest first; at the same instant, the later record first (each source is read in id order).
     ranked = sorted(enumerate(items), key=lambda p: (p[1]["at"], order.get(p[1]["kind"], 1), p[0]), reverse=True)
     return [item for _index, item in ranked]
+
+
+@statement
+def _timeline_reads(full: bool) -> tuple[Select, Select, Select, Select]:
+    """Audit events, submissions, notes and notifications of a case, in id order: all of them
+    (`full`), or those of the viewer."""
+    events = select(AuditEvent).where(AuditEvent.business_key == bindparam("reference"),
+                                      AuditEvent.kind.not_in(HIDDEN_KINDS)).order_by(AuditEvent.id)
+    submissions = (select(FormSubmission).where(FormSubmission.case_id == bindparam("case_id"))
+                   .order_by(FormSubmission.id))
+    notes = select(CaseNote).where(CaseNote.case_id == bindparam("case_id")).order_by(CaseNote.id)
+    sent = select(Notification).where(Notification.case_id == bindparam("case_id")).order_by(Notification.id)
+    if not full:
+        events = events.where(AuditEvent.actor == bindparam("username"))
+        submissions = submissions.where(FormSubmission.submitted_by_id == bindparam("user_id"))
+        notes = notes.where(CaseNote.author_id == bindparam("user_id"))
+        sent = sent.where(Notification.recipient_id == bindparam("user_id"))
+    return events, submissions, notes, sent
 
 
 def add_note(session: Session, viewer: User, case: Case, text: str, now) -> CaseNote:

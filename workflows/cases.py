@@ -7,10 +7,11 @@ import secrets
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from engine import audit
+from engine.db import statement
 from engine.deployments import latest_version
 from engine.models import HumanTask, ProcessInstance, ProcessVersion
 from engine.runtime import Runtime
@@ -103,8 +104,13 @@ def loaded_case(session: Session, reference: str) -> Case | None:
                  if isinstance(obj, Case) and obj.reference == reference), None)
 
 
+@statement
+def _case_by_reference() -> Select:
+    return select(Case).where(Case.reference == bindparam("reference"))
+
+
 def get_case(session: Session, reference: str) -> Case:
-    case = session.scalar(select(Case).where(Case.reference == (reference or "").strip().upper()))
+    case = session.scalar(_case_by_reference(), {"reference": (reference or "").strip().upper()})
     if case is None:
         raise NotFoundError(f"no case {reference}")
     return case

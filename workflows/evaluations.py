@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
+
+from engine.db import statement
 
 from . import plans
 from .context import TaskContext
@@ -48,5 +50,9 @@ def evaluation(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def for_case(session: Session, case: Case) -> list[Evaluation]:
-    return list(session.scalars(select(Evaluation).where(Evaluation.case_id == case.id)
-                                .order_by(Evaluation.evaluated_at)))
+    return list(session.scalars(_evaluations_of_case(), {"case_id": case.id}))
+
+
+@statement
+def _evaluations_of_case() -> Select:
+    return select(Evaluation).where(Evaluation.case_id == bindparam("case_id")).order_by(Evaluation.evaluated_at)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
+from engine.db import statement
 from engine.runtime import Runtime
 
 from .context import TaskContext, subject_of
@@ -68,5 +69,9 @@ def message_of_task(session: Session, item: Any) -> YouthMessage:
 
 
 def for_case(session: Session, case: Case) -> list[YouthMessage]:
-    return list(session.scalars(select(YouthMessage).where(YouthMessage.case_id == case.id)
-                                .order_by(YouthMessage.recorded_at)))
+    return list(session.scalars(_messages_of_case(), {"case_id": case.id}))
+
+
+@statement
+def _messages_of_case() -> Select:
+    return select(YouthMessage).where(YouthMessage.case_id == bindparam("case_id")).order_by(YouthMessage.recorded_at)

@@ -7,8 +7,10 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
+
+from engine.db import statement
 
 from .context import TaskContext, subject_of
 from .errors import FormError
@@ -23,8 +25,12 @@ REMINDER_HOUR = dt.time(9, 0)
 
 
 def versions(session: Session, case: Case) -> list[PlanVersion]:
-    return list(session.scalars(select(PlanVersion).where(PlanVersion.case_id == case.id)
-                                .order_by(PlanVersion.number)))
+    return list(session.scalars(_versions_of_case(), {"case_id": case.id}))
+
+
+@statement
+def _versions_of_case() -> Select:
+    return select(PlanVersion).where(PlanVersion.case_id == bindparam("case_id")).order_by(PlanVersion.number)
 
 
 def current(session: Session, case: Case) -> PlanVersion | None:
@@ -132,10 +138,15 @@ def reports_by_action(session: Session, actions: list[PlanAction]) -> dict[int, 
     """The reports on each of `actions`, oldest first: one query for them all."""
     found: dict[int, list[ActionReport]] = {action.id: [] for action in actions}
     if found:
-        for report in session.scalars(select(ActionReport).where(ActionReport.action_id.in_(found))
-                                      .order_by(ActionReport.reported_at, ActionReport.id)):
+        for report in session.scalars(_reports_of_actions(), {"ids": list(found)}):
             found[report.action_id].append(report)
     return found
+
+
+@statement
+def _reports_of_actions() -> Select:
+    return (select(ActionReport).where(ActionReport.action_id.in_(bindparam("ids", expanding=True)))
+            .order_by(ActionReport.reported_at, ActionReport.id))
 
 
 @dataclass(frozen=True)
