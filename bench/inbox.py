@@ -1,8 +1,9 @@
 """Inbox page, case page and task completion, server-side, with 10,000 open cases (SQLite, PostgreSQL).
 
 Seeding: a few real cases run through the process (demo paths), then their rows are cloned in
-SQL up to N open cases (case, instance, open task, membership). Clones are only read (inbox,
-case list); pages and completions that load a workflow use real cases. Requests go through the
+SQL up to N open cases (case, instance, open task, membership): 40 are marc's (a case manager
+with a usual load), all the others anne's (the worst case: one person holds every case). Clones
+are only read (inbox, case list); pages and completions that load a workflow use real cases. Requests go through the
 Flask test client; the time taken is the application's own (a WSGI middleware around the app:
 routing, session, queries, templates, commit), without the network and without the test client's
 work of building the request and reading the response.
@@ -55,6 +56,7 @@ from workflows.models import Case, CaseMember, User  # noqa: E402
 from workflows.settings import Settings  # noqa: E402
 
 PG_ADMIN = os.environ.get("CASEWORK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TYPICAL = 40  # open cases of a case manager with a usual load
 STEPS = ["verify_request", "obtain_consent", "clarification_interview", "concertation", "evaluation",
          "acknowledge_youth_message"]
 
@@ -85,6 +87,9 @@ def seed(casework, total: int) -> dict:
         first_instance = (session.scalar(select(sa.func.max(ProcessInstance.id))) or 0) + 1
         for n in range(clones):
             reference = f"CM-B{n:05d}"
+            # The first TYPICAL clones are marc's: a case manager with a usual load, beside anne
+            # who holds every other case (the worst case).
+            manager = "marc" if n < TYPICAL else "anne"
             case_id, instance_id = first_id + n, first_instance + n
             instances.append({"id": instance_id, "version_id": template.version_id, "business_key": reference,
                               "status": "running", "state": template.state,
@@ -93,19 +98,19 @@ def seed(casework, total: int) -> dict:
             cases.append({"id": case_id, "reference": reference, "instance_id": instance_id, "status": "open",
                           "requester_kind": "professional", "youth_pseudonym": f"Jeune {n}", "age_band": "12-15",
                           "region": "Brabant wallon", "difficulties": "", "previous_attempts": "",
-                          "requester_contact": "", "case_manager_id": users["anne"].id, "pass_number": 1,
+                          "requester_contact": "", "case_manager_id": users[manager].id, "pass_number": 1,
                           "consent_attempts": 0, "opened_at": now})
             step = STEPS[n % len(STEPS)]
             due = now + dt.timedelta(days=rng.randint(-20, 40), hours=rng.randint(0, 23))
             tasks.append({"id": str(uuid.uuid4()), "instance_id": instance_id, "business_key": reference,
                           "spec_name": step, "title": titles.get(step, step), "lane": "case_manager",
-                          "assignee": "anne", "supervisor": "anne", "form": f"{step}.json", "due_at": due,
+                          "assignee": manager, "supervisor": manager, "form": f"{step}.json", "due_at": due,
                           "created_at": now})
             if n % 3 == 0:
                 carrier = ("sophie", "karim", "lea")[n % 9 // 3]
                 tasks.append({"id": str(uuid.uuid4()), "instance_id": instance_id, "business_key": reference,
                               "spec_name": "report_action", "title": titles.get("report_action", "report"),
-                              "lane": "professional", "assignee": carrier, "supervisor": "anne",
+                              "lane": "professional", "assignee": carrier, "supervisor": manager,
                               "form": "report_action.json",
                               "due_at": due + dt.timedelta(days=7), "created_at": now})
                 members.append({"case_id": case_id, "user_id": users[carrier].id, "role_in_case": "carrier",
@@ -338,8 +343,9 @@ def run(kind: str, cases: int, requests: int, show_plans: bool) -> dict:
                 browser_session.pop("_flashes", None)
             return elapsed
 
-        sophie = app.test_client()
+        sophie, marc = app.test_client(), app.test_client()
         login(sophie, "sophie")
+        login(marc, "marc")
         # The data the process receives from this form (what the handler returns), for the engine.
         step_data = {**{k: v for k, v in sample.items() if not isinstance(v, list)},
                      "consent": "given", "consent_attempts": 0, "youth_adult": sample["youth_age"] >= 18}
@@ -348,6 +354,7 @@ def run(kind: str, cases: int, requests: int, show_plans: bool) -> dict:
             "inbox (anne, overdue, page 3)": served(lambda: client.get("/inbox?due=overdue&page=3")),
             "inbox (anne, partners' actions)": served(lambda: client.get("/inbox?scope=partners")),
             "inbox (sophie, professional)": served(lambda: sophie.get("/inbox")),
+            f"inbox (marc, {TYPICAL} cases)": served(lambda: marc.get("/inbox")),
             "case page (plan, complaint)": served(lambda: client.get(f"/cases/{refs['Jeune H.']}")),
             "task completion (verify_request)": complete_one,
             "baseline: floor (signed-in post)": served(lambda: client.post("/bench/floor",
