@@ -79,6 +79,9 @@ class Runtime:
     services: Mapping[str, ServiceHandler] = field(default_factory=dict)
     helpers: Mapping[str, Any] = field(default_factory=dict)
     hooks: Iterable[SaveHook] = ()
+    # Reads in one go what firing a batch of claimed instances needs (the domain's records);
+    # what it returns is kept until the transaction ends, so that each step finds it loaded.
+    prefetch: Callable[[Session, list[ProcessInstance]], Iterable[Any]] | None = None
     timezone: dt.tzinfo = field(default_factory=lambda: zoneinfo.ZoneInfo("Europe/Brussels"))
     codec: WorkflowCodec = field(default_factory=WorkflowCodec)
 
@@ -269,6 +272,8 @@ class Runtime:
         for instance in instances:
             self._hold(session, instance)
             self.open_tasks(session, instance, read=lambda found=rows[instance.id]: found)
+        if self.prefetch is not None and instances:
+            self._hold(session, None, *self.prefetch(session, instances))
         return instances
 
     def open_tasks(self, session: Session, instance: ProcessInstance, *,
@@ -313,12 +318,16 @@ class Runtime:
         return None
 
     @staticmethod
-    def _hold(session: Session, instance: ProcessInstance) -> None:
+    def _hold(session: Session, instance: ProcessInstance | None, *kept: Any) -> None:
+        """Hold `instance` for this transaction, and keep `kept` objects alive until it ends (the
+        session's identity map holds its objects weakly)."""
         transaction = session.get_transaction()
         held = session.info.get("casework_locked")
         if held is None or held[0] is not transaction:
-            held = session.info["casework_locked"] = (transaction, {})
-        held[1][instance.id] = instance  # a strong reference: the identity map's is weak
+            held = session.info["casework_locked"] = (transaction, {}, [])
+        if instance is not None:
+            held[1][instance.id] = instance
+        held[2].extend(kept)
 
     @staticmethod
     def _open_task_cache(session: Session) -> dict[int, list[HumanTask]]:

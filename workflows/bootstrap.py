@@ -36,5 +36,6 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Ca
             Path(path).parent.mkdir(parents=True, exist_ok=True)
     if clock is None:
         clock = OffsetClock(settings.clock_offset) if settings.clock_offset else SystemClock()
-    runtime = Runtime(clock=clock, services=services.HANDLERS, hooks=(cases.sync_case_status,))
+    runtime = Runtime(clock=clock, services=services.HANDLERS, hooks=(cases.sync_case_status,),
+                      prefetch=cases.cases_of)
     return Casework(settings=settings, db=Database(settings.database_url), clock=clock, runtime=runtime)

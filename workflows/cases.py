@@ -104,6 +104,17 @@ def loaded_case(session: Session, reference: str) -> Case | None:
                  if isinstance(obj, Case) and obj.reference == reference), None)
 
 
+def cases_of(session: Session, instances: list[ProcessInstance]) -> list[Case]:
+    """Runtime prefetch: the cases of a batch of instances about to fire, in one read (their
+    steps then find them in the session: the services, the save hook)."""
+    return list(session.scalars(_cases_by_references(), {"refs": [i.business_key for i in instances]}))
+
+
+@statement
+def _cases_by_references() -> Select:
+    return select(Case).where(Case.reference.in_(bindparam("refs", expanding=True)))
+
+
 @statement
 def _case_by_reference() -> Select:
     return select(Case).where(Case.reference == bindparam("reference"))

@@ -78,3 +78,25 @@ def test_a_completion_rolled_back_leaves_no_record_behind(app):
                                      AuditEvent.kind == "task_completed")) == 0
         assert session.scalar(select(func.count()).select_from(Consent).join(Case, Case.id == Consent.case_id)
                               .where(Case.reference == case.reference)) == 0
+
+
+def test_firing_a_batch_of_reminders_reads_each_instance_case_and_open_tasks_once_for_the_batch(app, clock):
+    # Each fired reminder writes its notification, its state and its audit event; the batch
+    # reads its instances, their open tasks and their cases once for all of them.
+    from engine.scheduler import TimerSweep
+    from tests.timer_cases import case_at, clone_instances
+
+    source = case_at(app, "consent_reminder")
+    with app.db.transaction() as session:
+        clone_instances(session, source, 7)
+    clock.advance(days=7, minutes=1)
+    seen, stop = _statements(app)
+    try:
+        report = TimerSweep(app.db, app.runtime, batch_size=10).tick()
+    finally:
+        stop()
+    assert report.fired == 8 and report.batches == 1
+    writes = [s for s in seen if s.startswith(("INSERT", "UPDATE", "DELETE"))]
+    reads = [s for s in seen if s.startswith("SELECT")]
+    assert len(writes) == 3 * 8, "\n".join(writes)
+    assert len(reads) <= 3, "\n".join(reads)  # the instances, their open tasks, their cases
