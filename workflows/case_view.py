@@ -149,10 +149,29 @@ def timeline(session: Session, case: Case, viewer: User, full: bool,
     for row in session.scalars(sent, params):
         items.append({"at": row.created_at, "kind": "notification", "actor": "",
                       "detail": {"reason": row.reason, "recipient": row.recipient.display_name}})
+    _name_people(session, items)
     order = {"form_submitted": 0}
     # Newest first; at the same instant, the later record first (each source is read in id order).
     ranked = sorted(enumerate(items), key=lambda p: (p[1]["at"], order.get(p[1]["kind"], 1), p[0]), reverse=True)
     return [item for _index, item in ranked]
+
+
+def _name_people(session: Session, items: list[dict[str, Any]]) -> None:
+    """Give each item the names of the people it mentions by username (who acted, from whom to
+    whom a task or the case was handed over): `item["names"]`, username -> display name."""
+    def mentioned(item: dict[str, Any]) -> list[str]:
+        handed = [item["detail"].get("from"), item["detail"].get("to")] if item["kind"].endswith("_reassigned") else []
+        return [name for name in (item["actor"], *handed) if isinstance(name, str) and name]
+
+    usernames = {name for item in items for name in mentioned(item)}
+    known = dict(session.execute(_display_names(), {"names": list(usernames)}).all()) if usernames else {}
+    for item in items:
+        item["names"] = {name: known[name] for name in mentioned(item) if name in known}
+
+
+@statement
+def _display_names() -> Select:
+    return select(User.username, User.display_name).where(User.username.in_(bindparam("names", expanding=True)))
 
 
 @statement

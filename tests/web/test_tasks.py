@@ -158,6 +158,10 @@ def test_case_manager_reassigns_a_partner_action(app, client, seeded):
     tid = task_id(app, reference, "report_action", "sophie")
     login(client, "anne")
     assert post(client, f"/tasks/{tid}/reassign", {"to": "tom"}).status_code == 302
+    history = " ".join(text(client.get(f"/cases/{reference}")).split("Historique")[1].split())
+    # People by name in the history, never by username.
+    assert "Tâche confiée par Sophie Renard à Tom Janssens" in history and "· Anne Lambert</span>" in history
+    assert "· anne" not in history and "par sophie" not in history
     login(client, "tom")
     assert reference in text(client.get("/inbox"))
     assert client.get(f"/tasks/{tid}").status_code == 200
