@@ -111,6 +111,7 @@ class TimerSweep:
         again at once. Failures are rare; a batch of healthy instances is cheaper this way.
         """
         fired: list[int] = []
+        later: set[int] = set()  # fired, still due: for the next tick, if this batch commits
         stalled = 0
         try:
             with self.db.transaction() as session:
@@ -120,7 +121,7 @@ class TimerSweep:
                     due, revision = instance.next_timer_due, instance.revision
                     self._fire_one(session, instance.id, revision)
                     fired.append(instance.id)
-                    stalled += self._after_firing(session, instance, due, now, revisit)
+                    stalled += self._after_firing(session, instance, due, now, later)
         except _InstanceFailed as failed:
             report.batches += 1
             self._failed(failed, report, revisit)
@@ -129,6 +130,7 @@ class TimerSweep:
         report.fired += len(fired)
         report.fired_ids.extend(fired)
         report.stalled += stalled
+        revisit |= later
         return len(claimed) == self.batch_size
 
     def _fire_one(self, session: Session, instance_id: int, revision: int) -> None:
@@ -164,13 +166,13 @@ class TimerSweep:
             log.error("timers: instance %d put in error (internal error)", instance_id, exc_info=err)
 
     def _after_firing(self, session: Session, instance: ProcessInstance, before: dt.datetime,
-                      now: dt.datetime, revisit: set[int]) -> int:
+                      now: dt.datetime, later: set[int]) -> int:
         """1 if the instance is still due, unchanged, after firing (then postponed), else 0."""
         due = instance.next_timer_due
         if due is None or due > now or instance.status != "running":
             return 0
         if due != before:
-            revisit.add(instance.id)  # progress (a late cycle fired once): the next tick goes on
+            later.add(instance.id)  # progress (a late cycle fired once): the next tick goes on
             return 0
         late = now - due
         instance.next_timer_due = now + min(max(late, self.stall_min), self.stall_max)
