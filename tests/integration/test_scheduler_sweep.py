@@ -50,6 +50,16 @@ def instance_of(app, reference):
         return session.get(ProcessInstance, case.instance_id)
 
 
+def broken_instance(app, clock, tmp_path: Path, key: str) -> tuple[int, dt.datetime]:
+    """(id, next due time) of an instance whose second timer's expression fails to evaluate."""
+    (tmp_path / "timer_probe.bpmn").write_text(PROBE)
+    with app.db.transaction() as session:
+        version, _ = deploy(session, Bundle.from_directory(tmp_path), codec=app.runtime.codec, now=clock.now(),
+                            author="tests")
+        instance = app.runtime.start(session, version, business_key=key, data={}, actor="tests")
+        return instance.id, instance.next_timer_due
+
+
 def test_sweep_fires_only_what_is_due(app, clock):
     ref = case_at(app, "consent_reminder")
     sweep = TimerSweep(app.db, app.runtime)
@@ -92,11 +102,7 @@ def test_sweep_after_an_outage_sends_one_reminder_not_a_burst(app, clock):
 
 
 def test_sweep_marks_a_failing_timer_expression_in_error_and_goes_on(app, clock, tmp_path: Path):
-    (tmp_path / "timer_probe.bpmn").write_text(PROBE)
-    with app.db.transaction() as session:
-        version, _ = deploy(session, Bundle.from_directory(tmp_path), codec=app.runtime.codec, now=clock.now(),
-                            author="tests")
-        broken = app.runtime.start(session, version, business_key="PROBE-1", data={}, actor="tests").id
+    broken, _due = broken_instance(app, clock, tmp_path, "PROBE-1")
     healthy = case_at(app, "consent_reminder")
     clock.advance(days=8)
     report = TimerSweep(app.db, app.runtime).tick()
@@ -115,12 +121,7 @@ def test_sweep_marks_a_failing_timer_expression_in_error_and_goes_on(app, clock,
 def test_an_instance_failing_mid_batch_leaves_the_others_fired_exactly_once(app, clock, tmp_path: Path):
     # A batch has no savepoint per instance: the failure rolls back the three fired before it,
     # which must then fire again, once, with the three after it.
-    (tmp_path / "timer_probe.bpmn").write_text(PROBE)
-    with app.db.transaction() as session:
-        version, _ = deploy(session, Bundle.from_directory(tmp_path), codec=app.runtime.codec, now=clock.now(),
-                            author="tests")
-        broken = app.runtime.start(session, version, business_key="PROBE-2", data={}, actor="tests")
-        broken_id, broken_due = broken.id, broken.next_timer_due
+    broken_id, broken_due = broken_instance(app, clock, tmp_path, "PROBE-2")
     source = case_at(app, "consent_reminder")  # due in 7 days: not due in this test
     with app.db.transaction() as session:
         copies = clone_instances(session, source, 6, due_times=[broken_due + dt.timedelta(minutes=m)
@@ -138,11 +139,7 @@ def test_an_instance_failing_mid_batch_leaves_the_others_fired_exactly_once(app,
 def test_an_instance_another_scheduler_dealt_with_meanwhile_is_not_put_in_error(app, clock, tmp_path: Path):
     # Between the batch's rollback and putting the failed instance in error, its lock is free:
     # here "another scheduler" saves it in that window (as firing or marking it would).
-    (tmp_path / "timer_probe.bpmn").write_text(PROBE)
-    with app.db.transaction() as session:
-        version, _ = deploy(session, Bundle.from_directory(tmp_path), codec=app.runtime.codec, now=clock.now(),
-                            author="tests")
-        broken = app.runtime.start(session, version, business_key="PROBE-3", data={}, actor="tests").id
+    broken, _due = broken_instance(app, clock, tmp_path, "PROBE-3")
 
     class Racing(TimerSweep):
         def _failed(self, failed, report, revisit):
