@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -77,9 +77,9 @@ def _insert_unless_queued(dialect: str):
 
 
 # -- in the app --------------------------------------------------------------------------------
-def _in_app(user: User):
+def _in_app(recipient_id) -> list[ColumnElement[bool]]:
     # Digest rows are the e-mail of a day's summary, not something new to see in the app.
-    return select(Notification).where(Notification.recipient_id == user.id, Notification.reason != DIGEST)
+    return [Notification.recipient_id == recipient_id, Notification.reason != DIGEST]
 
 
 def unread_count(session: Session, user: User) -> int:
@@ -89,14 +89,13 @@ def unread_count(session: Session, user: User) -> int:
 
 @statement
 def _unread_count() -> Select:
-    return select(func.count()).select_from(Notification).where(
-        Notification.recipient_id == bindparam("user_id"), Notification.reason != DIGEST,
-        Notification.read_at.is_(None))
+    return (select(func.count()).select_from(Notification)
+            .where(*_in_app(bindparam("user_id")), Notification.read_at.is_(None)))
 
 
 def for_user(session: Session, user: User, limit: int = 50, *, unread_only: bool = False) -> list[Notification]:
     """The user's notifications, newest first."""
-    query = _in_app(user)
+    query = select(Notification).where(*_in_app(user.id))
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
     return list(session.scalars(query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
