@@ -72,6 +72,7 @@ class CaseView:
     evaluations: list[Evaluation]
     timeline: list[dict[str, Any]]
     show_request: bool
+    names: dict[str, str] = field(default_factory=dict)  # username -> display name, of the people shown
 
     @property
     def plan(self) -> PlanView | None:
@@ -93,11 +94,16 @@ def for_viewer(session: Session, viewer: User, case: Case) -> CaseView:
     events = timeline(session, case, viewer, full, visible_messages)
     # The steps done are drawn for the case manager only, who reads every submission anyway.
     done_steps = sorted({item["detail"]["step"] for item in events if item["kind"] == "form_submitted"}) if full else []
+    # Who carries the open tasks, by name: most appear in the history already.
+    names = {username: name for item in events for username, name in item["names"].items()}
+    missing = {t.assignee for t in tasks if t.assignee and t.assignee not in names}
+    if missing:
+        names.update(session.execute(_display_names(), {"names": list(missing)}).all())
     return CaseView(
         case=case, viewer=viewer, full=full, instance=instance, open_tasks=tasks, current_steps=current_steps,
         done_steps=done_steps, consents=consent.current(session, case), plans=_plans(session, case, viewer, full),
         messages=visible_messages, evaluations=evaluations.for_case(session, case) if full else [],
-        timeline=events, show_request=full or case.requester_user_id == viewer.id,
+        timeline=events, show_request=full or case.requester_user_id == viewer.id, names=names,
     )
 
 

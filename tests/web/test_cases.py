@@ -37,6 +37,9 @@ def test_case_page_shows_diagram_plan_consent_timeline_and_is_audited(app, clien
     assert "Version 1" in page and "en vigueur" in page and "objectifs non atteints" in page
     assert "Consentement" in page and "donné" in page
     assert "Historique" in page and "Formulaire envoyé" in page
+    now = page.split("<h2>")[1]  # what is open now, and who carries it: by name
+    assert "Concertation : co-construire le plan</a> — Anne Lambert" in now and "— anne" not in now
+    assert "· anne<" not in page and "· Anne Lambert</span>" in page
     with app.db.transaction(write=False) as session:
         viewed = session.scalars(select(AuditEvent).where(AuditEvent.kind == "case_viewed",
                                                           AuditEvent.business_key == reference)).all()
