@@ -21,14 +21,15 @@ from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, Update, bindparam, select
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import audit
 from . import clock as clock_mod
 from .clock import Clock
-from .db import statement
+from .db import Writes, statement
 from .errors import ConflictError, NotFoundError, ScriptError, TaskStateError, WorkflowRunError
 from .models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion
 from .scripting import RestrictedEnvironment, ScriptEngine
@@ -60,7 +61,8 @@ class ServiceCall:
 
 
 ServiceHandler = Callable[[ServiceCall], Any]
-SaveHook = Callable[[Session, ProcessInstance, BpmnWorkflow, dt.datetime], None]
+# Called at each save, before anything is written, with the new open-task rows (editable).
+SaveHook = Callable[[Session, ProcessInstance, BpmnWorkflow, dt.datetime, list[HumanTask]], None]
 
 
 @dataclass
@@ -113,8 +115,12 @@ class Runtime:
         return instance
 
     def complete_task(self, session: Session, task_id: str, data: Mapping[str, Any], *, actor: str,
-                      expected_revision: int | None = None) -> ProcessInstance:
+                      expected_revision: int | None = None,
+                      records: Iterable[tuple[type, list[dict[str, Any]]]] = ()) -> ProcessInstance:
         """Complete a READY human task with `data` and run the process to its next wait.
+
+        `records`: (model, rows) of append-only tables the caller writes with the step (its
+        form's submission), in the save's statement.
 
         Raises NotFoundError (unknown task), TaskStateError (completed or cancelled meanwhile),
         ConflictError (stale revision), WorkflowRunError (the process failed; nothing saved).
@@ -136,7 +142,8 @@ class Runtime:
                 task.run()
 
             self._run(workflow, act)
-            self._save(op, workflow, "task_completed", {"task": task.task_spec.name, "task_id": task_id})
+            self._save(op, workflow, "task_completed", {"task": task.task_spec.name, "task_id": task_id},
+                       records)
         return instance
 
     def send_message(self, session: Session, instance_id: int, name: str, payload: Mapping[str, Any], *,
@@ -365,22 +372,47 @@ class Runtime:
                 message += " (" + "; ".join(notes) + ")"
             raise WorkflowRunError(message, element_id) from err
 
-    def _save(self, op: _Operation, workflow: BpmnWorkflow, kind: str, detail: dict[str, Any]) -> None:
-        instance, now = op.instance, op.now
-        instance.state = self.codec.dumps(workflow)
-        instance.serializer_version = self.codec.version
-        instance.next_timer_due = next_due(workflow)
-        instance.updated_at = now
+    def _save(self, op: _Operation, workflow: BpmnWorkflow, kind: str, detail: dict[str, Any],
+              records: Iterable[tuple[type, list[dict[str, Any]]]] = ()) -> None:
+        """Write the step: the workflow, its open-task rows, the audit event and the caller's
+        `records` (rows of append-only tables), in one statement on PostgreSQL (see db.Writes).
+
+        The instance is written with a plain UPDATE checked against the revision it was read
+        at, and its object is brought up to date without the ORM tracking a change; the task
+        rows likewise. Other pending changes of the session are flushed by the ORM, after."""
+        instance, now, session = op.instance, op.now, op.session
+        if instance in session.dirty:  # changed by the caller (a migration): written first
+            self._flush(session)
+        revision = instance.revision
+        values = {"state": self.codec.dumps(workflow), "serializer_version": self.codec.version,
+                  "next_timer_due": next_due(workflow), "updated_at": now, "revision": revision + 1,
+                  "status": instance.status, "completed_at": instance.completed_at}
         if workflow.is_completed():
-            instance.status, instance.completed_at = "completed", now
+            values.update(status="completed", completed_at=now)
         elif instance.status == "completed":
-            instance.status, instance.completed_at = "running", None
-        self._sync_tasks(op, workflow)
-        audit.record(op.session, at=now, actor=op.actor, kind=kind, business_key=instance.business_key,
-                     instance_id=instance.id, detail=detail)
+            values.update(status="running", completed_at=None)
+        for key, value in values.items():
+            set_committed_value(instance, key, value)
+        gone, new = self._sync_tasks(op, workflow)
         for hook in self.hooks:
-            hook(op.session, instance, workflow, now)
-        self._flush(op.session)
+            hook(session, instance, workflow, now, new)
+        writes = Writes()
+        writes.delete(HumanTask.__table__, [row.id for row in gone])
+        writes.insert(HumanTask.__table__, [{key: getattr(row, key) for key in _TASK_COLUMNS} for row in new])
+        writes.insert(AuditEvent.__table__, [audit.row(at=now, actor=op.actor, kind=kind,
+                                                       business_key=instance.business_key,
+                                                       instance_id=instance.id, detail=detail)])
+        for model, rows in records:
+            writes.insert(model.__table__, rows)
+        if not writes.send(session, _instance_write(), {"w_id": instance.id, "read_revision": revision,
+                                                        **{f"w_{key}": value for key, value in values.items()}}):
+            raise ConflictError("someone else changed this case at the same time; nothing was saved")
+        for row in gone:
+            session.expunge(row)
+        for row in new:  # now in the database as they are: the session knows them as loaded
+            make_transient_to_detached(row)
+            session.add(row)
+        self._flush(session)
 
     @staticmethod
     def _flush(session: Session) -> None:
@@ -389,33 +421,33 @@ class Runtime:
         except StaleDataError:
             raise ConflictError("someone else changed this case at the same time; nothing was saved") from None
 
-    def _sync_tasks(self, op: _Operation, workflow: BpmnWorkflow) -> None:
+    def _sync_tasks(self, op: _Operation, workflow: BpmnWorkflow) -> tuple[list[HumanTask], list[HumanTask]]:
+        """The open-task rows that go (no longer READY) and the new ones, not yet written; the
+        transaction's list of the instance's open tasks is updated to match."""
         instance = op.instance
         ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
         existing = {row.id: row for row in self.open_tasks(op.session, instance)}
-        remaining = []
-        for task_id, row in existing.items():
-            if task_id in ready:
-                remaining.append(row)
-            else:
-                op.session.delete(row)
+        remaining = [row for task_id, row in existing.items() if task_id in ready]
+        gone = [row for task_id, row in existing.items() if task_id not in ready]
+        new = []
         lanes = instance.version.lanes or {}
         for task_id, task in ready.items():
             if task_id in existing:
                 continue
             spec = task.task_spec
             props = (getattr(spec, "extensions", None) or {}).get("properties", {})
-            remaining.append(HumanTask(
+            new.append(HumanTask(
                 id=task_id, instance_id=instance.id, business_key=instance.business_key,
                 spec_name=spec.bpmn_id or spec.name, title=(spec.bpmn_name or spec.bpmn_id or spec.name)[:300],
                 lane=lanes.get(spec.lane, spec.lane), form=props.get(FORM_PROPERTY),
                 item=self._evaluate_property(workflow, task, props.get("subject")) if props.get("subject")
                 else _mi_item(task),
                 assignee=self._evaluate_property(workflow, task, props.get("assignee")),
+                claimed_by=None, supervisor=None,
                 due_at=self._due(workflow, task, props, op.now), created_at=op.now,
             ))
-            op.session.add(remaining[-1])
-        self._remember_open_tasks(op.session, instance.id, remaining)
+        self._remember_open_tasks(op.session, instance.id, remaining + new)
+        return gone, new
 
     def _evaluate_property(self, workflow: BpmnWorkflow, task, expression: str | None) -> Any:
         if not expression:
@@ -447,6 +479,21 @@ class Runtime:
             except Exception:  # noqa: BLE001
                 return None
         return None
+
+
+_TASK_COLUMNS = tuple(column.key for column in HumanTask.__table__.columns)
+_INSTANCE_WRITTEN = ("state", "serializer_version", "next_timer_due", "updated_at", "revision", "status",
+                     "completed_at")
+
+
+@statement
+def _instance_write() -> Update:
+    """The save's UPDATE of an instance, if still at the revision it was read at."""
+    table = ProcessInstance.__table__
+    return (table.update().where(table.c.id == bindparam("w_id"), table.c.revision == bindparam("read_revision"))
+            .values({name: bindparam(f"w_{name}", type_=table.c[name].type)
+                     for name in _INSTANCE_WRITTEN})
+            .returning(table.c.id))
 
 
 @statement

@@ -134,11 +134,11 @@ def instance_of(session: Session, case: Case) -> ProcessInstance:
     return instance
 
 
-def sync_case_status(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, now: dt.datetime) -> None:
+def sync_case_status(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, now: dt.datetime,
+                     new_tasks: list[HumanTask]) -> None:
     """Runtime save hook: a finished process closes its case; new tasks are overseen by the case's
     current manager, and new case-manager tasks go to them (the diagram knows the manager who was
     there when the case opened)."""
-    new_tasks = [row for row in session.new if isinstance(row, HumanTask)]
     if instance.status != "completed" and not new_tasks:
         return
     case = loaded_case(session, instance.business_key)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, exists, select
 from sqlalchemy.orm import Session
 
-from engine.db import insert_rows, statement
+from engine.db import statement
 from engine.memo import VersionMemo
 from engine.models import HumanTask, ProcessInstance, ProcessVersion
 from engine.runtime import Runtime, missing_task_error
@@ -154,10 +154,10 @@ def complete(session: Session, runtime: Runtime, user: User, task_id: str, data:
     ctx = TaskContext(session=session, user=user, case=case, task=task, schema=schema, now=runtime.clock.now())
     handler = HANDLERS.get(task.spec_name)
     task_data = small_values(schema, data) if handler is None else handler(ctx, data)
-    insert_rows(session, FormSubmission, [{"case_id": case.id, "task_id": task.id, "step": task.spec_name,
-                                           "title": task.title, "submitted_by_id": user.id,
-                                           "submitted_at": ctx.now, "data": data}])
-    runtime.complete_task(session, task.id, task_data, actor=user.username, expected_revision=expected_revision)
+    submission = {"case_id": case.id, "task_id": task.id, "step": task.spec_name, "title": task.title,
+                  "submitted_by_id": user.id, "submitted_at": ctx.now, "data": data}
+    runtime.complete_task(session, task.id, task_data, actor=user.username, expected_revision=expected_revision,
+                          records=[(FormSubmission, [submission])])
     if held.has_draft:
         drafts.discard(session, task.id)
     return case

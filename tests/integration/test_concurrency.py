@@ -110,3 +110,33 @@ def test_a_second_completion_waits_for_the_first_then_finds_the_task_gone(app):
     assert "already completed by anne" in str(outcomes["second"])
     with app.db.transaction(write=False) as session:
         assert session.scalar(select(func.count()).select_from(FormSubmission)) == 1
+
+
+def test_a_save_that_finds_its_instance_rewritten_is_a_conflict_and_writes_nothing(app):
+    # The save's UPDATE is checked against the revision the instance was read at. On
+    # PostgreSQL the task rows, the audit event and the submission ride in that statement and
+    # are written whatever it matches: the conflict must take them all back.
+    from sqlalchemy import update
+
+    from engine.models import AuditEvent, HumanTask
+
+    case = case_at_verification(app, "Jeune V.")
+    with app.db.transaction(write=False) as session:
+        before = session.get(ProcessInstance, case.instance_id)
+        state, revision = before.state, before.revision
+    with pytest.raises(ConflictError, match="same time"):
+        with app.db.transaction() as session:
+            held = tasks.hold(session, app.runtime, case.task_id)
+            # Someone else's save, as the database sees it (the session's object keeps the old revision).
+            session.connection().execute(update(ProcessInstance.__table__)
+                                         .where(ProcessInstance.__table__.c.id == case.instance_id)
+                                         .values(revision=revision + 1))
+            tasks.complete(session, app.runtime, find_active(session, "anne"), case.task_id, case.answers, held=held)
+    with app.db.transaction(write=False) as session:
+        after = session.get(ProcessInstance, case.instance_id)
+        assert (after.state, after.revision) == (state, revision)
+        assert [t.id for t in session.scalars(select(HumanTask).where(HumanTask.instance_id == case.instance_id))] \
+            == [case.task_id]
+        assert session.scalar(select(func.count()).select_from(FormSubmission)) == 0
+        assert session.scalar(select(func.count()).select_from(AuditEvent)
+                              .where(AuditEvent.kind == "task_completed")) == 0

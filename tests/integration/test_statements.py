@@ -33,9 +33,9 @@ def test_completing_a_task_reads_its_rows_once_and_writes_each_record_once(app):
     seen = [s for i, s in enumerate(seen) if not ("spec_json" in s or "process_version.files" in s)
             and not (i and s.startswith("INSERT") and s == seen[i - 1])]
     # Hold the case, read its open tasks (with the case, the version, whether a draft exists),
-    # two consents recorded and read back, the submission, the workflow, the audit event, the
-    # next task in and the completed one out.
-    assert len(seen) <= 9, "\n".join(seen)
+    # two consents recorded and read back, then the save: the workflow, the completed task out,
+    # the next one in, the audit event and the submission (one statement on PostgreSQL).
+    assert len(seen) <= (5 if app.db.dialect == "postgresql" else 9), "\n".join(seen)
     assert sum(s.startswith("SELECT human_task") for s in seen) == 1, seen
     assert not any("task_draft" in s and s.startswith("DELETE") for s in seen), seen
 
@@ -81,8 +81,9 @@ def test_a_completion_rolled_back_leaves_no_record_behind(app):
 
 
 def test_firing_a_batch_of_reminders_reads_each_instance_case_and_open_tasks_once_for_the_batch(app, clock):
-    # Each fired reminder writes its notification, its state and its audit event; the batch
-    # reads its instances, their open tasks and their cases once for all of them.
+    # Each fired reminder writes its notification, its state and its audit event (the last two
+    # in one statement on PostgreSQL); the batch reads its instances, their open tasks and their
+    # cases once for all of them.
     from engine.scheduler import TimerSweep
     from tests.timer_cases import case_at, clone_instances
 
@@ -96,7 +97,7 @@ def test_firing_a_batch_of_reminders_reads_each_instance_case_and_open_tasks_onc
     finally:
         stop()
     assert report.fired == 8 and report.batches == 1
-    writes = [s for s in seen if s.startswith(("INSERT", "UPDATE", "DELETE"))]
+    writes = [s for s in seen if s.startswith(("INSERT", "UPDATE", "DELETE", "WITH"))]
     reads = [s for s in seen if s.startswith("SELECT")]
-    assert len(writes) == 3 * 8, "\n".join(writes)
+    assert len(writes) == (2 if app.db.dialect == "postgresql" else 3) * 8, "\n".join(writes)
     assert len(reads) <= 3, "\n".join(reads)  # the instances, their open tasks, their cases
