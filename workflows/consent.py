@@ -9,7 +9,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.db import insert_rows, statement
+from engine.db import statement
 
 from .context import TaskContext
 from .forms import small_values
@@ -20,14 +20,23 @@ REFUSING = ("refused", "withdrawn")
 
 def current(session: Session, case: Case) -> list[Consent]:
     """The latest decision of each person (by person kind and label), oldest first."""
-    latest: dict[tuple[str, str], Consent] = {}
-    # Decisions are written at once (`_record`), so pending changes need no flush before this
-    # read: one flush per step, at the end.
+    return latest(decisions(session, case))
+
+
+def decisions(session: Session, case: Case) -> list[Consent]:
+    """Every decision recorded for the case, oldest first."""
+    # A step's decisions are written with its save (`_record`): pending changes need no flush
+    # before this read.
     with session.no_autoflush:
-        rows = list(session.scalars(_decisions_of_case(), {"case_id": case.id}))
+        return list(session.scalars(_decisions_of_case(), {"case_id": case.id}))
+
+
+def latest(rows: list[Consent]) -> list[Consent]:
+    """The last of `rows` (oldest first) for each person, by person kind and label."""
+    found: dict[tuple[str, str], Consent] = {}
     for row in rows:
-        latest[(row.person, row.label.strip().lower())] = row
-    return list(latest.values())
+        found[(row.person, row.label.strip().lower())] = row
+    return list(found.values())
 
 
 @statement
@@ -53,21 +62,20 @@ def status(consents: list[Consent], *, youth_adult: bool = False) -> str:
     return "given" if all(c.status == "given" for c in relevant) else "pending"
 
 
-def _record(ctx: TaskContext, items: list[dict[str, Any]], *, mature: bool | None, reasoning: str) -> None:
-    """Write each decision at once (decisions are never changed afterwards, only superseded)."""
-    insert_rows(ctx.session, Consent, [{
+def _record(ctx: TaskContext, earlier: list[Consent], items: list[dict[str, Any]], *, mature: bool | None,
+            reasoning: str) -> list[Consent]:
+    """Add the step's decisions to its records (written with its save: decisions are never
+    changed afterwards, only superseded) and return the latest decision of each person."""
+    rows = [{
         "case_id": ctx.case.id, "person": item["person"], "label": item.get("label", ""),
         "status": item["status"], "scope": item.get("scope", ""),
         "decided_on": dt.date.fromisoformat(item["date"]) if item.get("date") else None,
         "collected_by_id": ctx.user.id, "recorded_at": ctx.now, "step": ctx.task.spec_name,
         "youth_mature": mature if item["person"] == "youth" else None,
         "maturity_reasoning": reasoning if item["person"] == "youth" else "",
-    } for item in items])
-
-
-def _youth_mature(session: Session, case: Case) -> bool | None:
-    return session.scalar(select(Consent.youth_mature).where(Consent.case_id == case.id, Consent.person == "youth")
-                          .order_by(Consent.id.desc()).limit(1))
+    } for item in items]
+    ctx.records.append((Consent, rows))
+    return latest(earlier + [Consent(**row) for row in rows])
 
 
 def _band(age: int) -> str:
@@ -80,17 +88,21 @@ def _band(age: int) -> str:
 def verify_request(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
     age = data["youth_age"]
     ctx.case.age_band = _band(age)
-    _record(ctx, data["consents"], mature=data.get("youth_mature"), reasoning=data.get("maturity_reasoning", ""))
+    now_known = _record(ctx, decisions(ctx.session, ctx.case), data["consents"], mature=data.get("youth_mature"),
+                        reasoning=data.get("maturity_reasoning", ""))
     ctx.case.consent_attempts = 0
-    overall = status(current(ctx.session, ctx.case), youth_adult=age >= 18)
+    overall = status(now_known, youth_adult=age >= 18)
     return {**small_values(ctx.schema, data), "consent": overall, "consent_attempts": 0, "youth_adult": age >= 18}
 
 
 def obtain_consent(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
-    _record(ctx, data["consents"], mature=_youth_mature(ctx.session, ctx.case), reasoning="")
+    earlier = decisions(ctx.session, ctx.case)
+    # Maturity was judged at verification: the youth's latest decision carries it on.
+    mature = next((row.youth_mature for row in reversed(earlier) if row.person == "youth"), None)
+    now_known = _record(ctx, earlier, data["consents"], mature=mature, reasoning="")
     ctx.case.consent_attempts += 1
     adult = ctx.case.age_band in ("18-23", "24+")
-    overall = status(current(ctx.session, ctx.case), youth_adult=adult)
+    overall = status(now_known, youth_adult=adult)
     return {"consent": overall, "youth_endangered": data["youth_endangered"],
             "consent_attempts": ctx.case.consent_attempts}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
@@ -24,6 +24,9 @@ class TaskContext:
     task: HumanTask
     schema: dict[str, Any]
     now: dt.datetime
+    # Rows of append-only tables the handler adds, (model, rows): written with the step's save,
+    # in the same statement on PostgreSQL. Not in the database while the handler runs.
+    records: list[tuple[type, list[dict[str, Any]]]] = field(default_factory=list)
 
 
 def subject_of(session: Session, model: type[Record], item: Any, what: str) -> Record:

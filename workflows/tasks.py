@@ -157,7 +157,7 @@ def complete(session: Session, runtime: Runtime, user: User, task_id: str, data:
     submission = {"case_id": case.id, "task_id": task.id, "step": task.spec_name, "title": task.title,
                   "submitted_by_id": user.id, "submitted_at": ctx.now, "data": data}
     runtime.complete_task(session, task.id, task_data, actor=user.username, expected_revision=expected_revision,
-                          records=[(FormSubmission, [submission])])
+                          records=[*ctx.records, (FormSubmission, [submission])])
     if held.has_draft:
         drafts.discard(session, task.id)
     return case
