@@ -87,10 +87,14 @@ def _band(age: int) -> str:
 
 def verify_request(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
     age = data["youth_age"]
-    ctx.case.age_band = _band(age)
     now_known = _record(ctx, decisions(ctx.session, ctx.case), data["consents"], mature=data.get("youth_mature"),
                         reasoning=data.get("maturity_reasoning", ""))
-    ctx.case.consent_attempts = 0
+    # Set only what changes: the requester's age band is often right already, and an attribute
+    # set to its own value still costs the save a flush of the case.
+    if ctx.case.age_band != _band(age):
+        ctx.case.age_band = _band(age)
+    if ctx.case.consent_attempts != 0:
+        ctx.case.consent_attempts = 0
     overall = status(now_known, youth_adult=age >= 18)
     return {**small_values(ctx.schema, data), "consent": overall, "consent_attempts": 0, "youth_adult": age >= 18}
 
