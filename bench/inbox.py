@@ -1,5 +1,9 @@
 """Inbox page, case page and task completion, server-side, with 10,000 open cases (SQLite, PostgreSQL).
 
+Two completions: the case manager's verification of a new request (the target's probe), and a
+partner's report on their action of a plan being followed (one of three open reports, so the
+process waits on for the others).
+
 Seeding: a few real cases run through the process (demo paths), then their rows are cloned in
 SQL up to N open cases (case, instance, open task, membership): 40 are marc's (a case manager
 with a usual load), all the others anne's (the worst case: one person holds every case). Clones
@@ -135,18 +139,38 @@ def seed(casework, total: int) -> dict:
     return refs
 
 
-def fresh_requests(casework, count: int) -> list[str]:
+def fresh_requests(casework, count: int, session=None, pseudonym: str = "Jeune R") -> list[tuple[str, str]]:
     """Real cases at the verification step, for completions (each request consumes one)."""
+    if session is None:
+        with casework.db.transaction() as session:
+            return fresh_requests(casework, count, session, pseudonym)
+    from workflows.cases import start_case
+
+    anne = session.scalar(select(User).where(User.username == "anne"))
+    ids = []
+    for _n in range(count):
+        case = start_case(session, casework.runtime, actor=anne, requester_kind="family",
+                          youth_pseudonym=f"{pseudonym}{len(ids)}", age_band="12-15", region="Brabant wallon")
+        session.flush()
+        ids.append((case.reference, demo.open_task(session, case, "verify_request").id))
+    return ids
+
+
+def reports_due(casework, count: int) -> list[tuple[str, str]]:
+    """Real cases whose plan is being followed (2 objectives, 3 actions: sophie, karim and lea
+    carry one each), for sophie's report on her action: a partner's usual completion."""
     ids = []
     with casework.db.transaction() as session:
-        anne = session.scalar(select(User).where(User.username == "anne"))
-        from workflows.cases import start_case
+        for reference, _verify in fresh_requests(casework, count, session=session, pseudonym="Jeune P"):
+            from workflows.cases import get_case
 
-        for n in range(count):
-            case = start_case(session, casework.runtime, actor=anne, requester_kind="family",
-                              youth_pseudonym=f"Jeune R{n}", age_band="12-15", region="Brabant wallon")
-            session.flush()
-            ids.append((case.reference, demo.open_task(session, case, "verify_request").id))
+            case = get_case(session, reference)
+            for step, options in demo._path_to("report_action"):
+                demo.advance(session, casework.runtime, case, step, **options)
+            mine = session.scalar(select(HumanTask.id).where(HumanTask.business_key == reference,
+                                                             HumanTask.spec_name == "report_action",
+                                                             HumanTask.assignee == "sophie"))
+            ids.append((reference, mine))
     return ids
 
 
@@ -309,6 +333,7 @@ def run(kind: str, cases: int, requests: int, show_plans: bool) -> dict:
         started = time.perf_counter()
         refs = seed(casework, cases)
         completions = fresh_requests(casework, requests + 21)
+        reports = reports_due(casework, requests + 21)
         seeded_in = time.perf_counter() - started
         app = create_app({"CASEWORK": casework, "SECRET_KEY": "bench"})
         add_floor_route(app)
@@ -344,8 +369,19 @@ def run(kind: str, cases: int, requests: int, show_plans: bool) -> dict:
             return elapsed
 
         sophie, marc = app.test_client(), app.test_client()
-        login(sophie, "sophie")
+        sophie_token = login(sophie, "sophie")
         login(marc, "marc")
+        report_fields = [("csrf_token", sophie_token), ("action", "complete"), *form_fields(demo.SAMPLES["report_action"]({}))]
+        report_queue = iter(reports)
+
+        def report_one() -> float:
+            _reference, task_id = next(report_queue)
+            response = sophie.post(f"/tasks/{task_id}", data=MultiDict(report_fields))
+            elapsed = SERVER.last
+            assert response.status_code == 302, response.get_data(as_text=True)[-500:]
+            with sophie.session_transaction() as browser_session:
+                browser_session.pop("_flashes", None)
+            return elapsed
         # The data the process receives from this form (what the handler returns), for the engine.
         step_data = {**{k: v for k, v in sample.items() if not isinstance(v, list)},
                      "consent": "given", "consent_attempts": 0, "youth_adult": sample["youth_age"] >= 18}
@@ -357,6 +393,7 @@ def run(kind: str, cases: int, requests: int, show_plans: bool) -> dict:
             f"inbox (marc, {TYPICAL} cases)": served(lambda: marc.get("/inbox")),
             "case page (plan, complaint)": served(lambda: client.get(f"/cases/{refs['Jeune H.']}")),
             "task completion (verify_request)": complete_one,
+            "task completion (report, partner)": report_one,
             "baseline: floor (signed-in post)": served(lambda: client.post("/bench/floor",
                                                                           data={"csrf_token": token})),
             "baseline: engine (same step)": engine_probe(casework, [t for _r, t in completions[-20:]], step_data),
