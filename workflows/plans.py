@@ -118,10 +118,12 @@ def concertation(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
 
 def report_action(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
     action = action_of_task(ctx.session, ctx.task.item)
-    ctx.session.add(ActionReport(action_id=action.id, reported_by_id=ctx.user.id, reported_at=ctx.now,
-                                 status=data["status"], result=data["result"],
-                                 effectiveness=data.get("effectiveness")))
-    action.status = data["status"]
+    # Reports are never changed once made: written with the step's save.
+    ctx.records.append((ActionReport, [{"action_id": action.id, "reported_by_id": ctx.user.id, "reported_at": ctx.now,
+                                        "status": data["status"], "result": data["result"],
+                                        "effectiveness": data.get("effectiveness")}]))
+    if action.status != data["status"]:
+        action.status = data["status"]
     return {"action_result": {"id": action.id, "status": data["status"]}}
 
 

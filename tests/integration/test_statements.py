@@ -103,3 +103,37 @@ def test_firing_a_batch_of_reminders_reads_each_instance_case_and_open_tasks_onc
     reads = [s for s in seen if s.startswith("SELECT")]
     assert len(writes) == (2 if app.db.dialect == "postgresql" else 3) * 8, "\n".join(writes)
     assert len(reads) <= 3, "\n".join(reads)  # the instances, their open tasks, their cases
+
+
+def test_a_partners_report_is_written_with_the_save(app):
+    # Hold the case, read its open tasks, read the action reported on, then the save (the
+    # report rides in it on PostgreSQL) and the action's new status.
+    from sqlalchemy import select
+
+    from engine.models import HumanTask
+    from workflows import cases, demo
+    from workflows.models import ActionReport, PlanAction
+
+    with app.db.transaction() as session:
+        case = cases.start_case(session, app.runtime, actor=find_active(session, "anne"), requester_kind="family",
+                                youth_pseudonym="Jeune Q.", age_band="12-15", region="Brabant wallon")
+        for step, options in demo._path_to("report_action"):
+            demo.advance(session, app.runtime, case, step, **options)
+        reference = case.reference
+    with app.db.transaction() as session:
+        task = session.scalar(select(HumanTask).where(HumanTask.business_key == reference,
+                                                      HumanTask.assignee == "sophie"))
+        sophie, case = find_active(session, "sophie"), cases.get_case(session, reference)
+        answers = demo.sample(session, app.runtime, case, "report_action")
+        seen, stop = _statements(app)
+        try:
+            tasks.complete(session, app.runtime, sophie, task.id, answers)
+        finally:
+            stop()
+    seen = [s for s in seen if not ("spec_json" in s or "process_version.files" in s)]
+    assert len(seen) <= (5 if app.db.dialect == "postgresql" else 9), "\n".join(seen)
+    if app.db.dialect == "postgresql":
+        assert not any(s.startswith("INSERT") for s in seen), seen
+    with app.db.transaction(write=False) as session:
+        [report] = session.scalars(select(ActionReport).where(ActionReport.reported_by_id == sophie.id))
+        assert report.status == "done" and session.get(PlanAction, report.action_id).status == "done"
