@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from engine.db import statement
 from engine.models import AuditEvent, HumanTask, ProcessInstance
@@ -137,40 +137,47 @@ def _plans(session: Session, case: Case, viewer: User, full: bool) -> list[PlanV
 
 def timeline(session: Session, case: Case, viewer: User, full: bool,
              visible_messages: list[YouthMessage]) -> list[dict[str, Any]]:
-    """State changes, submissions, notes, reminders, wishes and complaints, newest first."""
+    """State changes, submissions, notes, reminders, wishes and complaints, newest first.
+
+    Each item names the people it mentions by username (`item["names"]`, username -> display
+    name). Read as plain rows with those names joined in: the page shows them, never edits them.
+    """
     items: list[dict[str, Any]] = []
     events, submissions, notes, sent = _timeline_reads(full)
     params = {"reference": case.reference, "case_id": case.id, "username": viewer.username, "user_id": viewer.id}
-    for event in session.scalars(events, params):
-        items.append({"at": event.at, "kind": event.kind, "actor": event.actor, "detail": event.detail or {}})
-    for sub in session.scalars(submissions, params):
-        items.append({"at": sub.submitted_at, "kind": "form_submitted", "actor": sub.submitted_by.username,
-                      "detail": {"step": sub.step, "title": sub.title}})
-    for note in session.scalars(notes, params):
-        items.append({"at": note.written_at, "kind": "note", "actor": note.author.username,
-                      "detail": {"text": note.text, "author": note.author.display_name}})
+    known: dict[str, str] = {}
+    for at, kind, actor, detail, actor_name in session.execute(events, params):
+        items.append({"at": at, "kind": kind, "actor": actor, "detail": detail or {}})
+        if actor_name is not None:
+            known[actor] = actor_name
+    for at, step, title, username, name in session.execute(submissions, params):
+        items.append({"at": at, "kind": "form_submitted", "actor": username, "detail": {"step": step, "title": title}})
+        known[username] = name
+    for at, text, username, name in session.execute(notes, params):
+        items.append({"at": at, "kind": "note", "actor": username, "detail": {"text": text, "author": name}})
+        known[username] = name
     for message in visible_messages:
         items.append({"at": message.recorded_at, "kind": f"youth_{message.kind}", "actor": "",
                       "detail": {"text": message.text}})
-    for row in session.scalars(sent, params):
-        items.append({"at": row.created_at, "kind": "notification", "actor": "",
-                      "detail": {"reason": row.reason, "recipient": row.recipient.display_name}})
-    _name_people(session, items)
+    for at, reason, recipient in session.execute(sent, params):
+        items.append({"at": at, "kind": "notification", "actor": "", "detail": {"reason": reason, "recipient": recipient}})
+    _name_people(session, items, known)
     order = {"form_submitted": 0}
     # Newest first; at the same instant, the later record first (each source is read in id order).
     ranked = sorted(enumerate(items), key=lambda p: (p[1]["at"], order.get(p[1]["kind"], 1), p[0]), reverse=True)
     return [item for _index, item in ranked]
 
 
-def _name_people(session: Session, items: list[dict[str, Any]]) -> None:
+def _name_people(session: Session, items: list[dict[str, Any]], known: dict[str, str]) -> None:
     """Give each item the names of the people it mentions by username (who acted, from whom to
-    whom a task or the case was handed over): `item["names"]`, username -> display name."""
+    whom a task or the case was handed over): `item["names"]`. Names not in `known` are read."""
     def mentioned(item: dict[str, Any]) -> list[str]:
         handed = [item["detail"].get("from"), item["detail"].get("to")] if item["kind"].endswith("_reassigned") else []
         return [name for name in (item["actor"], *handed) if isinstance(name, str) and name]
 
-    usernames = {name for item in items for name in mentioned(item)}
-    known = dict(session.execute(_display_names(), {"names": list(usernames)}).all()) if usernames else {}
+    missing = {name for item in items for name in mentioned(item)} - set(known)
+    if missing:
+        known = {**known, **dict(session.execute(_display_names(), {"names": list(missing)}).all())}
     for item in items:
         item["names"] = {name: known[name] for name in mentioned(item) if name in known}
 
@@ -182,14 +189,23 @@ def _display_names() -> Select:
 
 @statement
 def _timeline_reads(full: bool) -> tuple[Select, Select, Select, Select]:
-    """Audit events, submissions, notes and notifications of a case, in id order: all of them
-    (`full`), or those of the viewer."""
-    events = select(AuditEvent).where(AuditEvent.business_key == bindparam("reference"),
-                                      AuditEvent.kind.not_in(HIDDEN_KINDS)).order_by(AuditEvent.id)
-    submissions = (select(FormSubmission).where(FormSubmission.case_id == bindparam("case_id"))
-                   .order_by(FormSubmission.id))
-    notes = select(CaseNote).where(CaseNote.case_id == bindparam("case_id")).order_by(CaseNote.id)
-    sent = select(Notification).where(Notification.case_id == bindparam("case_id")).order_by(Notification.id)
+    """Audit events, submissions, notes and notifications of a case, in id order, with the
+    names of the people in them: all of them (`full`), or those of the viewer."""
+    actor = aliased(User)
+    events = (select(AuditEvent.at, AuditEvent.kind, AuditEvent.actor, AuditEvent.detail, actor.display_name)
+              .outerjoin(actor, actor.username == AuditEvent.actor)
+              .where(AuditEvent.business_key == bindparam("reference"), AuditEvent.kind.not_in(HIDDEN_KINDS))
+              .order_by(AuditEvent.id))
+    submissions = (select(FormSubmission.submitted_at, FormSubmission.step, FormSubmission.title, User.username,
+                          User.display_name)
+                   .join(User, User.id == FormSubmission.submitted_by_id)
+                   .where(FormSubmission.case_id == bindparam("case_id")).order_by(FormSubmission.id))
+    notes = (select(CaseNote.written_at, CaseNote.text, User.username, User.display_name)
+             .join(User, User.id == CaseNote.author_id)
+             .where(CaseNote.case_id == bindparam("case_id")).order_by(CaseNote.id))
+    sent = (select(Notification.created_at, Notification.reason, User.display_name)
+            .join(User, User.id == Notification.recipient_id)
+            .where(Notification.case_id == bindparam("case_id")).order_by(Notification.id))
     if not full:
         events = events.where(AuditEvent.actor == bindparam("username"))
         submissions = submissions.where(FormSubmission.submitted_by_id == bindparam("user_id"))
