@@ -168,7 +168,7 @@ def statement(build: Callable[..., S]) -> Callable[..., S]:
 def insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
     """Insert rows of an append-only table at once, in the session's transaction, without the
     ORM's unit of work: for records that nothing changes or reads back as objects in the same
-    transaction (audit events, submissions). A third of the cost of flushing as many objects.
+    transaction (audit events outside a save). A third of the cost of flushing as many objects.
 
     Sent on the session's connection, so pending changes are not flushed first (the session
     would flush before each of these statements): rows must not refer to a pending object.
