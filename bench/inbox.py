@@ -220,6 +220,26 @@ def measure(probes: dict[str, object], rounds: int) -> dict[str, list[float]]:
     return figures
 
 
+def completing(client, tasks: list[tuple[str, str]], fields: list[tuple[str, str]]):
+    """A probe that completes the next of `tasks` (reference, task id) with the form `fields`."""
+    queue = iter(tasks)
+    form = MultiDict([("action", "complete"), *fields])
+
+    def probe() -> float:
+        _reference, task_id = next(queue)
+        response = client.post(f"/tasks/{task_id}", data=form)
+        elapsed = SERVER.last
+        assert response.status_code == 302, response.get_data(as_text=True)[-500:]
+        # A browser follows the redirect and the next page shows (and so removes) the "done"
+        # message; the test client does not, and the messages would pile up in the session
+        # cookie, making every later request pay for signing them.
+        with client.session_transaction() as browser_session:
+            browser_session.pop("_flashes", None)
+        return elapsed
+
+    return probe
+
+
 def served(client_call):
     """A probe of one request: its server-side time."""
     def probe() -> float:
@@ -353,35 +373,12 @@ def run(kind: str, cases: int, requests: int, show_plans: bool) -> dict:
             from workflows.cases import get_case
 
             sample = demo.sample(session, casework.runtime, get_case(session, completions[0][0]), "verify_request")
-        fields = [("csrf_token", token), ("action", "complete"), *form_fields(sample)]
-        queue = iter(completions)
-
-        def complete_one() -> float:
-            _reference, task_id = next(queue)
-            response = client.post(f"/tasks/{task_id}", data=MultiDict(fields))
-            elapsed = SERVER.last
-            assert response.status_code == 302, response.get_data(as_text=True)[-500:]
-            # A browser follows the redirect and the next page shows (and so removes) the
-            # "done" message; the test client does not, and the messages would pile up in the
-            # session cookie, making every later request pay for signing them.
-            with client.session_transaction() as browser_session:
-                browser_session.pop("_flashes", None)
-            return elapsed
-
         sophie, marc = app.test_client(), app.test_client()
         sophie_token = login(sophie, "sophie")
         login(marc, "marc")
-        report_fields = [("csrf_token", sophie_token), ("action", "complete"), *form_fields(demo.SAMPLES["report_action"]({}))]
-        report_queue = iter(reports)
-
-        def report_one() -> float:
-            _reference, task_id = next(report_queue)
-            response = sophie.post(f"/tasks/{task_id}", data=MultiDict(report_fields))
-            elapsed = SERVER.last
-            assert response.status_code == 302, response.get_data(as_text=True)[-500:]
-            with sophie.session_transaction() as browser_session:
-                browser_session.pop("_flashes", None)
-            return elapsed
+        complete_one = completing(client, completions, [("csrf_token", token), *form_fields(sample)])
+        report_one = completing(sophie, reports, [("csrf_token", sophie_token),
+                                                  *form_fields(demo.SAMPLES["report_action"]({}))])
         # The data the process receives from this form (what the handler returns), for the engine.
         step_data = {**{k: v for k, v in sample.items() if not isinstance(v, list)},
                      "consent": "given", "consent_attempts": 0, "youth_adult": sample["youth_age"] >= 18}
