@@ -231,9 +231,10 @@ class Writes:
 
 
 @statement
-def _delete_by_ids(table: Table) -> Delete:
+def _delete_by_ids(table: Table, ids: str = "ids") -> Delete:
+    """DELETE by primary key (a single-column one), the keys bound as the list `ids`."""
     (key,) = table.primary_key.columns
-    return table.delete().where(key.in_(bindparam("ids", expanding=True)))
+    return table.delete().where(key.in_(bindparam(ids, expanding=True)))
 
 
 @functools.lru_cache(maxsize=256)
@@ -248,8 +249,7 @@ def _together(last: Update, shape: tuple) -> Update:
                 column: bindparam(f"w{index}_{n}_{column}", type_=table.c[column].type) for column in columns
             }).cte(f"w{index}_{n}") for n in range(count))
         else:
-            (key,) = table.primary_key.columns
-            ctes.append(table.delete().where(key.in_(bindparam(f"w{index}_ids", expanding=True))).cte(f"w{index}"))
+            ctes.append(_delete_by_ids(table, f"w{index}_ids").cte(f"w{index}"))
     return last.add_cte(*ctes) if ctes else last
 
 
