@@ -21,8 +21,8 @@ from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Select, Update, bindparam, select
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy import Row, Select, Update, bindparam, select
+from sqlalchemy.orm import Session, aliased, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -254,15 +254,33 @@ class Runtime:
         self._flush(session)
         return True
 
-    def hold_task(self, session: Session, task_id: str) -> ProcessInstance | None:
-        """Hold the instance a human task belongs to until the transaction ends; None if no open
-        task has this id. One query: the instance row, locked (FOR UPDATE) on PostgreSQL.
+    def hold_task(self, session: Session, task_id: str,
+                  read: Select | None = None) -> tuple[ProcessInstance, list[Row]] | None:
+        """Hold the instance a human task belongs to until the transaction ends, and read it with
+        every open task of it: one statement (the instance locked FOR UPDATE on PostgreSQL).
+        None if no open task has this id.
+
+        `read` is `holding_read()` widened by the caller (more columns and joins after its own
+        three: the instance, an open task, the instance's revision as the statement saw it);
+        its rows are returned, one per open task.
 
         Callers hold the case before writing any record: a second completion of the same task
-        waits here, then finds the task gone in `open_tasks` (read after the lock), instead of
-        writing its records twice. SQLite's write transactions hold the whole database already.
+        waits here, then finds the task gone, instead of writing its records twice. SQLite's
+        write transactions hold the whole database already.
         """
-        return self._lock_where(session, "task", task_id)
+        read = holding_read() if read is None else read
+        rows = session.execute(read, {"key": task_id}).all()
+        if rows and rows[0][0].revision != rows[0][2]:
+            # PostgreSQL waited for another transaction that held the instance: it locked and
+            # returned the instance as that one committed it, but joined the other rows as they
+            # were before. Now that this transaction holds it, a second read sees them all anew.
+            rows = session.execute(read, {"key": task_id}).all()
+        if not rows:
+            return None
+        instance = rows[0][0]
+        self._hold(session, instance)
+        self.open_tasks(session, instance, read=lambda: [row[1] for row in rows])
+        return instance, rows
 
     def lock_due(self, session: Session, now: dt.datetime, limit: int,
                  exclude: Iterable[int] = ()) -> list[ProcessInstance]:
@@ -304,17 +322,10 @@ class Runtime:
         # FOR UPDATE on PostgreSQL (a second writer waits, then sees the new state); SQLite's
         # write transactions already hold the database lock (BEGIN IMMEDIATE). Locked once per
         # transaction: a caller that locked first (to write its records) is not re-read.
-        instance = self._held(session, instance_id) or self._lock_where(session, "instance", instance_id)
+        instance = self._held(session, instance_id) or session.scalar(_locking_read(), {"key": instance_id})
         if instance is None:
             raise NotFoundError(f"no process instance {instance_id}")
-        return instance
-
-    def _lock_where(self, session: Session, by: str, key: int | str) -> ProcessInstance | None:
-        """The instance with id `key` (by "instance") or with the open task `key` (by "task"),
-        read afresh and held (FOR UPDATE on PostgreSQL)."""
-        instance = session.scalar(_locking_read(by), {"key": key})
-        if instance is not None:
-            self._hold(session, instance)
+        self._hold(session, instance)
         return instance
 
     @staticmethod
@@ -497,12 +508,24 @@ def _instance_write() -> Update:
 
 
 @statement
-def _locking_read(by: str) -> Select:
-    key = bindparam("key")
-    if by == "task":
-        key = select(HumanTask.instance_id).where(HumanTask.id == key).scalar_subquery()
-    return (select(ProcessInstance).where(ProcessInstance.id == key).with_for_update(of=ProcessInstance)
-            .execution_options(populate_existing=True))
+def _locking_read() -> Select:
+    return (select(ProcessInstance).where(ProcessInstance.id == bindparam("key"))
+            .with_for_update(of=ProcessInstance).execution_options(populate_existing=True))
+
+
+@statement
+def holding_read() -> Select:
+    """The instance of the open task `key`, locked, joined to each of its open tasks, and its
+    revision as this statement's snapshot saw it: read from an alias the lock does not re-read,
+    so that it differs from the instance's own when the lock had to wait for a writer."""
+    owner = aliased(HumanTask)
+    seen = ProcessInstance.__table__.alias("seen")
+    return (select(ProcessInstance, HumanTask, seen.c.revision)
+            .join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
+            .join(seen, seen.c.id == ProcessInstance.id)
+            .where(ProcessInstance.id == select(owner.instance_id).where(owner.id == bindparam("key"))
+                   .scalar_subquery())
+            .with_for_update(of=ProcessInstance).execution_options(populate_existing=True))
 
 
 @statement

@@ -116,7 +116,7 @@ def show(task_id: str):
 @roles_required(*ACTORS)
 def submit(task_id: str):
     session, user = db(), current_user()
-    # A completion holds the case first and reads all it needs under the lock (two queries);
+    # A completion holds the case first and reads all it needs under the lock (one query);
     # a draft or a row added or removed only reads the task.
     held = task_mod.hold(session, _runtime(), task_id) if _completing(request.form) else None
     found = (held.task, held.case, held.version) if held else task_mod.open_task(session, task_id)

@@ -6,13 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, exists, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
 from engine.db import statement
 from engine.memo import VersionMemo
 from engine.models import HumanTask, ProcessInstance, ProcessVersion
-from engine.runtime import Runtime, missing_task_error
+from engine.runtime import Runtime, holding_read, missing_task_error
 
 from . import assignments, cases, consent, drafts, evaluations, messages, plans
 from .context import TaskContext
@@ -74,25 +74,21 @@ class Held:
 
 def hold(session: Session, runtime: Runtime, task_id: str) -> Held | None:
     """Hold a task's case for this transaction and read the task, its case, its version and every
-    open task of the case: two queries. None if the task is not open (completed meanwhile)."""
-    instance = runtime.hold_task(session, task_id) if task_id else None
-    if instance is None:
-        return None
-    rows = session.execute(_held_rows(), {"instance_id": instance.id, "version_id": instance.version_id}).all()
-    runtime.open_tasks(session, instance, read=lambda: [row[0] for row in rows])
-    mine = next((row for row in rows if row[0].id == task_id), None)
+    open task of the case: one query. None if the task is not open (completed meanwhile)."""
+    found = runtime.hold_task(session, task_id, _held_rows()) if task_id else None
+    mine = next((row for row in found[1] if row[1].id == task_id), None) if found else None
     if mine is None:
         return None
-    return Held(task=mine[0], case=mine[1], version=(instance.version_id, mine[2]), has_draft=bool(mine[3]))
+    instance = mine[0]
+    return Held(task=mine[1], case=mine[3], version=(instance.version_id, instance.version.content_hash),
+                has_draft=bool(mine[4]))
 
 
 @statement
 def _held_rows() -> Select:
     draft = exists().where(drafts.TaskDraft.task_id == HumanTask.id)
-    return (select(HumanTask, Case, ProcessVersion.content_hash, draft)
-            .join(Case, Case.reference == HumanTask.business_key)
-            .join(ProcessVersion, ProcessVersion.id == bindparam("version_id"))
-            .where(HumanTask.instance_id == bindparam("instance_id")))
+    return (holding_read().add_columns(Case, draft)
+            .join(Case, Case.reference == ProcessInstance.business_key))
 
 
 def open_tasks_of_case(session: Session, runtime: Runtime, case: Case) -> list[HumanTask]:

@@ -3,6 +3,7 @@
 import threading
 
 import pytest
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 
 from engine.errors import ConflictError, TaskStateError
@@ -140,3 +141,50 @@ def test_a_save_that_finds_its_instance_rewritten_is_a_conflict_and_writes_nothi
         assert session.scalar(select(func.count()).select_from(FormSubmission)) == 0
         assert session.scalar(select(func.count()).select_from(AuditEvent)
                               .where(AuditEvent.kind == "task_completed")) == 0
+
+
+def test_a_completion_that_waited_for_another_step_sees_the_tasks_that_step_opened(app):
+    # A youth's complaint arrives (the process opens a task to acknowledge it) while the case
+    # manager completes the verification. The completion reads the case's open tasks in the
+    # statement that locks the case; on PostgreSQL that statement waits for the message's
+    # transaction, and must then read the open tasks again: otherwise it would not know the
+    # acknowledgement task and would write it a second time.
+    from engine.models import HumanTask
+    from workflows import messages
+
+    case = case_at_verification(app, "Jeune M.")
+    message_holds, release = threading.Event(), threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def complaint():
+        with app.db.transaction() as session:
+            messages.record(session, app.runtime, user=find_active(session, "anne"),
+                            case=cases.get_case(session, case.reference), kind="complaint", text="Personne ne m'écoute.")
+            message_holds.set()
+            release.wait(30)
+        outcomes["complaint"] = "ok"
+
+    def completion():
+        message_holds.wait(30)
+        try:
+            with app.db.transaction() as session:
+                tasks.complete(session, app.runtime, find_active(session, "anne"), case.task_id, case.answers)
+            outcomes["completion"] = "ok"
+        except Exception as err:  # noqa: BLE001 - the test reports it
+            outcomes["completion"] = err
+
+    threads = [threading.Thread(target=complaint), threading.Thread(target=completion)]
+    for thread in threads:
+        thread.start()
+    message_holds.wait(30)
+    threads[1].join(timeout=0.5)
+    release.set()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert outcomes == {"complaint": "ok", "completion": "ok"}
+    with app.db.transaction(write=False) as session:
+        rows = sorted(session.scalars(select(HumanTask.spec_name).where(HumanTask.instance_id == case.instance_id)))
+        instance = session.get(ProcessInstance, case.instance_id)
+        workflow = app.runtime.load(session, instance)
+        ready = sorted(t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.READY, manual=True))
+    assert rows == ready == ["acknowledge_youth_message", "clarification_interview"]
