@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from tests.conftest import BPMN_DIR
 from workflows.forms import small_values, validate_submission
 
@@ -52,3 +54,61 @@ def test_forms_small_values_keep_choices_flags_numbers_and_dates_never_free_text
     values = small_values(schema("verify_request"), {
         "youth_age": 15, "lives_in_region": True, "objections": "long personal text", "consents": []})
     assert values == {"youth_age": 15, "lives_in_region": True}
+
+
+def _samples():
+    """A valid submission of every deployed form (the demo's answers)."""
+    from workflows import demo
+
+    ctx = {"today": "2026-11-02"}
+    found = {name: make(ctx) for name, make in demo.SAMPLES.items() if name != "evaluation"}
+    found["evaluation"] = {"objectives": [{"objective_id": 1, "met": False, "result": "En partie."}],
+                           "cooperation_quality": 4}
+    return found
+
+
+_ODD_VALUES = (None, "", "x", "2026-02-30", "31/12/2026", "2026-12-31", 0, -1, 10**6, 1.5, True, False,
+               [], {}, [{}], ["x"], [{"person": "youth", "status": "maybe"}])
+
+
+def _mutations(value):
+    """`value` with one part changed: each key removed, replaced by odd values, or one added;
+    the same inside the first item of each list."""
+    if isinstance(value, dict):
+        yield {**value, "unexpected": 1}
+        for key, inner in value.items():
+            yield {k: v for k, v in value.items() if k != key}
+            for odd in _ODD_VALUES:
+                yield {**value, key: odd}
+            for changed in _mutations(inner):
+                yield {**value, key: changed}
+    elif isinstance(value, list) and value:
+        yield value + value
+        for changed in _mutations(value[0]):
+            yield [changed, *value[1:]]
+
+
+def test_forms_the_fast_check_agrees_with_jsonschema_on_every_form():
+    # The compiled checker only ever answers "valid" for jsonschema: a submission it accepts
+    # must have no jsonschema error, and the reverse, on valid answers and thousands of faults.
+    from workflows.forms import _validators
+
+    checked = 0
+    for name, sample in _samples().items():
+        checker, validator = _validators(schema(name))
+        assert checker is not None, name
+        assert checker.is_valid(sample) and not list(validator.iter_errors(sample)), name
+        for variant in _mutations(sample):
+            errors = [e.message for e in validator.iter_errors(variant)]
+            assert checker.is_valid(variant) == (not errors), (name, variant, errors)
+            checked += 1
+    assert checked > 1000
+
+
+@pytest.mark.filterwarnings("ignore:Possible nested set:FutureWarning")  # Python's own doubt about "[["
+def test_forms_patterns_are_judged_by_jsonschema_alone():
+    # A process owner's pattern, read by Python as a set of characters, by the compiled checker
+    # as the POSIX class of letters: the form must say what jsonschema says.
+    form = {"type": "object", "properties": {"code": {"type": "string", "pattern": "^[[:alpha:]]+$"}}}
+    assert [e.code for e in validate_submission(form, {"code": "abc"})] == ["pattern"]
+    assert validate_submission(form, {"code": "a]"}) == []
