@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
@@ -18,33 +19,46 @@ from .models import Case, Consent
 REFUSING = ("refused", "withdrawn")
 
 
+class Decision(Protocol):
+    """What whose consent counts is decided on: a Consent, or a row of its columns."""
+
+    person: str
+    label: str
+    status: str
+    youth_mature: bool | None
+
+
+D = TypeVar("D", bound=Decision)
+
+
 def current(session: Session, case: Case) -> list[Consent]:
     """The latest decision of each person (by person kind and label), oldest first."""
-    return latest(decisions(session, case))
+    return latest(list(session.scalars(_decisions_of_case(), {"case_id": case.id})))
 
 
-def decisions(session: Session, case: Case) -> list[Consent]:
-    """Every decision recorded for the case, oldest first."""
+def decisions(session: Session, case: Case) -> list[Decision]:
+    """Every decision recorded for the case, oldest first: what a step decides on (plain rows)."""
     # A step's decisions are written with its save (`_record`): pending changes need no flush
     # before this read.
     with session.no_autoflush:
-        return list(session.scalars(_decisions_of_case(), {"case_id": case.id}))
+        return list(session.execute(_decisions_of_case(rows=True), {"case_id": case.id}))
 
 
-def latest(rows: list[Consent]) -> list[Consent]:
+def latest(rows: list[D]) -> list[D]:
     """The last of `rows` (oldest first) for each person, by person kind and label."""
-    found: dict[tuple[str, str], Consent] = {}
+    found: dict[tuple[str, str], D] = {}
     for row in rows:
         found[(row.person, row.label.strip().lower())] = row
     return list(found.values())
 
 
 @statement
-def _decisions_of_case() -> Select:
-    return select(Consent).where(Consent.case_id == bindparam("case_id")).order_by(Consent.id)
+def _decisions_of_case(rows: bool = False) -> Select:
+    columns = (Consent.person, Consent.label, Consent.status, Consent.youth_mature) if rows else (Consent,)
+    return select(*columns).where(Consent.case_id == bindparam("case_id")).order_by(Consent.id)
 
 
-def status(consents: list[Consent], *, youth_adult: bool = False) -> str:
+def status(consents: list[Decision], *, youth_adult: bool = False) -> str:
     """'given', 'refused' or 'pending' for the case as a whole.
 
     A youth who is an adult, or a minor judged able to assess his interests (Patients' Rights
@@ -62,8 +76,8 @@ def status(consents: list[Consent], *, youth_adult: bool = False) -> str:
     return "given" if all(c.status == "given" for c in relevant) else "pending"
 
 
-def _record(ctx: TaskContext, earlier: list[Consent], items: list[dict[str, Any]], *, mature: bool | None,
-            reasoning: str) -> list[Consent]:
+def _record(ctx: TaskContext, earlier: list[Decision], items: list[dict[str, Any]], *, mature: bool | None,
+            reasoning: str) -> list[Decision]:
     """Add the step's decisions to its records (written with its save: decisions are never
     changed afterwards, only superseded) and return the latest decision of each person."""
     rows = [{
@@ -75,7 +89,7 @@ def _record(ctx: TaskContext, earlier: list[Consent], items: list[dict[str, Any]
         "maturity_reasoning": reasoning if item["person"] == "youth" else "",
     } for item in items]
     ctx.records.append((Consent, rows))
-    return latest(earlier + [Consent(**row) for row in rows])
+    return latest(earlier + [SimpleNamespace(**row) for row in rows])
 
 
 def _band(age: int) -> str:
