@@ -163,8 +163,12 @@ ServiceDispatch = Callable[[Any, str, dict[str, Any]], Any]
 
 
 @functools.lru_cache(maxsize=4096)
-def _parses(expression: str) -> None:
-    ast.parse(expression)  # raises SyntaxError, which is not cached
+def _syntax_error(expression: str) -> SyntaxError | None:
+    try:
+        ast.parse(expression)
+    except SyntaxError as err:
+        return err
+    return None
 
 
 class ScriptEngine(PythonScriptEngine):
@@ -176,8 +180,11 @@ class ScriptEngine(PythonScriptEngine):
 
     def validate(self, expression):
         # SpiffWorkflow's DMN engine parses every cell's text on every evaluation, to raise a
-        # SyntaxError; a text that parsed once always will.
-        _parses(expression)
+        # SyntaxError (a cell such as ">= 3" does, and is then tried as "v >= 3"); a text's
+        # verdict never changes.
+        error = _syntax_error(expression)
+        if error is not None:
+            raise SyntaxError(error.msg, (error.filename, error.lineno, error.offset, error.text))
 
     def call_service(self, task, operation_name=None, operation_params=None, **_):
         # Overridden whole: the base method's error path references an undefined name (3.2.0).
