@@ -39,9 +39,8 @@ def current(session: Session, case: Case) -> list[Consent]:
 def decisions(session: Session, case: Case) -> list[Decision]:
     """Every decision recorded for the case, oldest first: what a step decides on (plain rows)."""
     # A step's decisions are written with its save (`_record`): pending changes need no flush
-    # before this read.
-    with session.no_autoflush:
-        return list(session.execute(_decisions_of_case(rows=True), {"case_id": case.id}))
+    # before this read, which goes to the connection directly.
+    return list(session.connection().execute(_decisions_of_case(rows=True), {"case_id": case.id}))
 
 
 def latest(rows: list[D]) -> list[D]:
