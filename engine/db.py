@@ -212,12 +212,16 @@ class Writes:
         `statement`): True if it matched a row. On the session's connection, in its transaction."""
         connection = session.connection()
         if connection.dialect.name != "postgresql":
-            for kind, table, _columns, rows in self._parts:
+            # One statement per part, each compiled once for the driver: SQLAlchemy's own
+            # execution (its compiled cache, its parameter processing) cost as much as SQLite's.
+            dialect = connection.dialect
+            for kind, table, columns, rows in self._parts:
                 if kind == "insert":
-                    connection.execute(_insert_into(table), rows)
+                    connection.exec_driver_sql(*_for_driver(_insert_into(table), dialect, columns, rows))
                 else:
-                    connection.execute(_delete_by_ids(table), {"ids": rows})
-            return connection.execute(last, params).first() is not None
+                    connection.exec_driver_sql(*_for_driver(_delete_by_id(table), dialect, ("id",),
+                                                            [{"id": key} for key in rows]))
+            return connection.exec_driver_sql(*_for_driver(last, dialect, None, [params])).first() is not None
         shape = tuple((kind, table, columns, len(rows) if kind == "insert" else 0)
                       for kind, table, columns, rows in self._parts)
         values = dict(params)
@@ -228,6 +232,32 @@ class Writes:
             else:
                 values[f"w{index}_ids"] = rows
         return connection.execute(_together(last, shape), values).first() is not None
+
+
+def _for_driver(stmt: Insert | Update | Delete, dialect, columns: tuple[str, ...] | None,
+                rows: list[dict[str, Any]]) -> tuple[str, list[tuple] | tuple]:
+    """`stmt` as the driver's SQL text and its parameters for `rows` (several: executemany), with
+    the column types' conversions applied (UTC datetimes, JSON, booleans) as SQLAlchemy would."""
+    sql, processors = _driver_form(stmt, dialect, columns)
+    values = [tuple(row[name] if convert is None else convert(row[name]) for name, convert in processors)
+              for row in rows]
+    return sql, values if len(values) > 1 else values[0]
+
+
+@functools.lru_cache(maxsize=256)
+def _driver_form(stmt: Insert | Update | Delete, dialect, columns: tuple[str, ...] | None):
+    compiled = stmt.compile(dialect=dialect, column_keys=list(columns) if columns is not None else None)
+    if compiled.positiontup is None:
+        raise ValueError(f"{dialect.name}: the driver takes named parameters, not positional ones")
+    processors = tuple((name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+                       for name in compiled.positiontup)
+    return compiled.string, processors
+
+
+@statement
+def _delete_by_id(table: Table) -> Delete:
+    (key,) = table.primary_key.columns
+    return table.delete().where(key == bindparam("id"))
 
 
 @statement
