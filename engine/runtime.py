@@ -20,6 +20,7 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Row, Select, Update, bindparam, select
 from sqlalchemy.orm import Session, aliased, make_transient_to_detached
@@ -43,6 +44,20 @@ log = logging.getLogger(__name__)
 # are left at NOTSET: task data may be personal, and it costs 4-8% of every step.
 for _name in ("spiff", "spiff.task", "spiff.workflow", "spiff.metrics"):
     logging.getLogger(_name).setLevel(logging.WARNING)
+
+# And it builds each record's extras (names, ids, times) before the logger drops the record: a
+# twentieth of a step. They are built only when someone has turned those loggers up.
+_TASK_LOGGERS = (logging.getLogger("spiff.task"), logging.getLogger("spiff.data"))
+_spiff_log_extras = SpiffTask.collect_log_extras
+
+
+def _log_extras_if_logged(task: SpiffTask, dct: dict | None = None) -> dict | None:
+    if any(logger.isEnabledFor(logging.INFO) for logger in _TASK_LOGGERS):
+        return _spiff_log_extras(task, dct)
+    return None
+
+
+SpiffTask.collect_log_extras = _log_extras_if_logged
 
 
 @dataclass
