@@ -74,41 +74,56 @@ def test_reassigned_case_sends_its_next_tasks_to_the_new_case_manager(app):
         assert demo.open_task(session, case, "clarification_interview").assignee == "marc"
 
 
-def test_a_second_completion_waits_for_the_first_then_finds_the_task_gone(app):
-    case = case_at_verification(app, "Jeune W.")
-    task_id, answers = case.task_id, case.answers
-
-    first_holds, release = threading.Event(), threading.Event()
+def _one_waits_for_the_other(holder, waiter) -> dict[str, object]:
+    """Run `holder(held, release)`, which sets `held` once its transaction holds the case and
+    keeps it until `release` is set, then `waiter()` in another thread; check that the waiter is
+    still waiting for the case half a second later. What each returned or raised, by name."""
+    held, release = threading.Event(), threading.Event()
     outcomes: dict[str, object] = {}
 
-    def first():
-        with app.db.transaction() as session:
-            tasks.complete(session, app.runtime, find_active(session, "anne"), task_id, answers)
-            first_holds.set()
-            release.wait(30)  # the case stays held until this transaction commits
-        outcomes["first"] = "ok"
-
-    def second():
-        first_holds.wait(30)
+    def run(name, work):
         try:
-            with app.db.transaction() as session:
-                tasks.complete(session, app.runtime, find_active(session, "anne"), task_id, answers)
-            outcomes["second"] = "ok"
-        except ConflictError as err:
-            outcomes["second"] = err
+            outcomes[name] = work()
+        except Exception as err:  # noqa: BLE001 - the test looks at it
+            outcomes[name] = err
 
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    def wait_then_run():
+        held.wait(30)
+        run("waiter", waiter)
+
+    threads = [threading.Thread(target=run, args=("holder", lambda: holder(held, release))),
+               threading.Thread(target=wait_then_run)]
     for thread in threads:
         thread.start()
-    first_holds.wait(30)
+    held.wait(30)
     threads[1].join(timeout=0.5)
-    assert "second" not in outcomes  # waiting for the case, not writing beside the first
+    assert "waiter" not in outcomes  # waiting for the case, not writing beside the holder
     release.set()
     for thread in threads:
         thread.join(timeout=60)
-    assert outcomes["first"] == "ok"
-    assert isinstance(outcomes["second"], TaskStateError)
-    assert "already completed by anne" in str(outcomes["second"])
+    return outcomes
+
+
+def _complete(app, task_id: str, answers) -> str:
+    with app.db.transaction() as session:
+        tasks.complete(session, app.runtime, find_active(session, "anne"), task_id, answers)
+    return "ok"
+
+
+def test_a_second_completion_waits_for_the_first_then_finds_the_task_gone(app):
+    case = case_at_verification(app, "Jeune W.")
+
+    def first(held, release):
+        with app.db.transaction() as session:
+            tasks.complete(session, app.runtime, find_active(session, "anne"), case.task_id, case.answers)
+            held.set()
+            release.wait(30)  # the case stays held until this transaction commits
+        return "ok"
+
+    outcomes = _one_waits_for_the_other(first, lambda: _complete(app, case.task_id, case.answers))
+    assert outcomes["holder"] == "ok"
+    assert isinstance(outcomes["waiter"], TaskStateError)
+    assert "already completed by anne" in str(outcomes["waiter"])
     with app.db.transaction(write=False) as session:
         assert session.scalar(select(func.count()).select_from(FormSubmission)) == 1
 
@@ -153,35 +168,17 @@ def test_a_completion_that_waited_for_another_step_sees_the_tasks_that_step_open
     from workflows import messages
 
     case = case_at_verification(app, "Jeune M.")
-    message_holds, release = threading.Event(), threading.Event()
-    outcomes: dict[str, object] = {}
 
-    def complaint():
+    def complaint(held, release):
         with app.db.transaction() as session:
             messages.record(session, app.runtime, user=find_active(session, "anne"),
                             case=cases.get_case(session, case.reference), kind="complaint", text="Personne ne m'écoute.")
-            message_holds.set()
+            held.set()
             release.wait(30)
-        outcomes["complaint"] = "ok"
+        return "ok"
 
-    def completion():
-        message_holds.wait(30)
-        try:
-            with app.db.transaction() as session:
-                tasks.complete(session, app.runtime, find_active(session, "anne"), case.task_id, case.answers)
-            outcomes["completion"] = "ok"
-        except Exception as err:  # noqa: BLE001 - the test reports it
-            outcomes["completion"] = err
-
-    threads = [threading.Thread(target=complaint), threading.Thread(target=completion)]
-    for thread in threads:
-        thread.start()
-    message_holds.wait(30)
-    threads[1].join(timeout=0.5)
-    release.set()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert outcomes == {"complaint": "ok", "completion": "ok"}
+    outcomes = _one_waits_for_the_other(complaint, lambda: _complete(app, case.task_id, case.answers))
+    assert outcomes == {"holder": "ok", "waiter": "ok"}
     with app.db.transaction(write=False) as session:
         rows = sorted(session.scalars(select(HumanTask.spec_name).where(HumanTask.instance_id == case.instance_id)))
         instance = session.get(ProcessInstance, case.instance_id)
