@@ -256,6 +256,8 @@ def _driver_form(stmt: Insert | Update | Delete, dialect, columns: tuple[str, ..
 
 @statement
 def _delete_by_id(table: Table) -> Delete:
+    """DELETE of one row by primary key (a single-column one) bound as `id`: sent to the driver
+    with a row per key (see `_for_driver`), where `_delete_by_ids`' expanding list cannot go."""
     (key,) = table.primary_key.columns
     return table.delete().where(key == bindparam("id"))
 

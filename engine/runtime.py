@@ -337,10 +337,12 @@ class Runtime:
         # FOR UPDATE on PostgreSQL (a second writer waits, then sees the new state); SQLite's
         # write transactions already hold the database lock (BEGIN IMMEDIATE). Locked once per
         # transaction: a caller that locked first (to write its records) is not re-read.
-        instance = self._held(session, instance_id) or session.scalar(_locking_read(), {"key": instance_id})
+        instance = self._held(session, instance_id)
         if instance is None:
-            raise NotFoundError(f"no process instance {instance_id}")
-        self._hold(session, instance)
+            instance = session.scalar(_locking_read(), {"key": instance_id})
+            if instance is None:
+                raise NotFoundError(f"no process instance {instance_id}")
+            self._hold(session, instance)
         return instance
 
     @staticmethod
