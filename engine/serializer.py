@@ -11,6 +11,8 @@ changed must never serve another instance (notes/spiffworkflow.md, pitfall 3).
 from __future__ import annotations
 
 import contextlib
+import copy
+import functools
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -20,8 +22,16 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnSubWorkflowConverter,
+    BpmnWorkflowConverter,
+    TaskConverter,
+    WorkflowConverter,
+)
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task, TaskState
 
 from .errors import EngineError
 from .scripting import ScriptEngine
@@ -30,7 +40,98 @@ from .scripting import ScriptEngine
 STATE_FORMAT = "1.5-nospec"
 
 
-class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):
+# A task's id appears four times in a state (its key, its own id, its parent's children, its
+# children's parent) and ids outlive a step: each is parsed and printed once (at most 65,536
+# kept, about 12 MB). UUIDs are immutable, so one object may serve every workflow naming it.
+_uuid = functools.lru_cache(maxsize=1 << 16)(UUID)
+_text_of = functools.lru_cache(maxsize=1 << 16)(str)
+_MUTABLE = (dict, list, set)
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def _restored(registry, value: Any) -> Any:
+    """`registry.restore(value)`, without a call per plain value of a dict or list."""
+    kind = type(value)
+    if kind is dict and "typename" not in value:
+        return {key: item if type(item) in _PLAIN else _restored(registry, item) for key, item in value.items()}
+    if kind is list:
+        return [item if type(item) in _PLAIN else _restored(registry, item) for item in value]
+    return registry.restore(value)
+
+
+class _TaskKeys:
+    """Workflow converters: task ids printed once (see `_text_of`)."""
+
+    def mapping_to_dict(self, mapping, **kwargs):
+        return {_text_of(key): self.registry.convert(value, **kwargs) for key, value in mapping.items()}
+
+
+class _TaskConverter(TaskConverter):
+    """SpiffWorkflow 3.2.0's task converter, the same format written and read with less work
+    (tests/unit/test_serializer.py checks both ways against SpiffWorkflow's own, task by task).
+
+    SpiffWorkflow stores a task's data as its changes from its parent's and rebuilds it on
+    restore as a copy of the parent's (nested values copied one level) with the changes applied.
+    """
+
+    def to_dict(self, task: Task) -> dict[str, Any]:
+        parent = task.workflow.tasks.get(task._parent)
+        if parent is None:
+            data, delta = task.data, {}
+        else:
+            mine, theirs = task.data, parent.data
+            data = {}
+            delta = {"updates": {key: value for key, value in mine.items() if key not in theirs or value != theirs[key]},
+                     "deletions": [] if mine.keys() >= theirs.keys() else [key for key in theirs if key not in mine]}
+        return {
+            "id": _text_of(task.id),
+            "parent": _text_of(task._parent) if parent is not None else None,
+            "children": [_text_of(child) for child in task._children],
+            "last_state_change": task.last_state_change,
+            "state": task._state,
+            "task_spec": task.task_spec.name,
+            "triggered": task.triggered,
+            "internal_data": self.registry.convert(task.internal_data),
+            "data": data,
+            "delta": delta,
+        }
+
+    def from_dict(self, dct: dict[str, Any], workflow) -> Task:
+        task_spec = workflow.spec.task_specs.get(dct["task_spec"])
+        task = self.target_class(workflow, task_spec, state=dct["state"], id=_uuid(dct["id"]))
+        task._parent = _uuid(dct["parent"]) if dct["parent"] is not None else None
+        task._children = [_uuid(child) for child in dct["children"]]
+        task.last_state_change = dct["last_state_change"]
+        task.triggered = dct["triggered"]
+        task.internal_data = _restored(self.registry, dct["internal_data"])
+        if isinstance(task_spec, CatchingEvent) and task.has_state(TaskState.WAITING):
+            task.workflow.top_workflow.event_manager.add_task(task)
+        delta = dct.get("delta")
+        parent = workflow.tasks.get(task._parent) if delta else None
+        if parent is not None:
+            # What DeepMerge.merge({}, parent.data) gives: a new dict, containers copied.
+            data = {key: (value.copy() if type(value) in _MUTABLE else copy.copy(value))
+                    if isinstance(value, _MUTABLE) else value for key, value in parent.data.items()}
+            data.update(_restored(self.registry, delta.get("updates", {})))
+            for key in delta.get("deletions", {}):
+                data.pop(key, None)
+        else:
+            data = _restored(self.registry, dct["data"])
+        task.data = data
+        return task
+
+
+class _SubWorkflowConverter(_TaskKeys, BpmnSubWorkflowConverter):
+    def from_dict(self, dct, task, top_workflow):
+        spec = top_workflow.subprocess_specs.get(task.task_spec.spec)
+        subprocess = self.target_class(spec, task.id, top_workflow, deserializing=True)
+        subprocess.tasks = self.mapping_from_dict(dct["tasks"], _uuid, workflow=subprocess)
+        subprocess.task_tree = subprocess.tasks.get(_uuid(dct["root"]))
+        self.set_default_attributes(subprocess, dct)
+        return subprocess
+
+
+class _SpecFreeWorkflowConverter(_TaskKeys, BpmnWorkflowConverter):
     """SpiffWorkflow's workflow converter, with the specs supplied by the caller."""
 
     def to_dict(self, workflow):
@@ -43,8 +144,8 @@ class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):
         if spec is None:  # a full serialization that embeds its specs
             return super().from_dict(dct)
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
-        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
-        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], _uuid, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(_uuid(dct["root"]))
         self.set_default_attributes(workflow, dct)
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
@@ -114,6 +215,8 @@ class WorkflowCodec:
     def __init__(self) -> None:
         config = dict(SPIFF_CONFIG)
         config[BpmnWorkflow] = _SpecFreeWorkflowConverter
+        config[BpmnSubWorkflow] = _SubWorkflowConverter
+        config[Task] = _TaskConverter
         self.registry = BpmnWorkflowSerializer.configure(config)
         self.serializer = BpmnWorkflowSerializer(self.registry)
 
