@@ -7,13 +7,15 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, Update, bindparam, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from engine.db import statement
 
 from .context import TaskContext, subject_of
-from .errors import FormError
+from .errors import FormError, NotFoundError
 from .forms import FieldError
 from .members import add_member
 from .models import ActionReport, Case, Objective, Participant, PlanAction, PlanVersion
@@ -117,14 +119,27 @@ def concertation(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def report_action(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
-    action = action_of_task(ctx.session, ctx.task.item)
+    # The action takes the reported status in one statement that also finds it (a plan action
+    # is never deleted); an object of it the session holds already is brought up to date.
+    item = ctx.task.item
+    action_id = ctx.session.scalar(_report_status(), {"action_id": item.get("id") if isinstance(item, dict) else None,
+                                                      "reported": data["status"]})
+    if action_id is None:
+        raise NotFoundError("this task is not tied to a plan action")
+    held = ctx.session.identity_map.get(identity_key(PlanAction, action_id))
+    if held is not None:
+        set_committed_value(held, "status", data["status"])
     # Reports are never changed once made: written with the step's save.
-    ctx.records.append((ActionReport, [{"action_id": action.id, "reported_by_id": ctx.user.id, "reported_at": ctx.now,
+    ctx.records.append((ActionReport, [{"action_id": action_id, "reported_by_id": ctx.user.id, "reported_at": ctx.now,
                                         "status": data["status"], "result": data["result"],
                                         "effectiveness": data.get("effectiveness")}]))
-    if action.status != data["status"]:
-        action.status = data["status"]
-    return {"action_result": {"id": action.id, "status": data["status"]}}
+    return {"action_result": {"id": action_id, "status": data["status"]}}
+
+
+@statement
+def _report_status() -> Update:
+    return (update(PlanAction).where(PlanAction.id == bindparam("action_id")).values(status=bindparam("reported"))
+            .returning(PlanAction.id).execution_options(synchronize_session=False))
 
 
 def action_of_task(session: Session, item: Any) -> PlanAction:

@@ -165,3 +165,21 @@ def test_case_manager_reassigns_a_partner_action(app, client, seeded):
     login(client, "tom")
     assert reference in text(client.get("/inbox"))
     assert client.get(f"/tasks/{tid}").status_code == 200
+
+
+def test_a_report_on_an_action_that_is_not_there_is_404_and_saves_nothing(app, client, seeded):
+    from engine.models import HumanTask
+    from workflows.models import ActionReport
+
+    reference = seeded["Jeune H."]
+    tid = task_id(app, reference, "report_action", "sophie")
+    with app.db.transaction() as session:
+        session.get(HumanTask, tid).item = {"id": 987654}
+        reports = session.scalar(select(func.count()).select_from(ActionReport))
+    login(client, "sophie")
+    response = post_fields(client, f"/tasks/{tid}", form_data(_sample(app, reference, "report_action"))
+                           + [("action", "complete")])
+    assert response.status_code == 404
+    with app.db.transaction(write=False) as session:
+        assert session.scalar(select(func.count()).select_from(ActionReport)) == reports
+        assert session.get(HumanTask, tid) is not None
