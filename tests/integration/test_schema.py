@@ -77,3 +77,22 @@ def test_upgrade_to_0006_gives_open_tasks_their_case_manager_as_supervisor(kind,
     finally:
         if drop:
             drop()
+
+
+def test_instance_states_are_compressed_with_lz4_on_postgresql(app):
+    if app.db.dialect != "postgresql":
+        pytest.skip("PostgreSQL's TOAST compression")
+    from workflows import cases, demo
+    from workflows.users import find_active
+
+    with app.db.transaction() as session:
+        case = cases.start_case(session, app.runtime, actor=find_active(session, "anne"), requester_kind="family",
+                                youth_pseudonym="Jeune Z.", age_band="12-15", region="Brabant wallon")
+        demo.advance(session, app.runtime, case, "verify_request")
+        instance_id = case.instance_id
+    with app.db.transaction(write=False) as session:
+        setting = session.scalar(sa.text("SELECT attcompression FROM pg_attribute WHERE attname = 'state' "
+                                         "AND attrelid = 'process_instance'::regclass"))
+        size, method = session.execute(sa.text("SELECT octet_length(state), pg_column_compression(state) "
+                                               "FROM process_instance WHERE id = :id"), {"id": instance_id}).one()
+    assert setting == "l" and size > 4000 and method == "lz4"
