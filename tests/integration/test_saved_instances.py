@@ -17,14 +17,10 @@ from SpiffWorkflow.util.task import TaskState
 from engine import clock as clock_mod
 from engine.bundles import Bundle
 from engine.clock import ManualClock
-from engine.sample_data import answers
 from engine.scripting import RestrictedEnvironment, ScriptEngine
 from engine.serializer import WorkflowCodec, triggered
 from engine.timers import next_due
-from workflows import rehearsal
-
-ROOT = Path(__file__).resolve().parent.parent / "fixtures" / "instances"
-SAVED = sorted(p for p in ROOT.glob("*/*.json") if p.name != "version.json")
+from tests.saved_instances import SAVED, step
 
 
 def _restore(path: Path, engine: ScriptEngine):
@@ -56,19 +52,6 @@ def test_saved_instance_still_loads_and_runs(path):
         for _ in range(60):
             if workflow.is_completed():
                 break
-            ready = workflow.get_tasks(state=TaskState.READY, manual=True)
-            if ready:
-                task = ready[0]
-                form = version["forms"].get(task.task_spec.bpmn_id)
-                schema = json.loads(bundle.form(form)) if form else {"type": "object"}
-                data, _errors = answers(schema, rehearsal.PREFERRED.get(task.task_spec.bpmn_id), clock.now().date())
-                task.set_data(**rehearsal.task_data(task.task_spec.bpmn_id, data, {**workflow.data, **task.data}))
-                task.run()
-            else:
-                due = next_due(workflow)
-                assert due is not None, "the saved instance waits for nothing"
-                clock.set(due + dt.timedelta(seconds=1))
-                workflow.refresh_timers()
-            workflow.do_engine_steps()
+            step(workflow, version, bundle, clock)
             workflow = codec.loads(codec.dumps(workflow), specs, engine)
         assert workflow.is_completed(), "a saved instance could not be walked to its end"

@@ -10,25 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import pytest
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
-from SpiffWorkflow.util.task import TaskState
 
 from engine import clock as clock_mod
 from engine.bundles import Bundle
 from engine.clock import ManualClock
-from engine.sample_data import answers
 from engine.scripting import RestrictedEnvironment, ScriptEngine
 from engine.serializer import WorkflowCodec, _restored, _SpecFreeWorkflowConverter, triggered
-from engine.timers import next_due
-from workflows import rehearsal
-
-ROOT = Path(__file__).resolve().parent.parent / "fixtures" / "instances"
-SAVED = sorted(p for p in ROOT.glob("*/*.json") if p.name != "version.json")
+from tests.saved_instances import SAVED, step
 
 
 def _stock_codec() -> WorkflowCodec:
@@ -87,18 +80,7 @@ def test_same_state_text_and_same_tasks_as_spiffworkflow_at_every_step(path):
         workflow = restore(ours, saved["state"])
         _same_tasks(workflow, restore(stock, saved["state"]))
         while not workflow.is_completed() and steps < 60:
-            ready = workflow.get_tasks(state=TaskState.READY, manual=True)
-            if ready:
-                task = ready[0]
-                form = version["forms"].get(task.task_spec.bpmn_id)
-                schema = json.loads(bundle.form(form)) if form else {"type": "object"}
-                data, _errors = answers(schema, rehearsal.PREFERRED.get(task.task_spec.bpmn_id), clock.now().date())
-                task.set_data(**rehearsal.task_data(task.task_spec.bpmn_id, data, {**workflow.data, **task.data}))
-                task.run()
-            else:
-                clock.set(next_due(workflow) + dt.timedelta(seconds=1))
-                workflow.refresh_timers()
-            workflow.do_engine_steps()
+            step(workflow, version, bundle, clock)
             text = ours.dumps(workflow)
             assert text == stock.dumps(workflow)
             workflow = restore(ours, text)
