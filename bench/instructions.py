@@ -1,5 +1,5 @@
-"""Instructions per task completion (a verification on SQLite, through the web app), counted by
-valgrind: a figure that does not move with the machine's speed.
+"""Instructions per task completion (a verification, or a partner's report, on SQLite, through the
+web app), counted by valgrind: a figure that does not move with the machine's speed.
 
 The timings of bench/inbox.py swing by a third between hours on a shared machine; the number of
 instructions the interpreter executes for the same request hardly moves (two runs of the same
@@ -7,11 +7,14 @@ code differ by up to 1.5%: task ids are random, and the clock starts at today's 
 compare two versions of the code: run this file in each tree.
 
 It runs the same program twice under `valgrind --tool=callgrind`, once completing `--warm`
-verifications and once `--warm` + `--count`, and divides the difference by `--count`, so that
+completions and once `--warm` + `--count`, and divides the difference by `--count`, so that
 start-up, seeding and the first requests (compiled templates, filled caches) cancel out.
 Hash randomisation is off in both runs. About three minutes on a 2-core machine.
 
-    .venv/bin/python bench/instructions.py [--count 20] [--warm 5]
+    .venv/bin/python bench/instructions.py [--step verify|report] [--count 20] [--warm 5]
+
+--step report counts sophie's report on her action of a plan being followed (bench/inbox.py's
+second completion): a larger state (28 KB, 51 tasks), where SpiffWorkflow's work dominates.
 
 It counts CPU work only: on PostgreSQL the time spent waiting for the server, and on SQLite the
 time the kernel spends writing the log, do not show (see bench/inbox.py for those).
@@ -31,9 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def complete(verifications: int, prepared: int) -> None:
-    """The measured program: a fresh SQLite deployment with `prepared` new requests (the same in
-    both runs), then `verifications` of them completed through the web app."""
+def complete(step: str, completions: int, prepared: int) -> None:
+    """The measured program: a fresh SQLite deployment with `prepared` cases at `step` (the same
+    in both runs), then `completions` of them completed through the web app."""
     sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
     import inbox as bench  # the inbox bench's harness: its clients, probes and sample forms
 
@@ -53,22 +56,28 @@ def complete(verifications: int, prepared: int) -> None:
         deploy(session, Bundle.from_directory(ROOT / "bpmn"), codec=casework.runtime.codec,
                now=casework.clock.now(), author="bench", services=set(services.HANDLERS))
         demo.ensure_demo_users(session, casework.clock.now())
-    requests = bench.fresh_requests(casework, prepared)
     app = create_app({"CASEWORK": casework, "SECRET_KEY": "bench"})
     bench.SERVER = app.wsgi_app = bench.ServerClock(app.wsgi_app)
     client = app.test_client()
-    token = bench.login(client, "anne")
-    with casework.db.transaction(write=False) as session:
-        sample = demo.sample(session, casework.runtime, get_case(session, requests[0][0]), "verify_request")
-    probe = bench.completing(client, requests, [("csrf_token", token), *bench.form_fields(sample)])
-    for _ in range(verifications):
+    if step == "report":
+        tasks = bench.reports_due(casework, prepared)
+        token = bench.login(client, "sophie")
+        fields = bench.form_fields(demo.SAMPLES["report_action"]({}))
+    else:
+        tasks = bench.fresh_requests(casework, prepared)
+        token = bench.login(client, "anne")
+        with casework.db.transaction(write=False) as session:
+            fields = bench.form_fields(demo.sample(session, casework.runtime, get_case(session, tasks[0][0]),
+                                                   "verify_request"))
+    probe = bench.completing(client, tasks, [("csrf_token", token), *fields])
+    for _ in range(completions):
         probe()
 
 
-def counted(verifications: int, prepared: int) -> int:
-    """Instructions of a whole run of `complete(verifications, prepared)` under callgrind."""
-    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-               sys.executable, __file__, "--run", str(verifications), "--prepared", str(prepared)]
+def counted(step: str, completions: int, prepared: int) -> int:
+    """Instructions of a whole run of `complete(step, completions, prepared)` under callgrind."""
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, __file__,
+               "--step", step, "--run", str(completions), "--prepared", str(prepared)]
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"},
                           cwd=ROOT, check=True)
     found = re.search(r"Collected : (\d+)", done.stderr)
@@ -79,19 +88,22 @@ def counted(verifications: int, prepared: int) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=20, help="verifications measured")
-    parser.add_argument("--warm", type=int, default=5, help="verifications in both runs (not measured)")
+    parser.add_argument("--step", choices=["verify", "report"], default="verify",
+                        help="a case manager's verification, or a partner's report")
+    parser.add_argument("--count", type=int, default=20, help="completions measured")
+    parser.add_argument("--warm", type=int, default=5, help="completions in both runs (not measured)")
     parser.add_argument("--run", type=int, help=argparse.SUPPRESS)  # the measured program itself
     parser.add_argument("--prepared", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run is not None:
-        complete(args.run, args.prepared)
+        complete(args.step, args.run, args.prepared)
         return
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is missing: apt-get install valgrind")
     prepared = max(40, args.warm + args.count)  # the same cases in both runs, whatever is measured
-    base, more = counted(args.warm, prepared), counted(args.warm + args.count, prepared)
-    print(f"{(more - base) / args.count / 1e6:.2f} million instructions per verification "
+    base, more = counted(args.step, args.warm, prepared), counted(args.step, args.warm + args.count, prepared)
+    what = "verification" if args.step == "verify" else "partner's report"
+    print(f"{(more - base) / args.count / 1e6:.2f} million instructions per {what} "
           f"({args.count} measured, {args.warm} before them in both runs)")
 
 
