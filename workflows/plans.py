@@ -122,8 +122,8 @@ def report_action(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
     # The action takes the reported status in one statement that also finds it (a plan action
     # is never deleted); an object of it the session holds already is brought up to date.
     item = ctx.task.item
-    action_id = ctx.session.scalar(_report_status(), {"action_id": item.get("id") if isinstance(item, dict) else None,
-                                                      "reported": data["status"]})
+    action_id = ctx.session.connection().execute(_report_status(), {
+        "action_id": item.get("id") if isinstance(item, dict) else None, "reported": data["status"]}).scalar()
     if action_id is None:
         raise NotFoundError("this task is not tied to a plan action")
     held = ctx.session.identity_map.get(identity_key(PlanAction, action_id))
@@ -138,8 +138,10 @@ def report_action(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
 
 @statement
 def _report_status() -> Update:
-    return (update(PlanAction).where(PlanAction.id == bindparam("action_id")).values(status=bindparam("reported"))
-            .returning(PlanAction.id).execution_options(synchronize_session=False))
+    # On the table, not the class: the ORM's bulk UPDATE machinery doubled the cost of this one row.
+    action = PlanAction.__table__
+    return (update(action).where(action.c.id == bindparam("action_id")).values(status=bindparam("reported"))
+            .returning(action.c.id))
 
 
 def action_of_task(session: Session, item: Any) -> PlanAction:
