@@ -60,6 +60,64 @@ def _log_extras_if_logged(task: SpiffTask, dct: dict | None = None) -> dict | No
 SpiffTask.collect_log_extras = _log_extras_if_logged
 
 
+# Running a process to its next wait, SpiffWorkflow walks the task tree of each process (the
+# case's own and each active subprocess, with the subprocesses below it) for READY engine tasks
+# (gateways, scripts, events), pass after pass until a pass finds none: about ten walks a step,
+# over every task the case ever had. This is its BpmnWorkflow._do_engine_steps (3.2.0) with one
+# change: a pass first looks whether any task of that process, or of a subprocess below it, is a
+# READY engine task at all (a scan of their tasks, a tenth of a walk), and walks the tree, for
+# the tasks and the order in which to run them, only when one is.
+def _engine_task_ready(top: BpmnWorkflow, process) -> bool:
+    below = [process] if process is not top else [top, *top.subprocesses.values()]
+    if process is not top:  # the subprocesses whose parent task lies in `process`, and theirs
+        for subprocess in top.subprocesses.values():
+            owner = subprocess
+            while owner is not top and owner is not process:
+                parent_task = top.get_task_from_id(owner.parent_task_id)
+                if parent_task is None:  # not expected; walk the tree as SpiffWorkflow would
+                    return True
+                owner = parent_task.workflow
+            if owner is process and subprocess is not process:
+                below.append(subprocess)
+    for each in below:
+        for task in each.tasks.values():
+            if task._state == TaskState.READY and not task.task_spec.manual:
+                return True
+    return False
+
+
+def _do_engine_steps(self: BpmnWorkflow, will_complete_task=None, did_complete_task=None) -> bool:
+    def update_workflow(process) -> int:
+        if not _engine_task_ready(self, process):
+            return 0
+        count = 0
+        for task in process.get_tasks(state=TaskState.READY):
+            if not task.task_spec.manual:
+                if will_complete_task is not None:
+                    will_complete_task(task)
+                task.run()
+                count += 1
+                if did_complete_task is not None:
+                    did_complete_task(task)
+        return count
+
+    active_subprocesses = self.get_active_subprocesses()
+    for subprocess in sorted(active_subprocesses, key=lambda v: v.depth, reverse=True):
+        count = None
+        while count is None or count > 0:
+            count = update_workflow(subprocess)
+        if subprocess.parent_task_id is not None:
+            task = self.get_task_from_id(subprocess.parent_task_id)
+            task.task_spec._update(task)
+
+    count = update_workflow(self)
+    return count > 0 or len(self.get_active_subprocesses()) > len(active_subprocesses)
+
+
+_SPIFF_DO_ENGINE_STEPS = BpmnWorkflow._do_engine_steps  # kept for tests/unit/test_engine_steps.py
+BpmnWorkflow._do_engine_steps = _do_engine_steps
+
+
 @dataclass
 class ServiceCall:
     """What a service-task handler receives: where it runs and its evaluated parameters."""

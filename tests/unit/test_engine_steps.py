@@ -1,0 +1,98 @@
+"""engine.runtime runs a process to its next wait as SpiffWorkflow 3.2.0 does, skipping the walks
+of task trees that cannot find a READY engine task: the same tasks run, in the same order.
+
+Each saved instance (tests/fixtures/instances) is restored twice and walked to its end, once
+with SpiffWorkflow's own BpmnWorkflow._do_engine_steps and once with ours; after every step
+both states must be the same (but for the times of state changes, which are the wall clock's).
+New tasks take numbered ids, so that the same tasks created in the same order have the same ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+import SpiffWorkflow.task
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.util.task import TaskState
+
+from engine import clock as clock_mod
+from engine import runtime
+from engine.bundles import Bundle
+from engine.clock import ManualClock
+from engine.scripting import RestrictedEnvironment, ScriptEngine
+from engine.serializer import WorkflowCodec, triggered
+from tests.saved_instances import SAVED, step
+
+NESTED = Path(__file__).resolve().parent.parent / "fixtures" / "bpmn" / "nested" / "nested.bpmn"
+
+
+def _without_times(value):
+    if isinstance(value, dict):
+        return {k: _without_times(v) for k, v in value.items() if k != "last_state_change"}
+    if isinstance(value, list):
+        return [_without_times(v) for v in value]
+    return value
+
+
+def _numbered_ids(monkeypatch) -> None:
+    numbers = itertools.count(1)
+    monkeypatch.setattr(SpiffWorkflow.task, "uuid4", lambda: uuid.UUID(int=next(numbers)))
+
+
+@pytest.mark.parametrize("path", SAVED, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_the_same_steps_as_spiffworkflow(path, monkeypatch):
+    assert BpmnWorkflow._do_engine_steps is runtime._do_engine_steps
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    version = json.loads((path.parent / "version.json").read_text(encoding="utf-8"))
+    calls = []
+    engine = ScriptEngine(RestrictedEnvironment(), lambda task, op, params: calls.append(op) or {})
+    codec = WorkflowCodec()
+    triggers = codec.restore_specs(version["spec_json"]).triggers()
+    bundle = Bundle(version["files"])
+
+    def walk(engine_steps) -> list:
+        monkeypatch.setattr(BpmnWorkflow, "_do_engine_steps", engine_steps)
+        _numbered_ids(monkeypatch)
+        clock = ManualClock(dt.datetime.fromisoformat(saved["saved_at"]))
+        states = []
+        with clock_mod.using(clock):
+            state = json.loads(saved["state"])
+            specs = codec.restore_specs(version["spec_json"], triggered(state, version["process_id"], triggers))
+            workflow = codec.loads(state, specs, engine)
+            while not workflow.is_completed() and len(states) < 60:
+                step(workflow, version, bundle, clock)
+                states.append(_without_times(json.loads(codec.dumps(workflow))))
+        return states
+
+    ours = walk(runtime._do_engine_steps)
+    theirs = walk(runtime._SPIFF_DO_ENGINE_STEPS)
+    assert ours == theirs and len(ours) >= 1
+
+
+@pytest.mark.parametrize("order", [0, -1], ids=["inner task first", "top task first"])
+def test_the_same_steps_as_spiffworkflow_in_nested_subprocesses(order, monkeypatch):
+    """Our diagrams have one level of subprocess; a process owner may draw more."""
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_file(str(NESTED))
+    codec = WorkflowCodec()
+
+    def walk(engine_steps) -> list:
+        monkeypatch.setattr(BpmnWorkflow, "_do_engine_steps", engine_steps)
+        _numbered_ids(monkeypatch)
+        workflow = BpmnWorkflow(parser.get_spec("nested"), parser.get_subprocess_specs("nested"))
+        workflow.do_engine_steps()
+        states = [_without_times(json.loads(codec.dumps(workflow)))]
+        while ready := workflow.get_tasks(state=TaskState.READY, manual=True):
+            ready[order].run()
+            workflow.do_engine_steps()
+            states.append(_without_times(json.loads(codec.dumps(workflow))))
+        assert workflow.is_completed() and workflow.data["after"] == 2 and len(workflow.subprocesses) == 2
+        return states
+
+    assert walk(runtime._do_engine_steps) == walk(runtime._SPIFF_DO_ENGINE_STEPS)
