@@ -22,6 +22,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
+from SpiffWorkflow.workflow import Workflow as SpiffWorkflow
 from sqlalchemy import Row, Select, Update, bindparam, select
 from sqlalchemy.orm import Session, aliased, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -114,8 +115,20 @@ def _do_engine_steps(self: BpmnWorkflow, will_complete_task=None, did_complete_t
     return count > 0 or len(self.get_active_subprocesses()) > len(active_subprocesses)
 
 
-_SPIFF_DO_ENGINE_STEPS = BpmnWorkflow._do_engine_steps  # kept for tests/unit/test_engine_steps.py
+# Likewise each task that completes has its process walk its tree for WAITING tasks (timers,
+# messages, joins) to update: five walks in a partner's report, all of a tree holding none.
+def _update_waiting_tasks(self: SpiffWorkflow) -> None:
+    for task in self.tasks.values():
+        if task._state == TaskState.WAITING:
+            _SPIFF_UPDATE_WAITING_TASKS(self)
+            return
+
+
+# SpiffWorkflow's own, kept for tests/unit/test_engine_steps.py.
+_SPIFF_DO_ENGINE_STEPS = BpmnWorkflow._do_engine_steps
+_SPIFF_UPDATE_WAITING_TASKS = SpiffWorkflow.update_waiting_tasks
 BpmnWorkflow._do_engine_steps = _do_engine_steps
+SpiffWorkflow.update_waiting_tasks = _update_waiting_tasks
 
 
 @dataclass

@@ -1,8 +1,10 @@
 """engine.runtime runs a process to its next wait as SpiffWorkflow 3.2.0 does, skipping the walks
-of task trees that cannot find a READY engine task: the same tasks run, in the same order.
+of task trees that cannot find a READY engine task or a WAITING task: the same tasks run, in the
+same order.
 
 Each saved instance (tests/fixtures/instances) is restored twice and walked to its end, once
-with SpiffWorkflow's own BpmnWorkflow._do_engine_steps and once with ours; after every step
+with SpiffWorkflow's own BpmnWorkflow._do_engine_steps and Workflow.update_waiting_tasks and
+once with ours; after every step
 both states must be the same (but for the times of state changes, which are the wall clock's).
 New tasks take numbered ids, so that the same tasks created in the same order have the same ids.
 """
@@ -20,6 +22,7 @@ import SpiffWorkflow.task
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
+from SpiffWorkflow.workflow import Workflow
 
 from engine import clock as clock_mod
 from engine import runtime
@@ -40,7 +43,12 @@ def _without_times(value):
     return value
 
 
-def _numbered_ids(monkeypatch) -> None:
+def _engine(monkeypatch, ours: bool) -> None:
+    """Our passes, or SpiffWorkflow's; and new tasks numbered from 1."""
+    monkeypatch.setattr(BpmnWorkflow, "_do_engine_steps",
+                        runtime._do_engine_steps if ours else runtime._SPIFF_DO_ENGINE_STEPS)
+    monkeypatch.setattr(Workflow, "update_waiting_tasks",
+                        runtime._update_waiting_tasks if ours else runtime._SPIFF_UPDATE_WAITING_TASKS)
     numbers = itertools.count(1)
     monkeypatch.setattr(SpiffWorkflow.task, "uuid4", lambda: uuid.UUID(int=next(numbers)))
 
@@ -48,6 +56,7 @@ def _numbered_ids(monkeypatch) -> None:
 @pytest.mark.parametrize("path", SAVED, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_the_same_steps_as_spiffworkflow(path, monkeypatch):
     assert BpmnWorkflow._do_engine_steps is runtime._do_engine_steps
+    assert Workflow.update_waiting_tasks is runtime._update_waiting_tasks
     saved = json.loads(path.read_text(encoding="utf-8"))
     version = json.loads((path.parent / "version.json").read_text(encoding="utf-8"))
     calls = []
@@ -56,9 +65,8 @@ def test_the_same_steps_as_spiffworkflow(path, monkeypatch):
     triggers = codec.restore_specs(version["spec_json"]).triggers()
     bundle = Bundle(version["files"])
 
-    def walk(engine_steps) -> list:
-        monkeypatch.setattr(BpmnWorkflow, "_do_engine_steps", engine_steps)
-        _numbered_ids(monkeypatch)
+    def walk(ours: bool) -> list:
+        _engine(monkeypatch, ours)
         clock = ManualClock(dt.datetime.fromisoformat(saved["saved_at"]))
         states = []
         with clock_mod.using(clock):
@@ -70,9 +78,8 @@ def test_the_same_steps_as_spiffworkflow(path, monkeypatch):
                 states.append(_without_times(json.loads(codec.dumps(workflow))))
         return states
 
-    ours = walk(runtime._do_engine_steps)
-    theirs = walk(runtime._SPIFF_DO_ENGINE_STEPS)
-    assert ours == theirs and len(ours) >= 1
+    ours = walk(ours=True)
+    assert ours == walk(ours=False) and len(ours) >= 1
 
 
 @pytest.mark.parametrize("order", [0, -1], ids=["inner task first", "top task first"])
@@ -82,9 +89,8 @@ def test_the_same_steps_as_spiffworkflow_in_nested_subprocesses(order, monkeypat
     parser.add_bpmn_file(str(NESTED))
     codec = WorkflowCodec()
 
-    def walk(engine_steps) -> list:
-        monkeypatch.setattr(BpmnWorkflow, "_do_engine_steps", engine_steps)
-        _numbered_ids(monkeypatch)
+    def walk(ours: bool) -> list:
+        _engine(monkeypatch, ours)
         workflow = BpmnWorkflow(parser.get_spec("nested"), parser.get_subprocess_specs("nested"))
         workflow.do_engine_steps()
         states = [_without_times(json.loads(codec.dumps(workflow)))]
@@ -95,4 +101,4 @@ def test_the_same_steps_as_spiffworkflow_in_nested_subprocesses(order, monkeypat
         assert workflow.is_completed() and workflow.data["after"] == 2 and len(workflow.subprocesses) == 2
         return states
 
-    assert walk(runtime._do_engine_steps) == walk(runtime._SPIFF_DO_ENGINE_STEPS)
+    assert walk(ours=True) == walk(ours=False)
