@@ -2,9 +2,10 @@
 
 Both sides run the same diagram (bpmn/), the same restricted script engine and the same task
 data; the baseline wraps every task in a JSON round trip (deserialize, act, serialize), which is
-the engine's own floor for a service that keeps no workflow in memory between requests. The
-runtime side also writes the instance, its derived rows and an audit event in one SQLite
-transaction per step.
+the engine's own floor for a service that keeps no workflow in memory between requests. It runs
+SpiffWorkflow as released: its serializer, and its passes to the next wait (engine.runtime
+installs its own, which run the same steps with fewer walks of the task tree). The runtime side
+also writes the instance, its derived rows and an audit event in one SQLite transaction per step.
 
     .venv/bin/python bench/lifecycle.py [--cases 1000] [--rounds 3]
 """
@@ -12,6 +13,7 @@ transaction per step.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import statistics
 import sys
@@ -20,15 +22,18 @@ import time
 import uuid
 from pathlib import Path
 
+from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
+from SpiffWorkflow.workflow import Workflow
 from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from engine import clock as clock_mod  # noqa: E402
+from engine import runtime as runtime_mod  # noqa: E402
 from engine.bundles import Bundle  # noqa: E402
 from engine.clock import ManualClock  # noqa: E402
 from engine.db import Database  # noqa: E402
@@ -70,6 +75,18 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+@contextlib.contextmanager
+def spiffworkflow_as_released():
+    """SpiffWorkflow's own passes to the next wait, instead of those engine.runtime installs."""
+    ours = BpmnWorkflow._do_engine_steps, Workflow.update_waiting_tasks
+    BpmnWorkflow._do_engine_steps = runtime_mod._SPIFF_DO_ENGINE_STEPS
+    Workflow.update_waiting_tasks = runtime_mod._SPIFF_UPDATE_WAITING_TASKS
+    try:
+        yield
+    finally:
+        BpmnWorkflow._do_engine_steps, Workflow.update_waiting_tasks = ours
+
+
 # -- baseline: SpiffWorkflow in memory, a JSON round trip around every task -------------------------------
 def run_baseline(spec_json: str, cases: int, clock: ManualClock) -> tuple[float, list[float]]:
     codec = WorkflowCodec()
@@ -84,7 +101,7 @@ def run_baseline(spec_json: str, cases: int, clock: ManualClock) -> tuple[float,
 
     steps: list[float] = []
     started = time.perf_counter()
-    with clock_mod.using(clock):
+    with clock_mod.using(clock), spiffworkflow_as_released():
         for _ in range(cases):
             t0 = time.perf_counter()
             wf = codec.new_workflow(codec.restore_specs(spec_json), engine)
