@@ -433,6 +433,15 @@ def main() -> None:
         print(f"{kind}: completion {completion:.2f} ms = floor {floor:.2f} + engine {engine:.2f} "
               f"+ the rest {completion - floor - engine:.2f} (records, workflow save, round trips)")
     print("targets: inbox p95 < 20 ms; task completion median < 5 ms")
+    for kind in kinds:
+        figures = results[kind]
+        inbox = max(percentile(values, 0.95) for name, values in figures.items() if name.startswith("inbox"))
+        verdicts = [f"inbox p95 at most {inbox:.2f} ms ({'met' if inbox < 20 else 'NOT met'})"]
+        for name, values in figures.items():
+            if name.startswith("task completion"):
+                p50 = statistics.median(values)
+                verdicts.append(f"{name[len('task completion '):].strip('()')} p50 {p50:.2f} ms ({'met' if p50 < 5 else 'NOT met'})")
+        print(f"  {kind}: " + "; ".join(verdicts))
 
 
 if __name__ == "__main__":
