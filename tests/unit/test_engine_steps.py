@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import SpiffWorkflow.task
+import SpiffWorkflow.util.task
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
@@ -102,3 +103,39 @@ def test_the_same_steps_as_spiffworkflow_in_nested_subprocesses(order, monkeypat
         return states
 
     assert walk(ours=True) == walk(ours=False)
+
+
+def test_fewer_walks_of_the_task_tree_than_spiffworkflow(monkeypatch):
+    """What the passes are for: a partner's report walks the task tree less than half as often."""
+    path = next(p for p in SAVED if p.stem == "at_report_action_with_complaint")
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    version = json.loads((path.parent / "version.json").read_text(encoding="utf-8"))
+    engine = ScriptEngine(RestrictedEnvironment(), lambda task, op, params: {})
+    codec = WorkflowCodec()
+    triggers = codec.restore_specs(version["spec_json"]).triggers()
+    walks = {"counting": False, "count": 0}
+    start_walk = SpiffWorkflow.util.task.TaskIterator.__init__
+
+    def counted(self, *args, **kwargs):
+        walks["count"] += walks["counting"]
+        start_walk(self, *args, **kwargs)
+
+    monkeypatch.setattr(SpiffWorkflow.util.task.TaskIterator, "__init__", counted)
+
+    def walks_of_a_report(ours: bool) -> int:
+        _engine(monkeypatch, ours)
+        with clock_mod.using(ManualClock(dt.datetime.fromisoformat(saved["saved_at"]))):
+            state = json.loads(saved["state"])
+            specs = codec.restore_specs(version["spec_json"], triggered(state, version["process_id"], triggers))
+            workflow = codec.loads(state, specs, engine)
+            task = next(t for t in workflow.get_tasks(state=TaskState.READY, manual=True)
+                        if t.task_spec.bpmn_id == "report_action")
+            task.set_data(action_result={"id": 1, "status": "done"})
+            walks.update(counting=True, count=0)
+            task.run()
+            workflow.do_engine_steps()
+            walks["counting"] = False
+            return walks["count"]
+
+    mine, spiffworkflows = walks_of_a_report(ours=True), walks_of_a_report(ours=False)
+    assert mine * 2 < spiffworkflows, (mine, spiffworkflows)
