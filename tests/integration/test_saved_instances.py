@@ -7,10 +7,6 @@ on: open steps completed with the domain's sample task data, timers fired on a M
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-from pathlib import Path
-
 import pytest
 from SpiffWorkflow.util.task import TaskState
 
@@ -18,19 +14,8 @@ from engine import clock as clock_mod
 from engine.bundles import Bundle
 from engine.clock import ManualClock
 from engine.scripting import RestrictedEnvironment, ScriptEngine
-from engine.serializer import WorkflowCodec, triggered
 from engine.timers import next_due
-from tests.saved_instances import SAVED, step
-
-
-def _restore(path: Path, engine: ScriptEngine):
-    saved = json.loads(path.read_text(encoding="utf-8"))
-    version = json.loads((path.parent / "version.json").read_text(encoding="utf-8"))
-    codec = WorkflowCodec()
-    state = json.loads(saved["state"])
-    triggers = codec.restore_specs(version["spec_json"]).triggers()
-    specs = codec.restore_specs(version["spec_json"], triggered(state, version["process_id"], triggers))
-    return saved, version, codec, specs, codec.loads(state, specs, engine)
+from tests.saved_instances import SAVED, restore, saved_at, step
 
 
 def test_saved_instances_exist_for_this_release():
@@ -41,9 +26,9 @@ def test_saved_instances_exist_for_this_release():
 def test_saved_instance_still_loads_and_runs(path):
     calls = []
     engine = ScriptEngine(RestrictedEnvironment(), lambda task, op, params: calls.append(op) or {})
-    clock = ManualClock(dt.datetime.fromisoformat(json.loads(path.read_text())["saved_at"]))
+    clock = ManualClock(saved_at(path))
     with clock_mod.using(clock):
-        saved, version, codec, specs, workflow = _restore(path, engine)
+        saved, version, codec, specs, workflow = restore(path, engine)
         open_steps = sorted(t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.READY, manual=True))
         assert open_steps == saved["open_steps"]
         due = next_due(workflow)

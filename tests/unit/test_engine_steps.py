@@ -4,14 +4,12 @@ same order.
 
 Each saved instance (tests/fixtures/instances) is restored twice and walked to its end, once
 with SpiffWorkflow's own BpmnWorkflow._do_engine_steps and Workflow.update_waiting_tasks and
-once with ours; after every step
-both states must be the same (but for the times of state changes, which are the wall clock's).
+once with ours; after every step both states must be the same (but for the times of state changes, which are the wall clock's).
 New tasks take numbered ids, so that the same tasks created in the same order have the same ids.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import json
 import uuid
@@ -30,8 +28,8 @@ from engine import runtime
 from engine.bundles import Bundle
 from engine.clock import ManualClock
 from engine.scripting import RestrictedEnvironment, ScriptEngine
-from engine.serializer import WorkflowCodec, triggered
-from tests.saved_instances import SAVED, step
+from engine.serializer import WorkflowCodec
+from tests.saved_instances import SAVED, restore, saved_at, step
 
 NESTED = Path(__file__).resolve().parent.parent / "fixtures" / "bpmn" / "nested" / "nested.bpmn"
 
@@ -58,22 +56,15 @@ def _engine(monkeypatch, ours: bool) -> None:
 def test_the_same_steps_as_spiffworkflow(path, monkeypatch):
     assert BpmnWorkflow._do_engine_steps is runtime._do_engine_steps
     assert Workflow.update_waiting_tasks is runtime._update_waiting_tasks
-    saved = json.loads(path.read_text(encoding="utf-8"))
-    version = json.loads((path.parent / "version.json").read_text(encoding="utf-8"))
-    calls = []
-    engine = ScriptEngine(RestrictedEnvironment(), lambda task, op, params: calls.append(op) or {})
-    codec = WorkflowCodec()
-    triggers = codec.restore_specs(version["spec_json"]).triggers()
-    bundle = Bundle(version["files"])
+    engine = ScriptEngine(RestrictedEnvironment(), lambda task, op, params: {})
 
     def walk(ours: bool) -> list:
         _engine(monkeypatch, ours)
-        clock = ManualClock(dt.datetime.fromisoformat(saved["saved_at"]))
+        clock = ManualClock(saved_at(path))
         states = []
         with clock_mod.using(clock):
-            state = json.loads(saved["state"])
-            specs = codec.restore_specs(version["spec_json"], triggered(state, version["process_id"], triggers))
-            workflow = codec.loads(state, specs, engine)
+            _saved, version, codec, _specs, workflow = restore(path, engine)
+            bundle = Bundle(version["files"])
             while not workflow.is_completed() and len(states) < 60:
                 step(workflow, version, bundle, clock)
                 states.append(_without_times(json.loads(codec.dumps(workflow))))
@@ -108,11 +99,7 @@ def test_the_same_steps_as_spiffworkflow_in_nested_subprocesses(order, monkeypat
 def test_fewer_walks_of_the_task_tree_than_spiffworkflow(monkeypatch):
     """What the passes are for: a partner's report walks the task tree less than half as often."""
     path = next(p for p in SAVED if p.stem == "at_report_action_with_complaint")
-    saved = json.loads(path.read_text(encoding="utf-8"))
-    version = json.loads((path.parent / "version.json").read_text(encoding="utf-8"))
     engine = ScriptEngine(RestrictedEnvironment(), lambda task, op, params: {})
-    codec = WorkflowCodec()
-    triggers = codec.restore_specs(version["spec_json"]).triggers()
     walks = {"counting": False, "count": 0}
     start_walk = SpiffWorkflow.util.task.TaskIterator.__init__
 
@@ -124,10 +111,8 @@ def test_fewer_walks_of_the_task_tree_than_spiffworkflow(monkeypatch):
 
     def walks_of_a_report(ours: bool) -> int:
         _engine(monkeypatch, ours)
-        with clock_mod.using(ManualClock(dt.datetime.fromisoformat(saved["saved_at"]))):
-            state = json.loads(saved["state"])
-            specs = codec.restore_specs(version["spec_json"], triggered(state, version["process_id"], triggers))
-            workflow = codec.loads(state, specs, engine)
+        with clock_mod.using(ManualClock(saved_at(path))):
+            workflow = restore(path, engine)[-1]
             task = next(t for t in workflow.get_tasks(state=TaskState.READY, manual=True)
                         if t.task_spec.bpmn_id == "report_action")
             task.set_data(action_result={"id": 1, "status": "done"})
