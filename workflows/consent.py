@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from types import SimpleNamespace
-from typing import Any, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import JSON, ColumnElement, Select, bindparam, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from engine import audit
@@ -28,6 +28,15 @@ class Decision(Protocol):
     youth_mature: bool | None
 
 
+class Recorded(NamedTuple):
+    """A decision as recorded, read with the task it is about to be decided on."""
+
+    person: str
+    label: str
+    status: str
+    youth_mature: bool | None
+
+
 D = TypeVar("D", bound=Decision)
 
 
@@ -41,6 +50,27 @@ def decisions(session: Session, case: Case) -> list[Decision]:
     # A step's decisions are written with its save (`_record`): pending changes need no flush
     # before this read, which goes to the connection directly.
     return list(session.connection().execute(_decisions_of_case(rows=True), {"case_id": case.id}))
+
+
+def decisions_column(case_id: ColumnElement[int], dialect: str) -> ColumnElement[Any]:
+    """The decisions of case `case_id` as one JSON value, for a read of the case's task to carry
+    (see `decisions_from_json`): a consent step then needs no statement of its own to read them
+    (a round trip on PostgreSQL). Rows as [id, person, label, status, youth_mature]."""
+    build, row = ((func.json_agg, func.json_build_array) if dialect == "postgresql"
+                  else (func.json_group_array, func.json_array))
+    rows = select(build(row(Consent.id, Consent.person, Consent.label, Consent.status, Consent.youth_mature)))
+    return type_coerce(rows.where(Consent.case_id == case_id).scalar_subquery(), JSON)
+
+
+def decisions_from_json(value: list[list[Any]] | None) -> list[Recorded]:
+    """What `decisions_column` read, oldest first (as `decisions` reads them)."""
+    ordered = sorted(value or (), key=lambda row: row[0])  # aggregates promise no order
+    return [Recorded(person, label, status, None if mature is None else bool(mature))
+            for _id, person, label, status, mature in ordered]
+
+
+def _earlier(ctx: TaskContext) -> list[Decision]:
+    return ctx.consents if ctx.consents is not None else decisions(ctx.session, ctx.case)
 
 
 def latest(rows: list[D]) -> list[D]:
@@ -100,7 +130,7 @@ def _band(age: int) -> str:
 
 def verify_request(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
     age = data["youth_age"]
-    now_known = _record(ctx, decisions(ctx.session, ctx.case), data["consents"], mature=data.get("youth_mature"),
+    now_known = _record(ctx, _earlier(ctx), data["consents"], mature=data.get("youth_mature"),
                         reasoning=data.get("maturity_reasoning", ""))
     # Set only what changes: the requester's age band is often right already, and an attribute
     # set to its own value still costs the save a flush of the case.
@@ -113,7 +143,7 @@ def verify_request(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def obtain_consent(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
-    earlier = decisions(ctx.session, ctx.case)
+    earlier = _earlier(ctx)
     # Maturity was judged at verification: the youth's latest decision carries it on.
     mature = next((row.youth_mature for row in reversed(earlier) if row.person == "youth"), None)
     now_known = _record(ctx, earlier, data["consents"], mature=mature, reasoning="")

@@ -27,6 +27,9 @@ class TaskContext:
     # Rows of append-only tables the handler adds, (model, rows): written with the step's save,
     # in the same statement on PostgreSQL. Not in the database while the handler runs.
     records: list[tuple[type, list[dict[str, Any]]]] = field(default_factory=list)
+    # The case's consent decisions, oldest first, when read with the task (see tasks.hold);
+    # None: a handler that needs them reads them.
+    consents: list[Any] | None = None
 
 
 def subject_of(session: Session, model: type[Record], item: Any, what: str) -> Record:

@@ -70,24 +70,26 @@ class Held:
     case: Case
     version: tuple[int, str]  # (id, content hash) of the instance's process version
     has_draft: bool
+    consents: list[consent.Recorded]  # the case's consent decisions, oldest first
 
 
 def hold(session: Session, runtime: Runtime, task_id: str) -> Held | None:
-    """Hold a task's case for this transaction and read the task, its case, its version and every
-    open task of the case: one query. None if the task is not open (completed meanwhile)."""
-    found = runtime.hold_task(session, task_id, _held_rows()) if task_id else None
+    """Hold a task's case for this transaction and read the task, its case, its version, every
+    open task of the case and its consent decisions: one query. None if the task is not open
+    (completed meanwhile)."""
+    found = runtime.hold_task(session, task_id, _held_rows(session.get_bind().dialect.name)) if task_id else None
     mine = next((row for row in found[1] if row[1].id == task_id), None) if found else None
     if mine is None:
         return None
     instance = mine[0]
     return Held(task=mine[1], case=mine[3], version=(instance.version_id, instance.version.content_hash),
-                has_draft=bool(mine[4]))
+                has_draft=bool(mine[4]), consents=consent.decisions_from_json(mine[5]))
 
 
 @statement
-def _held_rows() -> Select:
+def _held_rows(dialect: str) -> Select:
     draft = exists().where(drafts.TaskDraft.task_id == HumanTask.id)
-    return (holding_read().add_columns(Case, draft)
+    return (holding_read().add_columns(Case, draft, consent.decisions_column(Case.id, dialect))
             .join(Case, Case.reference == ProcessInstance.business_key))
 
 
@@ -147,7 +149,8 @@ def complete(session: Session, runtime: Runtime, user: User, task_id: str, data:
     assignments.check_claim(user, task)
     schema = schema_of(session, task, version=held.version)
     check_submission(schema, data)
-    ctx = TaskContext(session=session, user=user, case=case, task=task, schema=schema, now=runtime.clock.now())
+    ctx = TaskContext(session=session, user=user, case=case, task=task, schema=schema, now=runtime.clock.now(),
+                      consents=held.consents)
     handler = HANDLERS.get(task.spec_name)
     task_data = small_values(schema, data) if handler is None else handler(ctx, data)
     submission = {"case_id": case.id, "task_id": task.id, "step": task.spec_name, "title": task.title,
