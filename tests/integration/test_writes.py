@@ -74,3 +74,63 @@ def test_writes_report_an_update_that_matched_nothing_and_the_caller_rolls_back(
 def test_writes_refuse_rows_that_name_different_columns():
     with pytest.raises(ValueError, match="same columns"):
         Writes().insert(EVENTS, [{"actor": "a", "kind": "k"}, {"kind": "k", "actor": "a"}])
+
+
+def test_writes_keep_each_column_type_as_the_orm_reads_it(app):
+    # PostgreSQL gets an INSERT's rows as one JSON document: times, dates, booleans, text with
+    # quotes and accents, nested and empty values must come back as they went in.
+    import datetime as dt
+    import zoneinfo
+
+    from engine.models import AuditEvent
+    from workflows.models import Consent
+    from workflows.users import find_active
+
+    from .helpers import case_at_verification
+
+    case = case_at_verification(app, "Jeune W.")
+    brussels = dt.datetime(2026, 3, 29, 3, 30, 15, 123456, tzinfo=zoneinfo.ZoneInfo("Europe/Brussels"))
+    text = 'Léa "la grande" \\ l\'aînée\n<b>&</b> 😀'
+    with app.db.transaction() as session:
+        anne, case_id = find_active(session, "anne"), _case_id(session, case.reference)
+        writes = Writes()
+        writes.insert(EVENTS, [{**_event(app, text, {"nested": {"list": [1, 2.5, None, True], "t": text}}),
+                                "at": brussels}])
+        writes.insert(Consent.__table__, [
+            {"case_id": case_id, "person": "youth", "label": text,
+             "status": "given", "scope": "", "decided_on": dt.date(2026, 2, 28), "collected_by_id": anne.id,
+             "recorded_at": brussels, "youth_mature": True, "maturity_reasoning": text, "step": "test"},
+            {"case_id": case_id, "person": "legal_representative", "label": "",
+             "status": "pending", "scope": "", "decided_on": None, "collected_by_id": anne.id,
+             "recorded_at": brussels, "youth_mature": None, "maturity_reasoning": "", "step": "test"}])
+        assert writes.send(session, _rename_actor(), {"at_id": -1, "was": "", "now_actor": ""}) is False
+    with app.db.transaction(write=False) as session:
+        event_ = session.scalar(select(AuditEvent).where(AuditEvent.kind == "test"))
+        consents = list(session.scalars(select(Consent).where(Consent.step == "test").order_by(Consent.id)))
+    assert (event_.actor, event_.at, event_.detail) == (
+        text, brussels.astimezone(dt.UTC), {"nested": {"list": [1, 2.5, None, True], "t": text}})
+    assert [(c.label, c.decided_on, c.recorded_at, c.youth_mature, c.maturity_reasoning) for c in consents] == [
+        (text, dt.date(2026, 2, 28), brussels.astimezone(dt.UTC), True, text),
+        ("", None, brussels.astimezone(dt.UTC), None, "")]
+
+
+def _case_id(session, reference):
+    from workflows.models import Case
+
+    return session.scalar(select(Case.id).where(Case.reference == reference))
+
+
+def test_writes_refuse_a_naive_time_and_send_nothing(app):
+    import datetime as dt
+
+    session = app.db.session(write=True)
+    try:
+        writes = Writes()
+        writes.insert(EVENTS, [{**_event(app, "naive"), "at": dt.datetime(2026, 1, 1, 12, 0)}])
+        with pytest.raises(Exception, match="naive datetime"):
+            writes.send(session, _rename_actor(), {"at_id": -1, "was": "", "now_actor": ""})
+    finally:
+        session.rollback()
+        session.close()
+    with app.db.transaction(write=False) as session:
+        assert session.scalar(select(func.count()).select_from(EVENTS).where(EVENTS.c.actor == "naive")) == 0
