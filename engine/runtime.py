@@ -23,8 +23,8 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 from SpiffWorkflow.workflow import Workflow as SpiffWorkflow
-from sqlalchemy import Row, Select, Update, bindparam, select
-from sqlalchemy.orm import Session, aliased, make_transient_to_detached
+from sqlalchemy import Row, Select, Update, bindparam, case, select
+from sqlalchemy.orm import Session, aliased, defer, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -347,8 +347,8 @@ class Runtime:
         None if no open task has this id.
 
         `read` is `holding_read()` widened by the caller (more columns and joins after its own
-        three: the instance, an open task, the instance's revision as the statement saw it);
-        its rows are returned, one per open task.
+        four: the instance, an open task, the instance's revision as the statement saw it, the
+        instance's state on the task's own row); its rows are returned, one per open task.
 
         Callers hold the case before writing any record: a second completion of the same task
         waits here, then finds the task gone, instead of writing its records twice. SQLite's
@@ -364,6 +364,7 @@ class Runtime:
         if not rows:
             return None
         instance = rows[0][0]
+        set_committed_value(instance, "state", next(row[3] for row in rows if row[1].id == task_id))
         self._hold(session, instance)
         self.open_tasks(session, instance, read=lambda: [row[1] for row in rows])
         return instance, rows
@@ -605,10 +606,15 @@ def _locking_read() -> Select:
 def holding_read() -> Select:
     """The instance of the open task `key`, locked, joined to each of its open tasks, and its
     revision as this statement's snapshot saw it: read from an alias the lock does not re-read,
-    so that it differs from the instance's own when the lock had to wait for a writer."""
+    so that it differs from the instance's own when the lock had to wait for a writer.
+
+    The instance's state comes once, on the row of task `key` (fourth column), not on each open
+    task's row: a case following a plan has an open task per action, and its state (tens of
+    kilobytes) was decompressed, sent and decoded once per row."""
     owner = aliased(HumanTask)
     seen = ProcessInstance.__table__.alias("seen")
-    return (select(ProcessInstance, HumanTask, seen.c.revision)
+    state = case((HumanTask.id == bindparam("key"), ProcessInstance.state))
+    return (select(ProcessInstance, HumanTask, seen.c.revision, state).options(defer(ProcessInstance.state))
             .join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
             .join(seen, seen.c.id == ProcessInstance.id)
             .where(ProcessInstance.id == select(owner.instance_id).where(owner.id == bindparam("key"))

@@ -82,8 +82,8 @@ def hold(session: Session, runtime: Runtime, task_id: str) -> Held | None:
     if mine is None:
         return None
     instance = mine[0]
-    return Held(task=mine[1], case=mine[3], version=(instance.version_id, instance.version.content_hash),
-                has_draft=bool(mine[4]), consents=consent.decisions_from_json(mine[5]))
+    return Held(task=mine[1], case=mine[4], version=(instance.version_id, instance.version.content_hash),
+                has_draft=bool(mine[5]), consents=consent.decisions_from_json(mine[6]))
 
 
 @statement

@@ -160,3 +160,30 @@ def test_a_partners_report_is_written_with_the_save(app):
     with app.db.transaction(write=False) as session:
         [report] = session.scalars(select(ActionReport).where(ActionReport.reported_by_id == sophie.id))
         assert report.status == "done" and session.get(PlanAction, report.action_id).status == "done"
+
+
+def test_holding_a_task_of_a_case_with_several_open_tasks_reads_its_state_once(app):
+    # One row per open task: the state (tens of kilobytes) rides on the held task's row only.
+    from sqlalchemy import select
+
+    from engine.models import HumanTask, ProcessInstance
+    from engine.runtime import holding_read
+    from workflows import cases, demo
+
+    with app.db.transaction() as session:
+        case = cases.start_case(session, app.runtime, actor=find_active(session, "anne"), requester_kind="family",
+                                youth_pseudonym="Jeune R.", age_band="12-15", region="Brabant wallon")
+        for step, options in demo._path_to("report_action"):
+            demo.advance(session, app.runtime, case, step, **options)
+        reference = case.reference
+    with app.db.transaction() as session:
+        task = session.scalar(select(HumanTask).where(HumanTask.business_key == reference,
+                                                      HumanTask.assignee == "sophie"))
+        saved = session.get(ProcessInstance, task.instance_id).state
+        session.expunge_all()
+        rows = session.execute(holding_read(), {"key": task.id}).all()
+        assert len(rows) >= 3
+        assert [row[3] is not None for row in rows] == [row[1].id == task.id for row in rows]
+        instance, found = app.runtime.hold_task(session, task.id)
+        assert "state" in instance.__dict__  # loaded with the rows, not read again when used
+        assert instance.state == saved and len(found) == len(rows)
