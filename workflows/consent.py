@@ -6,7 +6,8 @@ import datetime as dt
 from types import SimpleNamespace
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from sqlalchemy import JSON, ColumnElement, Select, bindparam, func, select, type_coerce
+from sqlalchemy import JSON, ColumnElement, Select, bindparam, func, select, text, type_coerce
+from sqlalchemy import case as when_then
 from sqlalchemy.orm import Session
 
 from engine import audit
@@ -17,6 +18,8 @@ from .forms import small_values
 from .models import Case, Consent
 
 REFUSING = ("refused", "withdrawn")
+# The steps that decide on the consents recorded so far (their handlers below read them).
+DECIDING = ("verify_request", "obtain_consent")
 
 
 class Decision(Protocol):
@@ -52,19 +55,26 @@ def decisions(session: Session, case: Case) -> list[Decision]:
     return list(session.connection().execute(_decisions_of_case(rows=True), {"case_id": case.id}))
 
 
-def decisions_column(case_id: ColumnElement[int], dialect: str) -> ColumnElement[Any]:
-    """The decisions of case `case_id` as one JSON value, for a read of the case's task to carry
-    (see `decisions_from_json`): a consent step then needs no statement of its own to read them
-    (a round trip on PostgreSQL). Rows as [id, person, label, status, youth_mature]."""
-    build, row = ((func.json_agg, func.json_build_array) if dialect == "postgresql"
-                  else (func.json_group_array, func.json_array))
-    rows = select(build(row(Consent.id, Consent.person, Consent.label, Consent.status, Consent.youth_mature)))
-    return type_coerce(rows.where(Consent.case_id == case_id).scalar_subquery(), JSON)
+def decisions_column(case_id: ColumnElement[int], dialect: str, when: ColumnElement[bool]) -> ColumnElement[Any]:
+    """The decisions of case `case_id` as one JSON value on the rows where `when` holds (else
+    NULL, and nothing read), for a read of the case's task to carry (see `decisions_from_json`):
+    a consent step then needs no statement of its own to read them (a round trip on PostgreSQL).
+    Rows as [id, person, label, status, youth_mature]; none recorded: an empty array."""
+    if dialect == "postgresql":
+        row = func.json_build_array(Consent.id, Consent.person, Consent.label, Consent.status, Consent.youth_mature)
+        rows = func.coalesce(func.json_agg(row), text("'[]'::json"))
+    else:
+        rows = func.json_group_array(func.json_array(Consent.id, Consent.person, Consent.label, Consent.status,
+                                                     Consent.youth_mature))
+    found = select(rows).where(Consent.case_id == case_id).scalar_subquery()
+    return type_coerce(when_then((when, found)), JSON)
 
 
-def decisions_from_json(value: list[list[Any]] | None) -> list[Recorded]:
-    """What `decisions_column` read, oldest first (as `decisions` reads them)."""
-    ordered = sorted(value or (), key=lambda row: row[0])  # aggregates promise no order
+def decisions_from_json(value: list[list[Any]] | None) -> list[Recorded] | None:
+    """What `decisions_column` read, oldest first (as `decisions` reads them); None if unread."""
+    if value is None:
+        return None
+    ordered = sorted(value, key=lambda row: row[0])  # aggregates promise no order
     return [Recorded(person, label, status, None if mature is None else bool(mature))
             for _id, person, label, status, mature in ordered]
 

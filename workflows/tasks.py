@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from engine.db import statement
@@ -70,7 +70,7 @@ class Held:
     case: Case
     version: tuple[int, str]  # (id, content hash) of the instance's process version
     has_draft: bool
-    consents: list[consent.Recorded]  # the case's consent decisions, oldest first
+    consents: list[consent.Recorded] | None  # a consent step's decisions so far, oldest first
 
 
 def hold(session: Session, runtime: Runtime, task_id: str) -> Held | None:
@@ -89,7 +89,8 @@ def hold(session: Session, runtime: Runtime, task_id: str) -> Held | None:
 @statement
 def _held_rows(dialect: str) -> Select:
     draft = exists().where(drafts.TaskDraft.task_id == HumanTask.id)
-    return (holding_read().add_columns(Case, draft, consent.decisions_column(Case.id, dialect))
+    deciding = and_(HumanTask.id == bindparam("key"), or_(*(HumanTask.spec_name == step for step in consent.DECIDING)))
+    return (holding_read().add_columns(Case, draft, consent.decisions_column(Case.id, dialect, deciding))
             .join(Case, Case.reference == ProcessInstance.business_key))
 
 

@@ -45,20 +45,30 @@ def test_completing_a_task_reads_its_rows_once_and_writes_each_record_once(app):
 
 
 def test_the_consents_read_with_a_held_task_are_those_a_step_would_read(app):
-    from workflows import consent
-    from workflows.cases import get_case
+    # Read for the steps that decide on them only, and only on the held task's row.
+    from workflows import cases, consent, demo
 
     case = case_at_verification(app, "Jeune V.")
     with app.db.transaction() as session:
-        assert tasks.hold(session, app.runtime, case.task_id).consents == []
-        tasks.complete(session, app.runtime, find_active(session, "anne"), case.task_id, case.answers)
+        assert tasks.hold(session, app.runtime, case.task_id).consents == []  # none recorded yet
+        demo.advance(session, app.runtime, cases.get_case(session, case.reference), "verify_request",
+                     consent="pending")
     with app.db.transaction() as session:
-        recorded = [tuple(row) for row in consent.decisions(session, get_case(session, case.reference))]
-        (next_task,) = app.runtime.open_tasks(session, session.get(ProcessInstance, case.instance_id))
-        held = tasks.hold(session, app.runtime, next_task.id)
-    assert len(recorded) == len(case.answers["consents"]) >= 2
-    assert [tuple(row) for row in held.consents] == recorded  # same rows, same order, same types
+        recorded = [tuple(row) for row in consent.decisions(session, cases.get_case(session, case.reference))]
+        (asking,) = app.runtime.open_tasks(session, session.get(ProcessInstance, case.instance_id))
+        assert asking.spec_name == "obtain_consent"
+        held = tasks.hold(session, app.runtime, asking.id)
+        rows = session.execute(tasks._held_rows(app.db.dialect), {"key": asking.id}).all()
+    assert len(recorded) >= 2
+    assert [tuple(row) for row in held.consents] == recorded  # same rows, same order, same values
     assert all(row.youth_mature is None or isinstance(row.youth_mature, bool) for row in held.consents)
+    assert [row[6] is not None for row in rows] == [row[1].id == asking.id for row in rows]
+    later = case_at_verification(app, "Jeune V2.")
+    with app.db.transaction() as session:
+        demo.advance(session, app.runtime, cases.get_case(session, later.reference), "verify_request")
+        (interview,) = app.runtime.open_tasks(session, session.get(ProcessInstance, later.instance_id))
+        assert interview.spec_name == "clarification_interview"
+        assert tasks.hold(session, app.runtime, interview.id).consents is None  # not a consent step: not read
 
 
 def test_completing_a_task_discards_its_draft(app):
