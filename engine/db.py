@@ -121,14 +121,19 @@ class Database:
     """The database of one deployment: a read path and a write path.
 
     On SQLite the write path begins with BEGIN IMMEDIATE, so writers queue on the file lock;
-    on PostgreSQL both paths share one engine and writers lock the rows they advance.
+    on PostgreSQL both paths share one engine (the read path in autocommit) and writers lock the
+    rows they advance.
     """
 
     def __init__(self, url: str, *, echo: bool = False):
         self.url = url
         self.engine = make_engine(url, echo=echo)
         self.write_engine = make_engine(url, immediate=True, echo=echo) if is_sqlite(url) else self.engine
-        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        # PostgreSQL's read path sends each statement on its own (autocommit), from the same pool:
+        # at READ COMMITTED each statement sees its own snapshot inside a transaction too, and a
+        # page that only reads saves BEGIN and COMMIT, two round trips.
+        read_engine = self.engine if is_sqlite(url) else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._read = sessionmaker(read_engine, expire_on_commit=False)
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
 
     @property

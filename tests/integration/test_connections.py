@@ -39,3 +39,24 @@ def test_a_connection_used_moments_ago_is_not_pinged(database_url, monkeypatch):
         assert len(pings) == 1
     finally:
         database.dispose()
+
+
+def test_the_read_path_sends_each_statement_on_its_own_and_the_write_path_one_transaction(database_url):
+    # now() is when the transaction began: the same for every statement of one, not on the read
+    # path, where BEGIN and COMMIT are not sent.
+    import time
+
+    database = Database(database_url)
+    try:
+        for write, together in ((False, False), (True, True)):
+            with database.transaction(write=write) as session:
+                first = session.scalar(sa.text("SELECT now()"))
+                time.sleep(0.01)
+                second = session.scalar(sa.text("SELECT now()"))
+                assert (first == second) is together
+        with database.transaction() as session:  # the pool's connection is back to transactions
+            first = session.scalar(sa.text("SELECT now()"))
+            time.sleep(0.01)
+            assert session.scalar(sa.text("SELECT now()")) == first
+    finally:
+        database.dispose()
