@@ -32,7 +32,7 @@ class Decision(Protocol):
 
 
 class Recorded(NamedTuple):
-    """A decision as recorded, read with the task it is about to be decided on."""
+    """A decision as recorded, read with the held task of a consent step (see `decisions_column`)."""
 
     person: str
     label: str

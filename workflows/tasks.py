@@ -75,8 +75,8 @@ class Held:
 
 def hold(session: Session, runtime: Runtime, task_id: str) -> Held | None:
     """Hold a task's case for this transaction and read the task, its case, its version, every
-    open task of the case and its consent decisions: one query. None if the task is not open
-    (completed meanwhile)."""
+    open task of the case and, for a consent step, the decisions so far: one query. None if the
+    task is not open (completed meanwhile)."""
     found = runtime.hold_task(session, task_id, _held_rows(session.get_bind().dialect.name)) if task_id else None
     mine = next((row for row in found[1] if row[1].id == task_id), None) if found else None
     if mine is None:
