@@ -140,19 +140,12 @@ def test_a_partners_report_is_written_with_the_save(app):
     # PostgreSQL).
     from sqlalchemy import select
 
-    from engine.models import HumanTask
     from workflows import cases, demo
     from workflows.models import ActionReport, PlanAction
 
+    reference = _case_following_its_plan(app, "Jeune Q.")
     with app.db.transaction() as session:
-        case = cases.start_case(session, app.runtime, actor=find_active(session, "anne"), requester_kind="family",
-                                youth_pseudonym="Jeune Q.", age_band="12-15", region="Brabant wallon")
-        for step, options in demo._path_to("report_action"):
-            demo.advance(session, app.runtime, case, step, **options)
-        reference = case.reference
-    with app.db.transaction() as session:
-        task = session.scalar(select(HumanTask).where(HumanTask.business_key == reference,
-                                                      HumanTask.assignee == "sophie"))
+        task = _sophies_report(session, reference)
         sophie, case = find_active(session, "sophie"), cases.get_case(session, reference)
         answers = demo.sample(session, app.runtime, case, "report_action")
         action = session.get(PlanAction, task.item["id"])  # held by the session before the report
@@ -174,21 +167,12 @@ def test_a_partners_report_is_written_with_the_save(app):
 
 def test_holding_a_task_of_a_case_with_several_open_tasks_reads_its_state_once(app):
     # One row per open task: the state (tens of kilobytes) rides on the held task's row only.
-    from sqlalchemy import select
-
-    from engine.models import HumanTask, ProcessInstance
+    from engine.models import ProcessInstance
     from engine.runtime import holding_read
-    from workflows import cases, demo
 
+    reference = _case_following_its_plan(app, "Jeune R.")
     with app.db.transaction() as session:
-        case = cases.start_case(session, app.runtime, actor=find_active(session, "anne"), requester_kind="family",
-                                youth_pseudonym="Jeune R.", age_band="12-15", region="Brabant wallon")
-        for step, options in demo._path_to("report_action"):
-            demo.advance(session, app.runtime, case, step, **options)
-        reference = case.reference
-    with app.db.transaction() as session:
-        task = session.scalar(select(HumanTask).where(HumanTask.business_key == reference,
-                                                      HumanTask.assignee == "sophie"))
+        task = _sophies_report(session, reference)
         saved = session.get(ProcessInstance, task.instance_id).state
         session.expunge_all()
         rows = session.execute(holding_read(), {"key": task.id}).all()
@@ -197,3 +181,24 @@ def test_holding_a_task_of_a_case_with_several_open_tasks_reads_its_state_once(a
         instance, found = app.runtime.hold_task(session, task.id)
         assert "state" in instance.__dict__  # loaded with the rows, not read again when used
         assert instance.state == saved and len(found) == len(rows)
+
+
+def _case_following_its_plan(app, pseudonym: str) -> str:
+    """A new case whose plan is followed: three actions, carried by sophie, karim and lea."""
+    from workflows import cases, demo
+
+    with app.db.transaction() as session:
+        case = cases.start_case(session, app.runtime, actor=find_active(session, "anne"), requester_kind="family",
+                                youth_pseudonym=pseudonym, age_band="12-15", region="Brabant wallon")
+        for step, options in demo._path_to("report_action"):
+            demo.advance(session, app.runtime, case, step, **options)
+        return case.reference
+
+
+def _sophies_report(session, reference: str):
+    from sqlalchemy import select
+
+    from engine.models import HumanTask
+
+    return session.scalar(select(HumanTask).where(HumanTask.business_key == reference,
+                                                  HumanTask.assignee == "sophie"))
