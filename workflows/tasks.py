@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, exists, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from engine.db import statement
 from engine.memo import VersionMemo
@@ -90,8 +90,14 @@ def hold(session: Session, runtime: Runtime, task_id: str) -> Held | None:
 def _held_rows(dialect: str) -> Select:
     draft = exists().where(drafts.TaskDraft.task_id == HumanTask.id)
     deciding = and_(HumanTask.id == bindparam("key"), or_(*(HumanTask.spec_name == step for step in consent.DECIDING)))
+    # Each open task's row repeats the case and the version: only what a completion uses. The
+    # case manager (a user row, 11 columns) is not joined, the version's lanes (where the next
+    # tasks go) are but not its forms or its note; either is read if something asks for it.
     return (holding_read().add_columns(Case, draft, consent.decisions_column(Case.id, dialect, deciding))
-            .join(Case, Case.reference == ProcessInstance.business_key))
+            .join(Case, Case.reference == ProcessInstance.business_key)
+            .options(lazyload(Case.case_manager),
+                     joinedload(ProcessInstance.version).load_only(
+                         ProcessVersion.process_id, ProcessVersion.content_hash, ProcessVersion.lanes)))
 
 
 def open_tasks_of_case(session: Session, runtime: Runtime, case: Case) -> list[HumanTask]:

@@ -148,11 +148,14 @@ def test_a_partners_report_is_written_with_the_save(app):
         task = _sophies_report(session, reference)
         sophie, case = find_active(session, "sophie"), cases.get_case(session, reference)
         answers = demo.sample(session, app.runtime, case, "report_action")
-        action = session.get(PlanAction, task.item["id"])  # held by the session before the report
+        task_id, item = task.id, task.item
+        session.expunge_all()  # nothing in hand but the partner: the case manager is not read
+        sophie = find_active(session, "sophie")
+        action = session.get(PlanAction, item["id"])  # held by the session before the report
         assert action.status == "open"
         seen, stop = _statements(app)
         try:
-            tasks.complete(session, app.runtime, sophie, task.id, answers)
+            tasks.complete(session, app.runtime, sophie, task_id, answers)
         finally:
             stop()
         assert action.status == "done"
