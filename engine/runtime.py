@@ -340,27 +340,29 @@ class Runtime:
         self._flush(session)
         return True
 
-    def hold_task(self, session: Session, task_id: str,
-                  read: Select | None = None) -> tuple[ProcessInstance, list[Row]] | None:
+    def hold_task(self, session: Session, task_id: str, read: Select | None = None,
+                  params: dict[str, Any] | None = None) -> tuple[ProcessInstance, list[Row]] | None:
         """Hold the instance a human task belongs to until the transaction ends, and read it with
         every open task of it: one statement (the instance locked FOR UPDATE on PostgreSQL).
         None if no open task has this id.
 
         `read` is `holding_read()` widened by the caller (more columns and joins after its own
         four: the instance, an open task, the instance's revision as the statement saw it, the
-        instance's state on the task's own row); its rows are returned, one per open task.
+        instance's state on the task's own row), with `params` for its own parameters; its rows
+        are returned, one per open task.
 
         Callers hold the case before writing any record: a second completion of the same task
         waits here, then finds the task gone, instead of writing its records twice. SQLite's
         write transactions hold the whole database already.
         """
         read = holding_read() if read is None else read
-        rows = session.execute(read, {"key": task_id}).all()
+        params = {**(params or {}), "key": task_id}
+        rows = session.execute(read, params).all()
         if rows and rows[0][0].revision != rows[0][2]:
             # PostgreSQL waited for another transaction that held the instance: it locked and
             # returned the instance as that one committed it, but joined the other rows as they
             # were before. Now that this transaction holds it, a second read sees them all anew.
-            rows = session.execute(read, {"key": task_id}).all()
+            rows = session.execute(read, params).all()
         if not rows:
             return None
         instance = rows[0][0]

@@ -25,13 +25,25 @@ def current_user() -> User | None:
 def _load_user() -> User | None:
     if request.path.startswith("/api/") and request.authorization and request.authorization.type == "basic":
         return _basic_auth()
-    user_id = session.get("uid")
-    if not user_id:
+    user_id = session_user_id()
+    if user_id is None:
         return None
-    user = db().scalar(_user_by_id(), {"user_id": user_id})
+    return adopt_user(db().scalar(_user_by_id(), {"user_id": user_id}))
+
+
+def session_user_id() -> int | None:
+    """The id of the user the session cookie says is signed in, not yet read from the database:
+    for a view that reads the user in its own first statement (then `adopt_user`)."""
+    return session.get("uid") or None
+
+
+def adopt_user(user: User | None) -> User | None:
+    """Make `user`, as read by the session's id, the current user; a user gone or disabled
+    meanwhile ends the session."""
     if user is None or not user.active:
         session.clear()
-        return None
+        user = None
+    g.user = user
     return user
 
 
@@ -93,16 +105,22 @@ def roles_required(*roles: str):
     def decorate(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            user = current_user()
-            if user is None:
-                return _refuse_anonymous()
-            if user.role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
+            refused = refusal(current_user(), roles)
+            return refused if refused is not None else view(*args, **kwargs)
 
         return wrapper
 
     return decorate
+
+
+def refusal(user: User | None, roles: tuple[str, ...]):
+    """What a view answers a user without one of `roles`: the sign-in page, or 403. None when
+    the user has one."""
+    if user is None:
+        return _refuse_anonymous()
+    if user.role not in roles:
+        abort(403)
+    return None
 
 
 def audit_read(kind: str, case: Case, detail: dict[str, Any] | None = None) -> None:

@@ -18,7 +18,7 @@ from workflows.models import Case, User
 from workflows.permissions import require_act
 
 from . import forms
-from .access import audit_read, current_user, roles_required
+from .access import adopt_user, audit_read, current_user, refusal, roles_required, session_user_id
 from .errors import domain_message
 from .i18n import locale
 from .transactions import db, now, writes
@@ -113,12 +113,17 @@ def show(task_id: str):
 
 
 @bp.post("/<task_id>")
-@roles_required(*ACTORS)
 def submit(task_id: str):
-    session, user = db(), current_user()
-    # A completion holds the case first and reads all it needs under the lock (one query);
-    # a draft or a row added or removed only reads the task.
-    held = task_mod.hold(session, _runtime(), task_id) if _completing(request.form) else None
+    # A completion holds the case first and reads all it needs under the lock, the signed-in
+    # user included (one query; roles are checked before anything else happens); a draft or a
+    # row added or removed only reads the task.
+    session, signed_in = db(), session_user_id()
+    held = task_mod.hold(session, _runtime(), task_id, user_id=signed_in) \
+        if signed_in is not None and _completing(request.form) else None
+    user = adopt_user(held.user) if held else current_user()
+    refused = refusal(user, ACTORS)
+    if refused is not None:
+        return refused
     found = (held.task, held.case, held.version) if held else task_mod.open_task(session, task_id)
     if found is None:
         return _closed_meanwhile(task_id)

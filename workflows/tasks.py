@@ -71,33 +71,44 @@ class Held:
     version: tuple[int, str]  # (id, content hash) of the instance's process version
     has_draft: bool
     consents: list[consent.Recorded] | None  # a consent step's decisions so far, oldest first
+    user: User | None = None  # the active user asked for by id (see `hold`), None if not active
 
 
-def hold(session: Session, runtime: Runtime, task_id: str) -> Held | None:
+def hold(session: Session, runtime: Runtime, task_id: str, *, user_id: int | None = None) -> Held | None:
     """Hold a task's case for this transaction and read the task, its case, its version, every
     open task of the case and, for a consent step, the decisions so far: one query. None if the
-    task is not open (completed meanwhile)."""
-    found = runtime.hold_task(session, task_id, _held_rows(session.get_bind().dialect.name)) if task_id else None
+    task is not open (completed meanwhile).
+
+    With `user_id`, the same query reads that user if active (`Held.user`): a request that
+    completes a task needs no read of its own for who is signed in."""
+    read = _held_rows(session.get_bind().dialect.name, user_id is not None)
+    found = runtime.hold_task(session, task_id, read, {"uid": user_id} if user_id is not None else None) \
+        if task_id else None
     mine = next((row for row in found[1] if row[1].id == task_id), None) if found else None
     if mine is None:
         return None
     instance = mine[0]
     return Held(task=mine[1], case=mine[4], version=(instance.version_id, instance.version.content_hash),
-                has_draft=bool(mine[5]), consents=consent.decisions_from_json(mine[6]))
+                has_draft=bool(mine[5]), consents=consent.decisions_from_json(mine[6]),
+                user=mine[7] if user_id is not None else None)
 
 
 @statement
-def _held_rows(dialect: str) -> Select:
+def _held_rows(dialect: str, with_user: bool = False) -> Select:
     draft = exists().where(drafts.TaskDraft.task_id == HumanTask.id)
     deciding = and_(HumanTask.id == bindparam("key"), or_(*(HumanTask.spec_name == step for step in consent.DECIDING)))
     # Each open task's row repeats the case and the version: only what a completion uses. The
     # case manager (a user row, 11 columns) is not joined, the version's lanes (where the next
     # tasks go) are but not its forms or its note; either is read if something asks for it.
-    return (holding_read().add_columns(Case, draft, consent.decisions_column(Case.id, dialect, deciding))
+    read = (holding_read().add_columns(Case, draft, consent.decisions_column(Case.id, dialect, deciding))
             .join(Case, Case.reference == ProcessInstance.business_key)
             .options(lazyload(Case.case_manager),
                      joinedload(ProcessInstance.version).load_only(
                          ProcessVersion.process_id, ProcessVersion.content_hash, ProcessVersion.lanes)))
+    if with_user:  # on the held task's row only, and only if active
+        read = read.add_columns(User).outerjoin(User, and_(User.id == bindparam("uid"), User.active.is_(True),
+                                                           HumanTask.id == bindparam("key")))
+    return read
 
 
 def open_tasks_of_case(session: Session, runtime: Runtime, case: Case) -> list[HumanTask]:

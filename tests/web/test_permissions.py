@@ -80,6 +80,34 @@ def test_every_role_against_every_route(app, flask_app, targets):
     assert not failures, "\n".join(failures)
 
 
+# Completing a task (an empty form): field errors for those who may, the same refusals as
+# above for the others, and nothing saved either way.
+COMPLETING = {
+    "{cm_task}": (422, 403, 403, 403, 403, 403, 302),
+    "{action_task}": (422, 403, 422, 403, 403, 403, 302),
+    "00000000-0000-0000-0000-000000000000": (404, 404, 404, 404, 403, 403, 302),
+}
+
+
+def test_every_role_completing_a_task(app, flask_app, targets):
+    from .conftest import task_id
+
+    failures = []
+    for index, username in enumerate(USERS):
+        client = flask_app.test_client()
+        if username:
+            login(client, username)
+        for route, expected in COMPLETING.items():
+            response = post(client, f"/tasks/{route.format(**targets)}", {"action": "complete"})
+            if response.status_code != expected[index]:
+                failures.append(f"{username or 'anonymous'} completing {route}: {response.status_code}, "
+                                f"expected {expected[index]}")
+            assert "Traceback" not in response.get_data(as_text=True)
+    assert not failures, "\n".join(failures)
+    assert task_id(app, targets["case"], "acknowledge_youth_message") == targets["cm_task"]
+    assert task_id(app, targets["case"], "report_action", "sophie") == targets["action_task"]
+
+
 def test_the_matrix_lists_every_route_of_the_inbox_and_case_pages(flask_app):
     """A new route must be added to the matrix above (and so be decided for every role)."""
     covered = {re.sub(r"\{[a-z_]+\}|CM-NOPE00|0{8}-0{4}-0{4}-0{4}-0{12}", "<>", route) for _m, route in MATRIX}

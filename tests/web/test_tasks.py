@@ -183,3 +183,45 @@ def test_a_report_on_an_action_that_is_not_there_is_404_and_saves_nothing(app, c
     with app.db.transaction(write=False) as session:
         assert session.scalar(select(func.count()).select_from(ActionReport)) == reports
         assert session.get(HumanTask, tid) is not None
+
+
+def test_a_completion_reads_who_is_signed_in_with_the_task_it_holds(app, client, seeded):
+    # The signed-in user rides in the statement that holds the case: no read of its own.
+    from sqlalchemy import event
+
+    reference = seeded["Jeune A."]
+    tid = task_id(app, reference, "verify_request")
+    login(client, "anne")
+    fields = form_data(_sample(app, reference, "verify_request")) + [("action", "complete")]
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(app.db.write_engine, "before_cursor_execute", record)
+    try:
+        response = post_fields(client, f"/tasks/{tid}", fields)
+    finally:
+        event.remove(app.db.write_engine, "before_cursor_execute", record)
+    assert response.status_code == 302, text(response)[-2000:]
+    assert seen[0].startswith("SELECT process_instance") and "app_user" in seen[0], seen[0][:200]
+    assert not any(s.startswith("SELECT app_user") for s in seen), [s[:80] for s in seen]
+
+
+def test_a_user_disabled_meanwhile_cannot_complete_and_nothing_is_saved(app, client, seeded):
+    from workflows.users import set_active
+
+    reference = seeded["Jeune A."]
+    tid = task_id(app, reference, "verify_request")
+    login(client, "anne")
+    fields = form_data(_sample(app, reference, "verify_request")) + [("action", "complete")]
+    with app.db.transaction() as session:
+        set_active(session, "anne", False)
+    response = post_fields(client, f"/tasks/{tid}", fields)
+    assert response.status_code == 302 and response.location.startswith("/login")
+    assert task_id(app, reference, "verify_request") == tid  # still open
+    with app.db.transaction(write=False) as session:
+        assert session.scalar(select(func.count()).select_from(FormSubmission)
+                              .where(FormSubmission.task_id == tid)) == 0
+    with client.session_transaction() as cookie:
+        assert "uid" not in cookie  # signed out
