@@ -7,6 +7,7 @@ Without JavaScript, buttons named `_add` / `_remove` add or remove a row server-
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -188,9 +189,10 @@ def _parse_value(name: str, schema: dict[str, Any], form: MultiDict, *, top: boo
             return raw
     if kind == "number":
         try:
-            return float(raw.replace(",", "."))
+            number = float(raw.replace(",", "."))
         except ValueError:
             return raw
+        return number if math.isfinite(number) else raw  # "nan", "inf", "1e999": not a number here
     return raw
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +39,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
                                  "en": "Objective '{name}' has no action."},
     "objective_missing": {"fr": "Chaque objectif du plan doit être évalué.", "en": "Every objective must be evaluated."},
     "invalid": {"fr": "Valeur invalide.", "en": "Invalid value."},
+    "not_finite": {"fr": "Donnez un nombre fini.", "en": "Give a finite number."},
     "not_json": {"fr": "Les données ne sont pas un objet JSON.", "en": "The data is not a JSON object."},
 }
 _TYPE_NAMES = {"fr": {"integer": "un nombre entier", "number": "un nombre", "boolean": "oui ou non",
@@ -101,6 +104,11 @@ def validate_submission(schema: dict[str, Any], data: Any) -> list[FieldError]:
     """Every error of `data` against `schema`, in document order, at most one per field and rule."""
     if not isinstance(data, dict):
         return [FieldError("", "not_json")]
+    # NaN and infinities pass JSON Schema's "number" but are not JSON: a record holding one
+    # could not be saved (PostgreSQL refuses the token), so they are refused here, with a field.
+    unbounded = [FieldError(_path(path), "not_finite") for path in _non_finite(data, [])]
+    if unbounded:
+        return unbounded
     checker, validator = _validators(schema)
     # Most submissions are valid: a compiled validator says so in microseconds, where walking the
     # schema for errors takes a quarter of a millisecond. It only ever saves that walk: when it
@@ -116,6 +124,20 @@ def validate_submission(schema: dict[str, Any], data: Any) -> list[FieldError]:
             seen.add((item.path, item.code))
             errors.append(item)
     return errors
+
+
+def _non_finite(value: Any, path: list) -> Iterator[list]:
+    """Paths of the floats in `value` that are NaN or infinite."""
+    kind = type(value)
+    if kind is float:
+        if not math.isfinite(value):
+            yield path
+    elif kind is dict:
+        for key, item in value.items():
+            yield from _non_finite(item, [*path, key])
+    elif kind is list:
+        for index, item in enumerate(value):
+            yield from _non_finite(item, [*path, index])
 
 
 _VALIDATORS: dict[int, tuple[dict[str, Any], Any, Draft202012Validator]] = {}

@@ -112,3 +112,14 @@ def test_forms_patterns_are_judged_by_jsonschema_alone():
     form = {"type": "object", "properties": {"code": {"type": "string", "pattern": "^[[:alpha:]]+$"}}}
     assert [e.code for e in validate_submission(form, {"code": "abc"})] == ["pattern"]
     assert validate_submission(form, {"code": "a]"}) == []
+
+
+def test_forms_numbers_that_are_not_finite_are_refused_with_their_field():
+    # JSON Schema's "number" takes NaN and the infinities (Python's JSON parser reads them, from
+    # the API), but no record holding one can be saved: PostgreSQL refuses the token.
+    number = {"type": "object", "properties": {"amount": {"type": "number"},
+                                               "rows": {"type": "array", "items": {"type": "object"}}}}
+    errors = validate_submission(number, {"amount": float("nan"), "rows": [{"x": 1.5}, {"x": float("-inf")}]})
+    assert [(e.path, e.code) for e in errors] == [("amount", "not_finite"), ("rows/1/x", "not_finite")]
+    assert errors[0].message("fr") == "Donnez un nombre fini." and errors[0].message("en") == "Give a finite number."
+    assert validate_submission(number, {"amount": 1e300, "rows": [{"x": -0.5}]}) == []

@@ -64,3 +64,11 @@ def test_web_forms_fixed_rows_and_scales():
     assert fields["objectives"].attrs["fixed"] is True  # evaluated objectives come from the plan
     assert fields["cooperation_quality"].kind == "radio"
     assert [o.value for o in fields["cooperation_quality"].options] == ["1", "2", "3", "4", "5"]
+
+
+def test_web_forms_a_number_that_is_not_finite_is_kept_as_typed():
+    # float() reads "nan", "inf" and "1e999"; none is a number a form may send (nor JSON).
+    number = {"type": "object", "properties": {"amount": {"type": "number"}}}
+    for typed in ("nan", "inf", "-Infinity", "1e999"):
+        assert forms.parse(number, MultiDict([("amount", typed)])) == {"amount": typed}
+    assert forms.parse(number, MultiDict([("amount", "12,5")])) == {"amount": 12.5}
