@@ -115,8 +115,8 @@ def show(task_id: str):
 @bp.post("/<task_id>")
 def submit(task_id: str):
     # A completion holds the case first and reads all it needs under the lock, the signed-in
-    # user included (one query; roles are checked before anything else happens); a draft or a
-    # row added or removed only reads the task.
+    # user included (one query; the role is checked right after it, before anything is
+    # written); a draft or a row added or removed reads the user, then the task.
     session, signed_in = db(), session_user_id()
     held = task_mod.hold(session, _runtime(), task_id, user_id=signed_in) \
         if signed_in is not None and _completing(request.form) else None
