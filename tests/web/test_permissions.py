@@ -54,29 +54,38 @@ def targets(app, seeded):
             "action_task": task_id(app, reference, "report_action", "sophie")}
 
 
-def test_every_role_against_every_route(app, flask_app, targets):
+def _as_each_user(flask_app, expectations, send) -> list[str]:
+    """Each of USERS (signed in, or not) sends each of `expectations` ({what: expected status per
+    user}) with `send(client, what)`: the mismatches, and never a traceback."""
     failures = []
     for index, username in enumerate(USERS):
         client = flask_app.test_client()
         if username:
             login(client, username)
-        for (method, route), expected in MATRIX.items():
-            url = route.format(**targets)
-            if method == "GET":
-                response = client.get(url)
-            elif url.startswith("/api/"):
-                from .conftest import csrf
-
-                response = client.post(url, json={}, headers={"X-CSRF-Token": csrf(client)})
-            else:
-                # Reassigning to the same people keeps the case and the action where they are.
-                data = {"text": "Note", "kind": "wish", "action": "draft",
-                        "to": "sophie" if url.endswith("/reassign") and "/tasks/" in url else "anne"}
-                response = post(client, url, data)
+        for what, expected in expectations.items():
+            response = send(client, what)
             if response.status_code != expected[index]:
-                failures.append(f"{username or 'anonymous'} {method} {url}: {response.status_code}, "
-                                f"expected {expected[index]}")
+                label = what if isinstance(what, str) else " ".join(what)
+                failures.append(f"{username or 'anonymous'} {label}: {response.status_code}, expected {expected[index]}")
             assert "Traceback" not in response.get_data(as_text=True)
+    return failures
+
+
+def test_every_role_against_every_route(app, flask_app, targets):
+    def send(client, route):
+        method, url = route[0], route[1].format(**targets)
+        if method == "GET":
+            return client.get(url)
+        if url.startswith("/api/"):
+            from .conftest import csrf
+
+            return client.post(url, json={}, headers={"X-CSRF-Token": csrf(client)})
+        # Reassigning to the same people keeps the case and the action where they are.
+        data = {"text": "Note", "kind": "wish", "action": "draft",
+                "to": "sophie" if url.endswith("/reassign") and "/tasks/" in url else "anne"}
+        return post(client, url, data)
+
+    failures = _as_each_user(flask_app, MATRIX, send)
     assert not failures, "\n".join(failures)
 
 
@@ -90,19 +99,8 @@ COMPLETING = {
 
 
 def test_every_role_completing_a_task(app, flask_app, targets):
-    from .conftest import task_id
-
-    failures = []
-    for index, username in enumerate(USERS):
-        client = flask_app.test_client()
-        if username:
-            login(client, username)
-        for route, expected in COMPLETING.items():
-            response = post(client, f"/tasks/{route.format(**targets)}", {"action": "complete"})
-            if response.status_code != expected[index]:
-                failures.append(f"{username or 'anonymous'} completing {route}: {response.status_code}, "
-                                f"expected {expected[index]}")
-            assert "Traceback" not in response.get_data(as_text=True)
+    failures = _as_each_user(flask_app, COMPLETING, lambda client, route: post(
+        client, f"/tasks/{route.format(**targets)}", {"action": "complete"}))
     assert not failures, "\n".join(failures)
     assert task_id(app, targets["case"], "acknowledge_youth_message") == targets["cm_task"]
     assert task_id(app, targets["case"], "report_action", "sophie") == targets["action_task"]
