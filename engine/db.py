@@ -189,7 +189,7 @@ def _insert_into(table: Table) -> Insert:
 
 
 class Writes:
-    """Rows to insert and delete, sent with one last UPDATE: as one statement on PostgreSQL
+    """Rows to insert, update and delete, sent with one last UPDATE: as one statement on PostgreSQL
     (the others ride in its WITH clause, so a save is one round trip instead of four or five),
     one after the other elsewhere. Statements for the driver, built once per shape, without the
     ORM's unit of work or SQLAlchemy's per-execution work: for rows the ORM does not track, or
@@ -214,6 +214,11 @@ class Writes:
         if ids:
             self._parts.append(("delete", table, (), list(ids)))
 
+    def update(self, table: Table, key: Any, values: dict[str, Any]) -> None:
+        """Set `values` on the row of `table` whose primary key (a single-column one) is `key`.
+        Nothing says whether it was found: for rows the caller knows exist."""
+        self._parts.append(("update", table, tuple(values), [key, values]))
+
     def send(self, session: Session, last: Update, params: dict[str, Any]) -> bool:
         """Run the writes, then `last` (an UPDATE ... RETURNING with `params`, built once by
         `statement`): True if it matched a row. On the session's connection, in its transaction."""
@@ -225,16 +230,22 @@ class Writes:
             for kind, table, columns, rows in self._parts:
                 if kind == "insert":
                     connection.exec_driver_sql(*_for_driver(_insert_into(table), dialect, columns, rows))
+                elif kind == "update":
+                    key, values = rows
+                    connection.exec_driver_sql(*_for_driver(_update_by_id(table, columns), dialect, None, [
+                        {"id": key, **{f"v_{name}": value for name, value in values.items()}}]))
                 else:
                     connection.exec_driver_sql(*_for_driver(_delete_by_id(table), dialect, ("id",),
                                                             [{"id": key} for key in rows]))
             return connection.exec_driver_sql(*_for_driver(last, dialect, None, [params])).first() is not None
         sql, processors = _pg_form(last, connection.dialect, tuple(
-            (kind, table, columns, 0 if kind == "insert" else len(rows)) for kind, table, columns, rows in self._parts))
+            (kind, table, columns, len(rows) if kind == "delete" else 0) for kind, table, columns, rows in self._parts))
         values = {name: params[name] if convert is None else convert(params[name]) for name, convert in processors}
         for index, (kind, _table, _columns, rows) in enumerate(self._parts):
             if kind == "insert":
                 values[f"w{index}"] = json.dumps(rows, default=_json_value)
+            elif kind == "update":
+                values[f"w{index}_0"], values[f"w{index}"] = rows[0], json.dumps(rows[1], default=_json_value)
             else:
                 values.update((f"w{index}_{n}", key) for n, key in enumerate(rows))
         return connection.exec_driver_sql(sql, values).first() is not None
@@ -258,7 +269,8 @@ def _pg_form(last: Update, dialect, shape: tuple) -> tuple[str, tuple]:
 
     An INSERT takes its rows as one parameter whatever their count, a JSON array of objects that
     PostgreSQL turns into rows of the table's column types (json_populate_recordset; a None in
-    a JSON column is stored as SQL NULL, which the ORM reads as None too). A DELETE takes a
+    a JSON column is stored as SQL NULL, which the ORM reads as None too); an UPDATE its values
+    likewise, as one object (json_populate_record), and its key as a parameter. A DELETE takes a
     parameter per key: with `= ANY(array)` the server planned the statement anew at each save.
     A verification's save went from 58 parameters, each processed by SQLAlchemy and then by the
     driver, to 11, and its text (which depends on the tables written and the keys deleted)
@@ -267,12 +279,16 @@ def _pg_form(last: Update, dialect, shape: tuple) -> tuple[str, tuple]:
     ctes = []
     for index, (kind, table, columns, count) in enumerate(shape):
         name = quote(table.name)
+        listed = ", ".join(quote(column) for column in columns)
+        (key,) = table.primary_key.columns
         if kind == "insert":
-            listed = ", ".join(quote(column) for column in columns)
             ctes.append(f"w{index} AS (INSERT INTO {name} ({listed}) SELECT {listed} "
                         f"FROM json_populate_recordset(NULL::{name}, %(w{index})s::json))")
+        elif kind == "update":
+            ctes.append(f"w{index} AS (UPDATE {name} SET ({listed}) = (SELECT {listed} "
+                        f"FROM json_populate_record(NULL::{name}, %(w{index})s::json)) "
+                        f"WHERE {quote(key.name)} = %(w{index}_0)s)")
         else:
-            (key,) = table.primary_key.columns
             keys = ", ".join(f"%(w{index}_{n})s" for n in range(count))
             ctes.append(f"w{index} AS (DELETE FROM {name} WHERE {quote(key.name)} IN ({keys}))")
     compiled = last.compile(dialect=dialect)
@@ -299,6 +315,14 @@ def _driver_form(stmt: Insert | Update | Delete, dialect, columns: tuple[str, ..
     processors = tuple((name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
                        for name in compiled.positiontup)
     return compiled.string, processors
+
+
+@statement
+def _update_by_id(table: Table, columns: tuple[str, ...]) -> Update:
+    """UPDATE of `columns` (bound as `v_<column>`) on one row by primary key (bound as `id`)."""
+    (key,) = table.primary_key.columns
+    return (table.update().where(key == bindparam("id"))
+            .values({name: bindparam(f"v_{name}", type_=table.c[name].type) for name in columns}))
 
 
 @statement

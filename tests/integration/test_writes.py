@@ -55,6 +55,35 @@ def test_writes_insert_delete_and_update_together(app):
     assert rows == {"renamed": {}, "new-1": {"n": 1}, "new-2": {"n": [2, "deux"]}}
 
 
+def test_writes_update_rows_by_key_keeping_each_column_type(app):
+    import datetime as dt
+
+    with app.db.transaction() as session:
+        session.connection().execute(EVENTS.insert(), [_event(app, "first"), _event(app, "second"),
+                                                       _event(app, "last")])
+    text = 'Léa "la grande" \\ l\'aînée\n<b>&</b> 😀'
+    later = dt.datetime(2026, 3, 29, 1, 30, 15, 123456, tzinfo=dt.UTC)
+    with app.db.transaction() as session:
+        ids = {row.actor: row.id for row in session.execute(select(EVENTS.c.id, EVENTS.c.actor)
+                                                             .where(EVENTS.c.kind == "test"))}
+        writes = Writes()
+        writes.update(EVENTS, ids["first"], {"actor": text, "detail": {"n": [1, None, True]}, "at": later})
+        writes.update(EVENTS, ids["second"], {"business_key": None, "kind": "updated"})
+        writes.update(EVENTS, -1, {"actor": "nobody"})  # no such row: nothing happens
+        seen, stop = _sent(app)
+        try:
+            assert writes.send(session, _rename_actor(), {"at_id": ids["last"], "was": "last", "now_actor": "x"})
+        finally:
+            stop()
+    assert seen == (["WITH"] if app.db.dialect == "postgresql" else ["UPDATE"] * 4)
+    with app.db.transaction(write=False) as session:
+        rows = {row.id: (row.actor, row.kind, row.business_key, row.detail, row.at)
+                for row in session.execute(select(EVENTS).where(EVENTS.c.id.in_(ids.values())))}
+    assert rows[ids["first"]] == (text, "test", None, {"n": [1, None, True]}, later)
+    assert rows[ids["second"]][:4] == ("second", "updated", None, {})
+    assert rows[ids["last"]][:2] == ("x", "test")
+
+
 def test_writes_report_an_update_that_matched_nothing_and_the_caller_rolls_back(app):
     with app.db.transaction() as session:
         session.connection().execute(EVENTS.insert(), [_event(app, "kept")])
