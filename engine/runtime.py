@@ -202,11 +202,13 @@ class Runtime:
 
     def complete_task(self, session: Session, task_id: str, data: Mapping[str, Any], *, actor: str,
                       expected_revision: int | None = None,
-                      records: Iterable[tuple[type, list[dict[str, Any]]]] = ()) -> ProcessInstance:
+                      records: Iterable[tuple[type, list[dict[str, Any]]]] = (),
+                      updates: Iterable[tuple[type, Any, dict[str, Any]]] = ()) -> ProcessInstance:
         """Complete a READY human task with `data` and run the process to its next wait.
 
         `records`: (model, rows) of append-only tables the caller writes with the step (its
-        form's submission), in the save's statement.
+        form's submission), in the save's statement. `updates`: (model, primary key, values) of
+        rows the caller knows exist and changes with the step, likewise.
 
         Raises NotFoundError (unknown task), TaskStateError (completed or cancelled meanwhile),
         ConflictError (stale revision), WorkflowRunError (the process failed; nothing saved).
@@ -229,7 +231,7 @@ class Runtime:
 
             self._run(workflow, act)
             self._save(op, workflow, "task_completed", {"task": task.task_spec.name, "task_id": task_id},
-                       records)
+                       records, updates)
         return instance
 
     def send_message(self, session: Session, instance_id: int, name: str, payload: Mapping[str, Any], *,
@@ -475,9 +477,11 @@ class Runtime:
             raise WorkflowRunError(message, element_id) from err
 
     def _save(self, op: _Operation, workflow: BpmnWorkflow, kind: str, detail: dict[str, Any],
-              records: Iterable[tuple[type, list[dict[str, Any]]]] = ()) -> None:
-        """Write the step: the workflow, its open-task rows, the audit event and the caller's
-        `records` (rows of append-only tables), in one statement on PostgreSQL (see db.Writes).
+              records: Iterable[tuple[type, list[dict[str, Any]]]] = (),
+              updates: Iterable[tuple[type, Any, dict[str, Any]]] = ()) -> None:
+        """Write the step: the workflow, its open-task rows, the audit event, the caller's
+        `records` (rows of append-only tables) and `updates` (rows changed by key), in one
+        statement on PostgreSQL (see db.Writes).
 
         The instance is written with a plain UPDATE checked against the revision it was read
         at, and its object is brought up to date without the ORM tracking a change; the task
@@ -506,6 +510,8 @@ class Runtime:
                                                        instance_id=instance.id, detail=detail)])
         for model, rows in records:
             writes.insert(model.__table__, rows)
+        for model, key, changed in updates:
+            writes.update(model.__table__, key, changed)
         if not writes.send(session, _instance_write(), {"w_id": instance.id, "read_revision": revision,
                                                         **{f"w_{key}": value for key, value in values.items()}}):
             raise ConflictError("someone else changed this case at the same time; nothing was saved")

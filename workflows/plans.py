@@ -7,7 +7,8 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, Update, bindparam, select, update
+from sqlalchemy import ColumnElement, Select, String, bindparam, cast, select
+from sqlalchemy import case as when_then
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -119,16 +120,14 @@ def concertation(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def report_action(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
-    # The action takes the reported status in one statement that also finds it (a plan action
-    # is never deleted); an object of it the session holds already is brought up to date.
-    item = ctx.task.item
-    action_id = ctx.session.connection().execute(_report_status(), {
-        "action_id": item.get("id") if isinstance(item, dict) else None, "reported": data["status"]}).scalar()
-    if action_id is None:
-        raise NotFoundError("this task is not tied to a plan action")
+    # The action takes the reported status with the step's save (a plan action is never
+    # deleted, so the one found now is there then); an object of it the session holds already
+    # is brought up to date.
+    action_id = ctx.action_id if ctx.action_id is not None else _action_of_case(ctx)
     held = ctx.session.identity_map.get(identity_key(PlanAction, action_id))
     if held is not None:
         set_committed_value(held, "status", data["status"])
+    ctx.updates.append((PlanAction, action_id, {"status": data["status"]}))
     # Reports are never changed once made: written with the step's save.
     ctx.records.append((ActionReport, [{"action_id": action_id, "reported_by_id": ctx.user.id, "reported_at": ctx.now,
                                         "status": data["status"], "result": data["result"],
@@ -136,12 +135,31 @@ def report_action(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
     return {"action_result": {"id": action_id, "status": data["status"]}}
 
 
+def action_column(case_id: ColumnElement[int], item: ColumnElement[Any], when: ColumnElement[bool]) -> ColumnElement[Any]:
+    """The id of the plan action of case `case_id` that a task's `item` ({"id": ...}) names, on
+    the rows where `when` holds (else NULL, and nothing read): for a read of a report's task to
+    carry (see `TaskContext.action_id`). Ids compared as text: an item is whatever a diagram put
+    there, and a cast of it to a number could fail the whole read."""
+    found = (select(PlanAction.id).join(PlanVersion, PlanVersion.id == PlanAction.plan_version_id)
+             .where(PlanVersion.case_id == case_id, cast(PlanAction.id, String) == item["id"].as_string())
+             .scalar_subquery())
+    return when_then((when, found))
+
+
+def _action_of_case(ctx: TaskContext) -> int:
+    item = ctx.task.item
+    wanted = item.get("id") if isinstance(item, dict) else None
+    found = ctx.session.scalar(_case_action(), {"case_id": ctx.case.id, "wanted": str(wanted)}) \
+        if wanted is not None and not isinstance(wanted, (dict, list)) else None
+    if found is None:
+        raise NotFoundError("this task is not tied to a plan action of its case")
+    return found
+
+
 @statement
-def _report_status() -> Update:
-    # On the table, not the class: the ORM's bulk UPDATE machinery doubled the cost of this one row.
-    action = PlanAction.__table__
-    return (update(action).where(action.c.id == bindparam("action_id")).values(status=bindparam("reported"))
-            .returning(action.c.id))
+def _case_action() -> Select:
+    return (select(PlanAction.id).join(PlanVersion, PlanVersion.id == PlanAction.plan_version_id)
+            .where(PlanVersion.case_id == bindparam("case_id"), cast(PlanAction.id, String) == bindparam("wanted")))
 
 
 def action_of_task(session: Session, item: Any) -> PlanAction:

@@ -72,12 +72,13 @@ class Held:
     has_draft: bool
     consents: list[consent.Recorded] | None  # a consent step's decisions so far, oldest first
     user: User | None = None  # the active user asked for by id (see `hold`), None if not active
+    action_id: int | None = None  # a report's plan action, if of this case (plans.action_column)
 
 
 def hold(session: Session, runtime: Runtime, task_id: str, *, user_id: int | None = None) -> Held | None:
     """Hold a task's case for this transaction and read the task, its case, its version, every
-    open task of the case and, for a consent step, the decisions so far: one query. None if the
-    task is not open (completed meanwhile).
+    open task of the case, for a consent step the decisions so far, and for a report its plan
+    action: one query. None if the task is not open (completed meanwhile).
 
     With `user_id`, the same query reads that user if active (`Held.user`): a request that
     completes a task needs no read of its own for who is signed in."""
@@ -89,18 +90,20 @@ def hold(session: Session, runtime: Runtime, task_id: str, *, user_id: int | Non
         return None
     instance = mine[0]
     return Held(task=mine[1], case=mine[4], version=(instance.version_id, instance.version.content_hash),
-                has_draft=bool(mine[5]), consents=consent.decisions_from_json(mine[6]),
-                user=mine[7] if user_id is not None else None)
+                has_draft=bool(mine[5]), consents=consent.decisions_from_json(mine[6]), action_id=mine[7],
+                user=mine[8] if user_id is not None else None)
 
 
 @statement
 def _held_rows(dialect: str, with_user: bool = False) -> Select:
     draft = exists().where(drafts.TaskDraft.task_id == HumanTask.id)
     deciding = and_(HumanTask.id == bindparam("key"), or_(*(HumanTask.spec_name == step for step in consent.DECIDING)))
+    reporting = and_(HumanTask.id == bindparam("key"), HumanTask.spec_name == "report_action")
     # Each open task's row repeats the case and the version: only what a completion uses. The
     # case manager (a user row, 11 columns) is not joined, the version's lanes (where the next
     # tasks go) are but not its forms or its note; either is read if something asks for it.
-    read = (holding_read().add_columns(Case, draft, consent.decisions_column(Case.id, dialect, deciding))
+    read = (holding_read().add_columns(Case, draft, consent.decisions_column(Case.id, dialect, deciding),
+                                       plans.action_column(Case.id, HumanTask.item, reporting))
             .join(Case, Case.reference == ProcessInstance.business_key)
             .options(lazyload(Case.case_manager),
                      joinedload(ProcessInstance.version).load_only(
@@ -168,13 +171,13 @@ def complete(session: Session, runtime: Runtime, user: User, task_id: str, data:
     schema = schema_of(session, task, version=held.version)
     check_submission(schema, data)
     ctx = TaskContext(session=session, user=user, case=case, task=task, schema=schema, now=runtime.clock.now(),
-                      consents=held.consents)
+                      consents=held.consents, action_id=held.action_id)
     handler = HANDLERS.get(task.spec_name)
     task_data = small_values(schema, data) if handler is None else handler(ctx, data)
     submission = {"case_id": case.id, "task_id": task.id, "step": task.spec_name, "title": task.title,
                   "submitted_by_id": user.id, "submitted_at": ctx.now, "data": data}
     runtime.complete_task(session, task.id, task_data, actor=user.username, expected_revision=expected_revision,
-                          records=[*ctx.records, (FormSubmission, [submission])])
+                          records=[*ctx.records, (FormSubmission, [submission])], updates=ctx.updates)
     if held.has_draft:
         drafts.discard(session, task.id)
     return case
