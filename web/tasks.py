@@ -50,12 +50,12 @@ def context_of(task: HumanTask, case: Case) -> dict[str, Any]:
     context: dict[str, Any] = {"action": None, "message": None, "plan": None}
     if task.spec_name == "report_action":
         try:
-            context["action"] = plans.action_of_task(session, task.item)
+            context["action"] = plans.action_of_task(session, task.item, case)
         except NotFoundError:
             pass
     if task.spec_name == "acknowledge_youth_message":
         try:
-            context["message"] = youth_messages.message_of_task(session, task.item)
+            context["message"] = youth_messages.message_of_task(session, task.item, case)
         except NotFoundError:
             pass
     full = user.role == "case_manager" and case.case_manager_id == user.id

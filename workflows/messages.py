@@ -12,7 +12,7 @@ from engine.db import statement
 from engine.runtime import Runtime
 
 from .context import TaskContext, subject_of
-from .errors import FormError, PermissionDeniedError
+from .errors import FormError, NotFoundError, PermissionDeniedError
 from .forms import FieldError
 from .members import add_member
 from .models import Case, User, YouthMessage, YouthMessageRecipient
@@ -46,7 +46,7 @@ def record(session: Session, runtime: Runtime, *, user: User, case: Case, kind: 
 
 
 def acknowledge(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
-    message = message_of_task(ctx.session, ctx.task.item)
+    message = message_of_task(ctx.session, ctx.task.item, ctx.case)
     recipients = []
     errors = []
     for i, username in enumerate(data["inform"]):
@@ -64,8 +64,12 @@ def acknowledge(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
     return {"inform": [u.username for u in recipients]}
 
 
-def message_of_task(session: Session, item: Any) -> YouthMessage:
-    return subject_of(session, YouthMessage, item, "a wish or complaint")
+def message_of_task(session: Session, item: Any, case: Case) -> YouthMessage:
+    """The wish or complaint a task is about, if it is one of the task's own case."""
+    message = subject_of(session, YouthMessage, item, "a wish or complaint")
+    if message.case_id != case.id:
+        raise NotFoundError("this task is not tied to a wish or complaint of its case")
+    return message
 
 
 def for_case(session: Session, case: Case) -> list[YouthMessage]:

@@ -15,7 +15,7 @@ from sqlalchemy.orm.util import identity_key
 
 from engine.db import statement
 
-from .context import TaskContext, subject_of
+from .context import TaskContext
 from .errors import FormError, NotFoundError
 from .forms import FieldError
 from .members import add_member
@@ -123,7 +123,7 @@ def report_action(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
     # The action takes the reported status with the step's save (a plan action is never
     # deleted, so the one found now is there then); an object of it the session holds already
     # is brought up to date.
-    action_id = ctx.action_id if ctx.action_id is not None else _action_of_case(ctx)
+    action_id = ctx.action_id if ctx.action_id is not None else _action_id(ctx.session, ctx.case, ctx.task.item)
     held = ctx.session.identity_map.get(identity_key(PlanAction, action_id))
     if held is not None:
         set_committed_value(held, "status", data["status"])
@@ -138,32 +138,35 @@ def report_action(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
 def action_column(case_id: ColumnElement[int], item: ColumnElement[Any], when: ColumnElement[bool]) -> ColumnElement[Any]:
     """The id of the plan action of case `case_id` that a task's `item` ({"id": ...}) names, on
     the rows where `when` holds (else NULL, and nothing read): for a read of a report's task to
-    carry (see `TaskContext.action_id`). Ids compared as text: an item is whatever a diagram put
-    there, and a cast of it to a number could fail the whole read."""
-    found = (select(PlanAction.id).join(PlanVersion, PlanVersion.id == PlanAction.plan_version_id)
-             .where(PlanVersion.case_id == case_id, cast(PlanAction.id, String) == item["id"].as_string())
-             .scalar_subquery())
-    return when_then((when, found))
+    carry (see `TaskContext.action_id`)."""
+    return when_then((when, _action_named(case_id, item["id"].as_string()).scalar_subquery()))
 
 
-def _action_of_case(ctx: TaskContext) -> int:
-    item = ctx.task.item
+def _action_named(case_id: ColumnElement[int], wanted: ColumnElement[str]) -> Select:
+    # Ids compared as text: an item is whatever a diagram put there, and a cast of it to a
+    # number could fail the whole read.
+    return (select(PlanAction.id).join(PlanVersion, PlanVersion.id == PlanAction.plan_version_id)
+            .where(PlanVersion.case_id == case_id, cast(PlanAction.id, String) == wanted))
+
+
+@statement
+def _case_action() -> Select:
+    return _action_named(bindparam("case_id"), bindparam("wanted"))
+
+
+def _action_id(session: Session, case: Case, item: Any) -> int:
+    """The id of the plan action of `case` that a task's `item` names; NotFoundError if none."""
     wanted = item.get("id") if isinstance(item, dict) else None
-    found = ctx.session.scalar(_case_action(), {"case_id": ctx.case.id, "wanted": str(wanted)}) \
+    found = session.scalar(_case_action(), {"case_id": case.id, "wanted": str(wanted)}) \
         if wanted is not None and not isinstance(wanted, (dict, list)) else None
     if found is None:
         raise NotFoundError("this task is not tied to a plan action of its case")
     return found
 
 
-@statement
-def _case_action() -> Select:
-    return (select(PlanAction.id).join(PlanVersion, PlanVersion.id == PlanAction.plan_version_id)
-            .where(PlanVersion.case_id == bindparam("case_id"), cast(PlanAction.id, String) == bindparam("wanted")))
-
-
-def action_of_task(session: Session, item: Any) -> PlanAction:
-    return subject_of(session, PlanAction, item, "a plan action")
+def action_of_task(session: Session, item: Any, case: Case) -> PlanAction:
+    """The plan action a report's task is about, if it is one of the task's own case."""
+    return session.get(PlanAction, _action_id(session, case, item))
 
 
 def reports(session: Session, action: PlanAction) -> list[ActionReport]:

@@ -225,3 +225,55 @@ def test_a_user_disabled_meanwhile_cannot_complete_and_nothing_is_saved(app, cli
                               .where(FormSubmission.task_id == tid)) == 0
     with client.session_transaction() as cookie:
         assert "uid" not in cookie  # signed out
+
+
+def test_a_task_about_a_record_of_another_case_shows_none_of_it_and_is_refused(app, client, seeded):
+    # What a task is about comes from the diagram: a report or an acknowledgement whose item
+    # names a plan action or a youth message of another case must neither show it nor change it.
+    from sqlalchemy import update
+
+    from engine.models import HumanTask
+    from workflows import cases, messages
+    from workflows.models import ActionReport, PlanAction, YouthMessage
+    from workflows.users import find_active
+
+    mine, theirs = seeded["Jeune H."], seeded["Jeune I."]
+    secret = "Plainte d'un autre dossier (fictif)."
+    with app.db.transaction() as session:
+        other = messages.record(session, app.runtime, user=find_active(session, "anne"),
+                                case=cases.get_case(session, theirs), kind="complaint", text=secret)
+        their_message = other.id
+        their_action = session.scalar(select(HumanTask.item).where(
+            HumanTask.business_key == theirs, HumanTask.spec_name == "report_action",
+            HumanTask.assignee == "sophie"))["id"]
+    report, acknowledgement = task_id(app, mine, "report_action", "sophie"), task_id(app, mine,
+                                                                                    "acknowledge_youth_message")
+    with app.db.transaction() as session:
+        session.execute(update(HumanTask).where(HumanTask.id == report).values(item={"id": their_action}))
+        session.execute(update(HumanTask).where(HumanTask.id == acknowledgement).values(item={"id": their_message}))
+
+    login(client, "sophie")
+    page = text(client.get(f"/tasks/{report}"))
+    assert "L'action dont rendre compte" not in page
+    response = post_fields(client, f"/tasks/{report}", form_data(_sample(app, mine, "report_action"))
+                           + [("action", "complete")])
+    assert response.status_code == 404 and "Traceback" not in text(response)
+    client.post("/logout", data={"csrf_token": _csrf(client)})
+    login(client, "anne")
+    page = text(client.get(f"/tasks/{acknowledgement}"))
+    assert secret not in page
+    response = post_fields(client, f"/tasks/{acknowledgement}",
+                           form_data(_sample(app, mine, "acknowledge_youth_message")) + [("action", "complete")])
+    assert response.status_code == 404
+
+    with app.db.transaction(write=False) as session:
+        assert session.get(PlanAction, their_action).status == "open"
+        assert session.scalar(select(func.count()).select_from(ActionReport)
+                              .where(ActionReport.action_id == their_action)) == 0
+        assert session.get(YouthMessage, their_message).acknowledged_at is None
+        assert session.get(HumanTask, report) is not None and session.get(HumanTask, acknowledgement) is not None
+
+
+def _csrf(client) -> str:
+    with client.session_transaction() as browser_session:
+        return browser_session.get("csrf", "")
