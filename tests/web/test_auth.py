@@ -88,3 +88,12 @@ def test_coordinator_home_shows_counts_and_no_case(client, seeded):
 def test_language_switch_never_redirects_off_site(client, target):
     response = post(client, "/language", {"lang": "en", "next": target})
     assert response.status_code == 302 and response.location == "/"
+
+
+def test_pages_name_an_icon_that_is_served(client):
+    # Without one, browsers ask for /favicon.ico on every first visit and get a 404.
+    page = client.get("/login").get_data(as_text=True)
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    assert icon.get_data(as_text=True).startswith("<svg")
