@@ -23,6 +23,8 @@ from .models import ActionReport, Case, Objective, Participant, PlanAction, Plan
 from .users import find_active
 
 BRUSSELS = zoneinfo.ZoneInfo("Europe/Brussels")
+# The step that reports on a plan action (its handler below finds the action with the task).
+REPORTING = "report_action"
 # An action is overdue the morning after its due date; its first reminder goes out then.
 REMINDER_HOUR = dt.time(9, 0)
 

@@ -97,8 +97,9 @@ def hold(session: Session, runtime: Runtime, task_id: str, *, user_id: int | Non
 @statement
 def _held_rows(dialect: str, with_user: bool = False) -> Select:
     draft = exists().where(drafts.TaskDraft.task_id == HumanTask.id)
-    deciding = and_(HumanTask.id == bindparam("key"), or_(*(HumanTask.spec_name == step for step in consent.DECIDING)))
-    reporting = and_(HumanTask.id == bindparam("key"), HumanTask.spec_name == "report_action")
+    held = HumanTask.id == bindparam("key")  # what only the held task's row carries
+    deciding = and_(held, or_(*(HumanTask.spec_name == step for step in consent.DECIDING)))
+    reporting = and_(held, HumanTask.spec_name == plans.REPORTING)
     # Each open task's row repeats the case and the version: only what a completion uses. The
     # case manager (a user row, 11 columns) is not joined, the version's lanes (where the next
     # tasks go) are but not its forms or its note; either is read if something asks for it.
@@ -109,8 +110,7 @@ def _held_rows(dialect: str, with_user: bool = False) -> Select:
                      joinedload(ProcessInstance.version).load_only(
                          ProcessVersion.process_id, ProcessVersion.content_hash, ProcessVersion.lanes)))
     if with_user:  # on the held task's row only, and only if active
-        read = read.add_columns(User).outerjoin(User, and_(User.id == bindparam("uid"), User.active.is_(True),
-                                                           HumanTask.id == bindparam("key")))
+        read = read.add_columns(User).outerjoin(User, and_(User.id == bindparam("uid"), User.active.is_(True), held))
     return read
 
 
