@@ -5,9 +5,12 @@ partner's report on their action of a plan being followed (one of three open rep
 process waits on for the others).
 
 Seeding: a few real cases run through the process (demo paths), then their rows are cloned in
-SQL up to N open cases (case, instance, open task, membership): 40 are marc's (a case manager
-with a usual load), all the others anne's (the worst case: one person holds every case). Clones
-are only read (inbox, case list); pages and completions that load a workflow use real cases. Requests go through the
+SQL up to N open cases (case, instance, open task, membership, and the records a case past its
+concertation has: two consents, a plan of two objectives and three actions): 40 are marc's (a
+case manager with a usual load), all the others anne's (the worst case: one person holds every
+case). Clones are only read (inbox, case list), but they fill the tables a completion's
+statements search (consents, plans, actions) as a year of work would; pages and completions that
+load a workflow use real cases. Requests go through the
 Flask test client; the time taken is the application's own (a WSGI middleware around the app:
 routing, session, queries, templates, commit), without the network and without the test client's
 work of building the request and reading the response.
@@ -54,9 +57,9 @@ from engine.models import HumanTask, ProcessInstance  # noqa: E402
 from engine.scripting import ScriptEngine  # noqa: E402
 from engine.serializer import triggered  # noqa: E402
 from web import create_app  # noqa: E402
-from workflows import demo, inbox, schema, services  # noqa: E402
+from workflows import demo, inbox, schema, services, tasks  # noqa: E402
 from workflows.bootstrap import build  # noqa: E402
-from workflows.models import Case, CaseMember, User  # noqa: E402
+from workflows.models import Case, CaseMember, Consent, Objective, PlanAction, PlanVersion, User  # noqa: E402
 from workflows.settings import Settings  # noqa: E402
 
 PG_ADMIN = os.environ.get("CASEWORK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -87,8 +90,12 @@ def seed(casework, total: int) -> dict:
         rng = random.Random(7)
         clones = max(0, total - open_real)
         cases, instances, tasks, members = [], [], [], []
+        consents, plans, objectives, actions = [], [], [], []
         first_id = (session.scalar(select(sa.func.max(Case.id))) or 0) + 1
         first_instance = (session.scalar(select(sa.func.max(ProcessInstance.id))) or 0) + 1
+        next_plan = (session.scalar(select(sa.func.max(PlanVersion.id))) or 0) + 1
+        next_objective = (session.scalar(select(sa.func.max(Objective.id))) or 0) + 1
+        next_action = (session.scalar(select(sa.func.max(PlanAction.id))) or 0) + 1
         for n in range(clones):
             reference = f"CM-B{n:05d}"
             # The first TYPICAL clones are marc's: a case manager with a usual load, beside anne
@@ -110,21 +117,45 @@ def seed(casework, total: int) -> dict:
                           "spec_name": step, "title": titles.get(step, step), "lane": "case_manager",
                           "assignee": manager, "supervisor": manager, "form": f"{step}.json", "due_at": due,
                           "created_at": now})
-            if n % 3 == 0:
+            consents.extend({"case_id": case_id, "person": person, "label": label, "status": "given",
+                             "scope": "", "decided_on": now.date(), "collected_by_id": users[manager].id,
+                             "recorded_at": now, "youth_mature": True if person == "youth" else None,
+                             "maturity_reasoning": "", "step": "obtain_consent"}
+                            for person, label in (("youth", "Jeune"), ("legal_representative", "Mère")))
+            if n % 3 == 0:  # a plan being followed: an action for each partner, one report open
                 carrier = ("sophie", "karim", "lea")[n % 9 // 3]
+                plan_id = next_plan + len(plans)
+                plans.append({"id": plan_id, "case_id": case_id, "number": 1, "held_on": now.date(),
+                              "youth_present": True, "youth_absence_reason": "", "shared_information": "",
+                              "created_by_id": users[manager].id, "created_at": now})
+                for position in range(2):
+                    objectives.append({"id": next_objective + len(objectives), "plan_version_id": plan_id,
+                                       "position": position, "key": f"O{position + 1}",
+                                       "title": "Reprendre l'école", "indicator": ""})
+                mine = None
+                for position, partner in enumerate(("sophie", "karim", "lea")):
+                    action_id = next_action + len(actions)
+                    mine = action_id if partner == carrier else mine
+                    actions.append({"id": action_id, "plan_version_id": plan_id,
+                                    "objective_id": objectives[-2 + position % 2]["id"], "position": position,
+                                    "what": "Rendez-vous", "carrier_id": users[partner].id,
+                                    "due_on": (due + dt.timedelta(days=7)).date(), "how": "", "duration": "",
+                                    "status": "open"})
                 tasks.append({"id": str(uuid.uuid4()), "instance_id": instance_id, "business_key": reference,
                               "spec_name": "report_action", "title": titles.get("report_action", "report"),
                               "lane": "professional", "assignee": carrier, "supervisor": manager,
-                              "form": "report_action.json",
+                              "form": "report_action.json", "item": {"id": mine},
                               "due_at": due + dt.timedelta(days=7), "created_at": now})
                 members.append({"case_id": case_id, "user_id": users[carrier].id, "role_in_case": "carrier",
                                 "added_at": now})
         for table, rows in ((ProcessInstance.__table__, instances), (Case.__table__, cases),
-                            (HumanTask.__table__, tasks), (CaseMember.__table__, members)):
+                            (HumanTask.__table__, tasks), (CaseMember.__table__, members),
+                            (Consent.__table__, consents), (PlanVersion.__table__, plans),
+                            (Objective.__table__, objectives), (PlanAction.__table__, actions)):
             for start in range(0, len(rows), 2000):
                 session.execute(table.insert(), rows[start:start + 2000])
         if casework.db.dialect == "postgresql":  # explicit ids: move the sequences past them
-            for table in ("case_file", "process_instance"):
+            for table in ("case_file", "process_instance", "plan_version", "objective", "plan_action"):
                 session.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                         f"(SELECT max(id) FROM {table}))"))
     if casework.db.dialect == "postgresql":
@@ -313,8 +344,10 @@ def form_fields(data: dict) -> list[tuple[str, str]]:
     return fields
 
 
-def explain(casework, now) -> None:
-    """The query plans of the inbox's statements (counts, first page, partners' first page)."""
+def explain(casework, now, report_task: str) -> None:
+    """The query plans of the inbox's statements (counts, first page, partners' first page), and of
+    the read that holds a partner's report (on PostgreSQL its generic plan: what a pooled
+    connection runs once the statement is prepared), run and rolled back."""
     with casework.db.transaction(write=False) as session:
         anne = session.scalar(select(User).where(User.username == "anne"))
         prefix = "EXPLAIN QUERY PLAN " if casework.db.dialect == "sqlite" else "EXPLAIN "
@@ -333,6 +366,37 @@ def explain(casework, now) -> None:
             print(f"  plan of {label}:")
             for row in rows:
                 print("    " + " | ".join(str(c) for c in row))
+    sophie = _user_id(casework, "sophie")
+    with casework.db.transaction() as session:
+        compiled = tasks._held_rows(casework.db.dialect, True).compile(dialect=session.bind.dialect)
+        params = compiled.construct_params({"key": report_task, "uid": sophie})
+        connection = session.connection()
+        if casework.db.dialect == "sqlite":
+            rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled),
+                                              tuple(params[k] for k in compiled.positiontup)).all()
+        else:
+            from psycopg import sql as psycopg_sql
+
+            raw = connection.connection.driver_connection
+            names = list(params)
+            text = str(compiled)
+            for i, name in enumerate(names, 1):
+                text = text.replace(f"%({name})s", f"${i}")
+            raw.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            raw.execute(f"PREPARE bench_hold AS {text}")
+            values = psycopg_sql.SQL(", ").join(psycopg_sql.Literal(params[n]) for n in names)
+            rows = raw.execute(psycopg_sql.SQL("EXPLAIN (ANALYZE, COSTS OFF) EXECUTE bench_hold({})").format(values)
+                               ).fetchall()
+            raw.execute("DEALLOCATE bench_hold")
+        session.rollback()
+    print("  plan of the read that holds a report:")
+    for row in rows:
+        print("    " + " | ".join(str(c) for c in row))
+
+
+def _user_id(casework, username: str) -> int:
+    with casework.db.transaction(write=False) as session:
+        return session.scalar(select(User.id).where(User.username == username))
 
 
 def run(kind: str, cases: int, requests: int, show_plans: bool) -> dict:
@@ -367,7 +431,7 @@ def run(kind: str, cases: int, requests: int, show_plans: bool) -> dict:
                                         .where(HumanTask.assignee == "anne"))
         print(f"{kind}: {open_cases} open cases, {open_tasks} open tasks in anne's inbox (seeded in {seeded_in:.1f} s)")
         if show_plans:
-            explain(casework, clock.now())
+            explain(casework, clock.now(), reports[-1][1])
 
         with casework.db.transaction(write=False) as session:
             from workflows.cases import get_case
@@ -410,7 +474,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--explain", action="store_true", help="print the inbox queries' plans")
+    parser.add_argument("--explain", action="store_true", help="print the plans of the inbox's queries and of the read that holds a report")
     args = parser.parse_args()
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     results = {kind: run(kind, args.cases, args.requests, args.explain) for kind in kinds}
