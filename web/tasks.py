@@ -45,9 +45,10 @@ def load(task_id: str) -> tuple[HumanTask, Case]:
 
 
 def context_of(task: HumanTask, case: Case) -> dict[str, Any]:
-    """What sits beside the form: the action reported on, the youth's message, the plan."""
+    """What sits beside the form: the action reported on, the youth's message, the plan (for
+    its case manager, each action with its status and what its carrier reported)."""
     session, user = db(), current_user()
-    context: dict[str, Any] = {"action": None, "message": None, "plan": None}
+    context: dict[str, Any] = {"action": None, "message": None, "plan": None, "reports": {}}
     if task.spec_name == "report_action":
         try:
             context["action"] = plans.action_of_task(session, task.item, case)
@@ -59,8 +60,10 @@ def context_of(task: HumanTask, case: Case) -> dict[str, Any]:
         except NotFoundError:
             pass
     full = user.role == "case_manager" and case.case_manager_id == user.id
-    if full:
+    if full:  # the plan with where each action stands: what an evaluation or a new pass weighs
         context["plan"] = plans.current(session, case)
+        if context["plan"] is not None:
+            context["reports"] = plans.reports_by_action(session, context["plan"].actions)
     visible = [m for m in youth_messages.for_case(session, case)
                if full or any(r.user_id == user.id for r in m.recipients)]
     context["recent"] = case_view.timeline(session, case, user, full, visible)[:5]

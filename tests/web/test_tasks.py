@@ -277,3 +277,21 @@ def test_a_task_about_a_record_of_another_case_shows_none_of_it_and_is_refused(a
 def _csrf(client) -> str:
     with client.session_transaction() as browser_session:
         return browser_session.get("csrf", "")
+
+
+def test_the_evaluation_shows_each_action_of_the_plan_with_its_status_and_report(app, client, seeded):
+    reference = seeded["Jeune J."]  # every action reported on: the plan is up for evaluation
+    login(client, "anne")
+    page = text(client.get(f"/tasks/{task_id(app, reference, 'evaluation')}"))
+    aside = page[page.index("Plan en vigueur"):]
+    assert aside.count("Action menée comme prévu.") == 3  # each action's latest report
+    assert "Sophie Renard" in aside and "Karim Haddad" in aside and "Léa Martin" in aside
+    assert aside.count('<span class="badge ok">fait</span>') == 3
+
+
+def test_a_partner_sees_the_action_they_report_on_and_not_the_plan_around_it(app, client, seeded):
+    reference = seeded["Jeune H."]  # a plan being followed: one open report per partner
+    login(client, "sophie")
+    page = text(client.get(f"/tasks/{task_id(app, reference, 'report_action', 'sophie')}"))
+    assert "dont rendre compte" in page and "Action 1 : reprendre une scolarité adaptée" in page
+    assert "Plan en vigueur" not in page and "Karim Haddad" not in page
