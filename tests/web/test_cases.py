@@ -26,6 +26,9 @@ def test_new_request_with_errors_is_422_and_keeps_values(client):
     page = text(response)
     assert response.status_code == 422
     assert "Ce champ est obligatoire." in page and "Décrochage" in page and 'value="Namur"' in page
+    # The summary names each field in error and links to it.
+    assert "Veuillez corriger 2 erreur(s)" in page
+    assert '<a href="#youth_pseudonym">Pseudonyme du jeune</a>' in page and '<a href="#age_band">' in page
 
 
 def test_case_page_shows_diagram_plan_consent_timeline_and_is_audited(app, client, seeded):
