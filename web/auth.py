@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from workflows import throttle, users
 
 from .access import current_user, login_required, login_user, logout_user
+from .i18n import locale
 from .transactions import db, now
 
 bp = Blueprint("auth", __name__)
@@ -33,7 +34,7 @@ def home():
     if user.role == "coordinator":
         from workflows.inbox import network_counts
 
-        figures = network_counts(db(), now())
+        figures = network_counts(db(), now(), locale())
     return render_template("auth/home.html", figures=figures)
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, render_template, request
+from flask import Blueprint, Flask, g, render_template, request
 
 from workflows import inbox as inbox_mod
 
 from .access import current_user, roles_required
+from .i18n import locale
 from .transactions import db, now
 
 bp = Blueprint("inbox", __name__)
@@ -32,7 +33,7 @@ def query_from_args(args) -> inbox_mod.Query:
 def index():
     user = current_user()
     query = query_from_args(request.args)
-    result = inbox_mod.page(db(), user, query, now())
+    result = inbox_mod.page(db(), user, query, now(), locale())
 
     def link(**changes):
         params = {"scope": query.scope, "step": query.step, "case": query.case_ref, "due": query.window}
@@ -43,7 +44,21 @@ def index():
                            scopes=inbox_mod.scopes_for(user))
 
 
+def step_title(step: str | None, fallback: str) -> str:
+    """A step's label in the page's language: `fallback` (the task's own, in the diagram's
+    language, French) unless the page is in English and the step's form names it in English."""
+    lang = locale()
+    if lang == "fr" or not step:
+        return fallback
+    titles = g.get("casework_step_titles")
+    if titles is None:  # once per request
+        titles = g.casework_step_titles = inbox_mod.step_titles(db(), lang)
+    return titles.get(step, fallback)
+
+
 def init_app(app: Flask) -> None:
     from . import add_nav_item
+
+    app.jinja_env.globals["step_title"] = step_title
 
     add_nav_item(app, "inbox.index", "My tasks", roles=("case_manager", "professional"))

@@ -20,6 +20,8 @@ from engine.db import statement
 from engine.memo import VersionMemo
 from engine.models import HumanTask, ProcessVersion
 
+from .errors import NotFoundError
+from .forms import load_schema
 from .models import Case, PlanAction, User
 
 BRUSSELS = zoneinfo.ZoneInfo("Europe/Brussels")
@@ -44,7 +46,8 @@ class Counts:
     overdue: int = 0
     week: int = 0
     by_step: dict[str, int] = field(default_factory=dict)  # under the current window filter
-    titles: dict[str, str] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)  # each step's label in the page's language
+    translated: bool = False  # labels not in the diagram's own language (see `step_titles`)
 
 
 @dataclass
@@ -62,6 +65,10 @@ class Page:
     @property
     def pages(self) -> int:
         return max(1, -(-self.matching // self.query.page_size))
+
+    def title_of(self, task: HumanTask) -> str:
+        """A row's label: the task's own, or its step's in the page's language."""
+        return self.counts.titles.get(task.spec_name, task.title) if self.counts.translated else task.title
 
 
 def end_of_week(now: dt.datetime) -> dt.datetime:
@@ -136,13 +143,13 @@ def _counts_statement(shape: Shape) -> Select:
     return select(steps.c.spec_name, steps.c.total, within("overdue"), within("week"))
 
 
-def counts(session: Session, user: User, query: Query, now: dt.datetime) -> Counts:
+def counts(session: Session, user: User, query: Query, now: dt.datetime, locale: str = "fr") -> Counts:
     """Totals per step and per due window, from the user's index ranges only."""
     shape = _shape(user, query)
-    result = Counts()
+    result = Counts(translated=locale != "fr")
     if shape is None:
         return result
-    titles = step_titles(session)
+    titles = step_titles(session, locale)
     for step, total, late, soon in session.execute(_counts_statement(shape), _params(user, query, now)):
         result.titles[step] = titles.get(step, step)
         in_window = {"overdue": late, "week": soon}.get(query.window or "", total)
@@ -155,25 +162,45 @@ def counts(session: Session, user: User, query: Query, now: dt.datetime) -> Coun
     return result
 
 
-def step_titles(session: Session) -> dict[str, str]:
-    """User task id -> its label, from the deployed versions (newest wins).
+def step_titles(session: Session, locale: str = "fr") -> dict[str, str]:
+    """User task id -> its label, from the deployed versions (newest wins). In English, the
+    title its form gives in English (`x-title-en`), where it gives one: a diagram names its
+    steps in one language, its forms may name them in two.
 
     Versions never change once deployed: each one's labels are read once per process (keyed by
     its content hash too, as ids repeat across databases); a view reads only the version list.
     """
+    english = locale == "en"
     versions = session.execute(_versions()).all()
-    missing = [version_id for version_id, digest in versions if (version_id, digest) not in _TITLES]
+    missing = [version_id for version_id, digest in versions if (version_id, digest, english) not in _TITLES]
     if missing:
-        for version_id, digest, elements in session.execute(
-                select(ProcessVersion.id, ProcessVersion.content_hash, ProcessVersion.elements)
-                .where(ProcessVersion.id.in_(missing))):
-            _TITLES.put((version_id, digest), {
-                element_id: info["name"] for element_id, info in (elements or {}).items()
-                if isinstance(info, dict) and info.get("type") == "userTask" and info.get("name")})
+        columns = [ProcessVersion.id, ProcessVersion.content_hash, ProcessVersion.elements]
+        if english:  # the forms, read once per version and language
+            columns += [ProcessVersion.forms, ProcessVersion.files]
+        for version_id, digest, elements, *forms in session.execute(
+                select(*columns).where(ProcessVersion.id.in_(missing))):
+            titles = {element_id: info["name"] for element_id, info in (elements or {}).items()
+                      if isinstance(info, dict) and info.get("type") == "userTask" and info.get("name")}
+            if english:
+                titles.update(_english_titles(*forms))
+            _TITLES.put((version_id, digest, english), titles)
     titles: dict[str, str] = {}
     for version_id, digest in versions:
-        titles.update(_TITLES.peek((version_id, digest), {}))
+        titles.update(_TITLES.peek((version_id, digest, english), {}))
     return titles
+
+
+def _english_titles(forms: dict[str, str] | None, files: dict[str, str] | None) -> dict[str, str]:
+    found = {}
+    for element_id, form in (forms or {}).items():
+        try:
+            schema = load_schema(files or {}, form)
+        except (NotFoundError, ValueError):  # a form the version lacks or cannot parse: its name
+            continue
+        title = schema.get("x-title-en") if isinstance(schema, dict) else None
+        if isinstance(title, str) and title.strip():
+            found[element_id] = title.strip()
+    return found
 
 
 _TITLES: VersionMemo[dict[str, str]] = VersionMemo(1024)
@@ -209,10 +236,11 @@ def _around_rows() -> tuple[Select, Select, Select]:
             select(User.username, User.display_name).where(User.username.in_(bindparam("names", expanding=True))))
 
 
-def page(session: Session, user: User, query: Query, now: dt.datetime) -> Page:
-    """One page of tasks, overdue first then by due date (tasks without a due date last)."""
+def page(session: Session, user: User, query: Query, now: dt.datetime, locale: str = "fr") -> Page:
+    """One page of tasks, overdue first then by due date (tasks without a due date last); steps
+    labelled in `locale`."""
     week_end = end_of_week(now)
-    facet = counts(session, user, query, now)
+    facet = counts(session, user, query, now, locale)
     shape = _shape(user, query)
     if shape is None:
         return Page([], facet, query, now, week_end, 0)
@@ -244,9 +272,9 @@ def page(session: Session, user: User, query: Query, now: dt.datetime) -> Page:
     return Page(rows, facet, query, now, week_end, matching, names, actions, people)
 
 
-def network_counts(session: Session, now: dt.datetime) -> list[tuple[str, int, int]]:
+def network_counts(session: Session, now: dt.datetime, locale: str = "fr") -> list[tuple[str, int, int]]:
     """De-identified figures for coordinators: (step label, open tasks, overdue), by step."""
-    titles = step_titles(session)
+    titles = step_titles(session, locale)
     overdue = func.sum(case((HumanTask.due_at < now, 1), else_=0))
     rows = session.execute(select(HumanTask.spec_name, func.count(), overdue).group_by(HumanTask.spec_name))
     return sorted(((titles.get(step, step), total, int(late or 0)) for step, total, late in rows),

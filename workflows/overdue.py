@@ -32,6 +32,7 @@ class OverdueTask:
     reference: str
     title: str
     assignee: str | None
+    step: str
     due_at: dt.datetime
     late: dt.timedelta
 
@@ -66,7 +67,7 @@ def tasks(session: Session, now: dt.datetime, *, case_manager: User | None = Non
     if assignee is not None:
         query = query.where(HumanTask.assignee == assignee)
     rows = session.scalars(query.order_by(HumanTask.due_at, HumanTask.id).limit(limit))
-    return [OverdueTask(t.id, t.business_key, t.title, t.assignee, t.due_at, now - t.due_at) for t in rows]
+    return [OverdueTask(t.id, t.business_key, t.title, t.assignee, t.spec_name, t.due_at, now - t.due_at) for t in rows]
 
 
 def actions(session: Session, now: dt.datetime, *, case_manager: User | None = None,

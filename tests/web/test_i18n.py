@@ -7,6 +7,8 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from .conftest import login, post, text
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -35,3 +37,21 @@ def test_template_texts_follow_the_page_language_and_escape_their_values(app):
 
         session["lang"] = "en"
         assert render_template_string(source, who="Léa & co") == "taken by Léa &amp; co | Sign out"
+
+
+def test_in_english_steps_are_named_by_their_forms_english_titles(app, client, seeded):
+    reference = seeded["Jeune J."]  # at the evaluation, after a concertation and three reports
+    login(client, "anne")
+    post(client, "/language", {"lang": "en", "next": "/"})
+    inbox = text(client.get("/inbox"))
+    assert ">Plan evaluation</a>" in inbox and "Plan evaluation (1)</option>" in inbox  # row and filter
+    assert "Évaluation du plan" not in inbox
+    page = text(client.get(f"/cases/{reference}"))
+    assert ">Plan evaluation</a>" in page  # what is open now
+    assert "Form sent: Concertation: co-build the plan" in page and "Form sent: Report on the action" in page
+    post(client, "/language", {"lang": "fr", "next": "/"})
+    assert ">Évaluation du plan</a>" in text(client.get("/inbox"))
+    login(client, "chantal")  # a coordinator's figures by step
+    post(client, "/language", {"lang": "en", "next": "/"})
+    home = text(client.get("/"))
+    assert "Report on the action" in home and "Rendre compte de l" not in home
