@@ -35,6 +35,7 @@ class OverdueTask:
     step: str
     due_at: dt.datetime
     late: dt.timedelta
+    assignee_name: str | None = None  # the assignee's display name
 
 
 @dataclass(frozen=True)
@@ -60,14 +61,16 @@ class PersonCount:
 def tasks(session: Session, now: dt.datetime, *, case_manager: User | None = None,
           assignee: str | None = None, limit: int = 500) -> list[OverdueTask]:
     """Open tasks past due, most overdue first; of one case manager's cases and/or one assignee."""
-    query = (select(HumanTask).join(Case, Case.reference == HumanTask.business_key)
+    query = (select(HumanTask, User.display_name).join(Case, Case.reference == HumanTask.business_key)
+             .outerjoin(User, User.username == HumanTask.assignee)
              .where(HumanTask.due_at < now, Case.status != "closed"))
     if case_manager is not None:
         query = query.where(Case.case_manager_id == case_manager.id)
     if assignee is not None:
         query = query.where(HumanTask.assignee == assignee)
-    rows = session.scalars(query.order_by(HumanTask.due_at, HumanTask.id).limit(limit))
-    return [OverdueTask(t.id, t.business_key, t.title, t.assignee, t.spec_name, t.due_at, now - t.due_at) for t in rows]
+    rows = session.execute(query.order_by(HumanTask.due_at, HumanTask.id).limit(limit))
+    return [OverdueTask(t.id, t.business_key, t.title, t.assignee, t.spec_name, t.due_at, now - t.due_at, name)
+            for t, name in rows]
 
 
 def actions(session: Session, now: dt.datetime, *, case_manager: User | None = None,

@@ -88,7 +88,7 @@ def test_overdue_pages_per_role(client, app, clock):
     login(client, "anne")
     page = text(client.get("/overdue/"))
     assert ref in page and "Sophie Renard" in page and "Karim Haddad" in page
-    assert ">Rendre compte de l'action</a>" in page
+    assert ">Rendre compte de l'action</a></td><td>Sophie Renard</td>" in page  # named, not by username
     post(client, "/language", {"lang": "en", "next": "/"})  # the steps as their forms name them in English
     assert ">Report on the action</a>" in text(client.get("/overdue/"))
     post(client, "/logout")
