@@ -21,6 +21,7 @@ from . import diagram
 from .access import audit_read, current_user, roles_required
 from .forms import error_map
 from .i18n import locale
+from .inbox import step_title
 from .transactions import casework, db, now, writes
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -53,11 +54,16 @@ def index():
     total = session.scalar(stmt.with_only_columns(func.count(Case.id)))
     rows = list(session.scalars(stmt.order_by(Case.opened_at.desc(), Case.id.desc())
                                 .offset((number - 1) * PAGE).limit(PAGE)))
-    steps: dict[str, list[str]] = {}
+    # What each case waits on: each step once, with how many of its tasks are open (a plan
+    # being followed has a report open per action), named in the page's language.
+    steps: dict[str, dict[str, int]] = {}
     if rows:
-        for key, title in session.execute(select(HumanTask.business_key, HumanTask.title)
-                                          .where(HumanTask.business_key.in_([c.reference for c in rows]))):
-            steps.setdefault(key, []).append(title)
+        for key, step, title in session.execute(
+                select(HumanTask.business_key, HumanTask.spec_name, HumanTask.title)
+                .where(HumanTask.business_key.in_([c.reference for c in rows]))
+                .order_by(HumanTask.created_at, HumanTask.id)):
+            label = step_title(step, title)
+            steps.setdefault(key, {})[label] = steps.get(key, {}).get(label, 0) + 1
     return render_template("cases/index.html", rows=rows, steps=steps, status=status, page=number,
                            pages=max(1, -(-total // PAGE)), total=total)
 

@@ -132,6 +132,13 @@ def test_case_list_shows_the_cases_one_may_open_with_their_step(app, client, see
     login(client, "anne")
     page = text(client.get("/cases/"))
     assert seeded["Jeune A."] in page and "Vérifier la demande" in page
+    # Each case named by its youth's pseudonym; a step with several open tasks shown once, counted.
+    row = page[page.index(seeded["Jeune H."]):].split("</tr>")[0]
+    assert "Jeune H." in row and " ans</span>" in row  # and its age band
+    assert row.count("Rendre compte de l'action") == 1 and "×3" in row and "Enregistrer et transmettre" in row
+    post(client, "/language", {"lang": "en", "next": "/"})
+    assert "Report on the action <span class=\"muted\">×3</span>" in text(client.get("/cases/"))
+    post(client, "/language", {"lang": "fr", "next": "/"})
     closed = text(client.get("/cases/?status=closed"))
     assert seeded["Jeune M."] in closed and seeded["Jeune A."] not in closed
     login(client, "tom")  # the requester of the professional-introduced cases
