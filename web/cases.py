@@ -62,8 +62,9 @@ def index():
                 select(HumanTask.business_key, HumanTask.spec_name, HumanTask.title)
                 .where(HumanTask.business_key.in_([c.reference for c in rows]))
                 .order_by(HumanTask.created_at, HumanTask.id)):
+            waiting = steps.setdefault(key, {})
             label = step_title(step, title)
-            steps.setdefault(key, {})[label] = steps.get(key, {}).get(label, 0) + 1
+            waiting[label] = waiting.get(label, 0) + 1
     return render_template("cases/index.html", rows=rows, steps=steps, status=status, page=number,
                            pages=max(1, -(-total // PAGE)), total=total)
 
