@@ -185,11 +185,15 @@ def test_a_report_naming_an_action_of_another_case_is_refused_and_nothing_is_sav
         answers = demo.sample(session, app.runtime, None, "report_action")
         held = tasks.hold(session, app.runtime, task.id)
         assert held.action_id == task.item["id"]  # read with the task
-        task_id, their_action = task.id, other.item["id"]
+        task_id, their_action, own_action = task.id, other.item["id"], task.item["id"]
     verification = case_at_verification(app, "Jeune Z.")
     with app.db.transaction() as session:
         assert tasks.hold(session, app.runtime, verification.task_id).action_id is None  # not a report: not read
-    for item in (other.item, {"id": "not a number"}, {"id": [1]}, None):
+    # Another case's action, texts that are not this action's id (however close to a number,
+    # or too long for one: none may fail the read), a list, nothing.
+    for item in (other.item, {"id": "not a number"}, {"id": f"0{own_action}"}, {"id": f" {own_action}"},
+                 {"id": f"{own_action}.0"}, {"id": "-1"}, {"id": ""}, {"id": "99999999999999999999"},
+                 {"id": [1]}, None):
         with app.db.transaction() as session:
             session.execute(update(HumanTask).where(HumanTask.id == task_id).values(item=item))
         session = app.db.session(write=True)
