@@ -7,7 +7,7 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, String, and_, bindparam, cast, func, select
+from sqlalchemy import ColumnElement, Select, String, bindparam, cast, select
 from sqlalchemy import case as when_then
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -145,15 +145,10 @@ def action_column(case_id: ColumnElement[int], item: ColumnElement[Any], when: C
 
 
 def _action_named(case_id: ColumnElement[int], wanted: ColumnElement[str]) -> Select:
-    # Ids compared as text: an item is whatever a diagram put there, and a cast of any text to a
-    # number would fail the whole read on PostgreSQL. The text is cast only when it is all
-    # digits (ltrim of the digits leaves nothing, on both databases), so that the action is
-    # found by its primary key whatever the planner knows of the tables; without that, a
-    # database whose statistics predate its plans scanned every action of every case.
-    digits = and_(wanted != "", func.length(wanted) <= 9, func.ltrim(wanted, "0123456789") == "")
+    # Ids compared as text: an item is whatever a diagram put there, and a cast of it to a
+    # number could fail the whole read.
     return (select(PlanAction.id).join(PlanVersion, PlanVersion.id == PlanAction.plan_version_id)
-            .where(PlanAction.id == when_then((digits, cast(wanted, Integer))),
-                   cast(PlanAction.id, String) == wanted, PlanVersion.case_id == case_id))
+            .where(PlanVersion.case_id == case_id, cast(PlanAction.id, String) == wanted))
 
 
 @statement
