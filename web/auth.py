@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from workflows import throttle, users
 
 from .access import current_user, login_required, login_user, logout_user
-from .i18n import locale
 from .transactions import db, now
 
 bp = Blueprint("auth", __name__)
@@ -34,7 +33,9 @@ def home():
     if user.role == "coordinator":
         from workflows.inbox import network_counts
 
-        figures = network_counts(db(), now(), locale())
+        from .inbox import step_titles
+
+        figures = network_counts(db(), now(), step_titles())
     return render_template("auth/home.html", figures=figures)
 
 

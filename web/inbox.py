@@ -33,7 +33,7 @@ def query_from_args(args) -> inbox_mod.Query:
 def index():
     user = current_user()
     query = query_from_args(request.args)
-    result = inbox_mod.page(db(), user, query, now(), locale())
+    result = inbox_mod.page(db(), user, query, now(), step_titles())
 
     def link(**changes):
         params = {"scope": query.scope, "step": query.step, "case": query.case_ref, "due": query.window}
@@ -44,16 +44,20 @@ def index():
                            scopes=inbox_mod.scopes_for(user))
 
 
+def step_titles() -> dict[str, str]:
+    """Each step's label in the page's language (read once per request)."""
+    titles = g.get("casework_step_titles")
+    if titles is None:
+        titles = g.casework_step_titles = inbox_mod.step_titles(db(), locale())
+    return titles
+
+
 def step_title(step: str | None, fallback: str) -> str:
     """A step's label in the page's language: `fallback` (the task's own, in the diagram's
     language, French) unless the page is in English and the step's form names it in English."""
-    lang = locale()
-    if lang == "fr" or not step:
+    if locale() == "fr" or not step:
         return fallback
-    titles = g.get("casework_step_titles")
-    if titles is None:  # once per request
-        titles = g.casework_step_titles = inbox_mod.step_titles(db(), lang)
-    return titles.get(step, fallback)
+    return step_titles().get(step, fallback)
 
 
 def init_app(app: Flask) -> None:

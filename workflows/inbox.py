@@ -46,8 +46,7 @@ class Counts:
     overdue: int = 0
     week: int = 0
     by_step: dict[str, int] = field(default_factory=dict)  # under the current window filter
-    titles: dict[str, str] = field(default_factory=dict)  # each step's label in the page's language
-    translated: bool = False  # labels not in the diagram's own language (see `step_titles`)
+    titles: dict[str, str] = field(default_factory=dict)  # each step's label (see `step_titles`)
 
 
 @dataclass
@@ -65,10 +64,6 @@ class Page:
     @property
     def pages(self) -> int:
         return max(1, -(-self.matching // self.query.page_size))
-
-    def title_of(self, task: HumanTask) -> str:
-        """A row's label: the task's own, or its step's in the page's language."""
-        return self.counts.titles.get(task.spec_name, task.title) if self.counts.translated else task.title
 
 
 def end_of_week(now: dt.datetime) -> dt.datetime:
@@ -143,13 +138,15 @@ def _counts_statement(shape: Shape) -> Select:
     return select(steps.c.spec_name, steps.c.total, within("overdue"), within("week"))
 
 
-def counts(session: Session, user: User, query: Query, now: dt.datetime, locale: str = "fr") -> Counts:
-    """Totals per step and per due window, from the user's index ranges only."""
+def counts(session: Session, user: User, query: Query, now: dt.datetime,
+           titles: dict[str, str] | None = None) -> Counts:
+    """Totals per step and per due window, from the user's index ranges only; steps labelled by
+    `titles` (default: `step_titles` in the diagram's language)."""
     shape = _shape(user, query)
-    result = Counts(translated=locale != "fr")
+    result = Counts()
     if shape is None:
         return result
-    titles = step_titles(session, locale)
+    titles = step_titles(session) if titles is None else titles
     for step, total, late, soon in session.execute(_counts_statement(shape), _params(user, query, now)):
         result.titles[step] = titles.get(step, step)
         in_window = {"overdue": late, "week": soon}.get(query.window or "", total)
@@ -236,11 +233,12 @@ def _around_rows() -> tuple[Select, Select, Select]:
             select(User.username, User.display_name).where(User.username.in_(bindparam("names", expanding=True))))
 
 
-def page(session: Session, user: User, query: Query, now: dt.datetime, locale: str = "fr") -> Page:
+def page(session: Session, user: User, query: Query, now: dt.datetime,
+         titles: dict[str, str] | None = None) -> Page:
     """One page of tasks, overdue first then by due date (tasks without a due date last); steps
-    labelled in `locale`."""
+    labelled by `titles` (see `counts`)."""
     week_end = end_of_week(now)
-    facet = counts(session, user, query, now, locale)
+    facet = counts(session, user, query, now, titles)
     shape = _shape(user, query)
     if shape is None:
         return Page([], facet, query, now, week_end, 0)
@@ -272,9 +270,10 @@ def page(session: Session, user: User, query: Query, now: dt.datetime, locale: s
     return Page(rows, facet, query, now, week_end, matching, names, actions, people)
 
 
-def network_counts(session: Session, now: dt.datetime, locale: str = "fr") -> list[tuple[str, int, int]]:
+def network_counts(session: Session, now: dt.datetime,
+                   titles: dict[str, str] | None = None) -> list[tuple[str, int, int]]:
     """De-identified figures for coordinators: (step label, open tasks, overdue), by step."""
-    titles = step_titles(session, locale)
+    titles = step_titles(session) if titles is None else titles
     overdue = func.sum(case((HumanTask.due_at < now, 1), else_=0))
     rows = session.execute(select(HumanTask.spec_name, func.count(), overdue).group_by(HumanTask.spec_name))
     return sorted(((titles.get(step, step), total, int(late or 0)) for step, total, late in rows),
