@@ -252,10 +252,14 @@ class Scheduler:
         self.start()
 
     def nudge(self, name: str) -> None:
-        """Run job `name` now (or right after its current run, if it is running)."""
+        """Run job `name` now (or right after its current run, if it is running).
+
+        The request is kept until a run starts after it: APScheduler skips a run while one is
+        still counted as running, which it is from the moment it hands the run to a thread
+        (before `_run` registers) until `_run` has returned."""
         with self._lock:
+            self._again.add(name)
             if name in self._running:
-                self._again.add(name)
                 return
         self._at(name, dt.datetime.now(UTC))
 
@@ -271,6 +275,7 @@ class Scheduler:
         job = self.jobs[name]
         with self._lock:
             self._running.add(name)
+            self._again.discard(name)  # this run starts after every nudge so far
         try:
             while True:
                 try:
@@ -287,6 +292,10 @@ class Scheduler:
                 self._running.discard(name)
         if job.wake is not None:
             self._schedule_wake(job)
+        with self._lock:
+            missed = name in self._again and name not in self._running
+        if missed:  # nudged as this run ended: APScheduler may have skipped the nudge's run
+            self._at(name, dt.datetime.now(UTC) + dt.timedelta(seconds=0.05))
 
     def _schedule_wake(self, job: Job) -> None:
         try:
