@@ -49,14 +49,24 @@ def _today(runtime: Runtime) -> str:
     return runtime.clock.now().date().isoformat()
 
 
+# An age in each band the request form offers, for the verification to confirm (the band then stays).
+_AGE_IN_BAND = {"0-5": 4, "6-11": 9, "12-15": 14, "16-17": 16, "18-23": 20}
+
+
 def verify_request(ctx, *, consent: str = "given", eligible: bool = True, endangered: bool = False,
-                   clarification: bool = True, age: int = 15, **_) -> dict[str, Any]:
+                   clarification: bool = True, age: int | None = None, **_) -> dict[str, Any]:
+    if age is None:
+        case = ctx.get("case")
+        age = _AGE_IN_BAND.get(case.age_band, 15) if case is not None else 15
+    age = age if eligible else 25
+    consents = [{"person": "youth", "label": "le jeune", "status": consent, "date": ctx["today"]}]
+    if age < 18:  # a minor's legal representative is asked too; an adult decides alone
+        consents.append({"person": "legal_representative", "label": "mère",
+                         "status": consent if consent != "refused" else "given", "date": ctx["today"]})
     return {
-        "youth_age": age if eligible else 25, "lives_in_region": True, "severe_complex_multiple": True,
+        "youth_age": age, "lives_in_region": True, "severe_complex_multiple": True,
         "failed_attempts": 3, "youth_informed": True, "youth_mature": False,
-        "consents": [{"person": "youth", "label": "le jeune", "status": consent, "date": ctx["today"]},
-                     {"person": "legal_representative", "label": "mère", "status": consent if consent != "refused"
-                      else "given", "date": ctx["today"]}],
+        "consents": consents,
         "objections": "", "ready_to_participate": consent == "given",
         "partners_to_invite": ["Service d'aide à la jeunesse", "Centre PMS"], "resource_persons": ["Grand-mère"],
         "youth_endangered": endangered, "clarification_interview": clarification,
@@ -64,8 +74,11 @@ def verify_request(ctx, *, consent: str = "given", eligible: bool = True, endang
 
 
 def obtain_consent(ctx, *, consent: str = "given", endangered: bool = False, **_) -> dict[str, Any]:
-    return {"consents": [{"person": "youth", "label": "le jeune", "status": consent, "date": ctx["today"]},
-                         {"person": "legal_representative", "label": "mère", "status": "given"}],
+    consents = [{"person": "youth", "label": "le jeune", "status": consent, "date": ctx["today"]}]
+    case = ctx.get("case")
+    if case is None or case.age_band not in ("18-23", "24+"):
+        consents.append({"person": "legal_representative", "label": "mère", "status": "given"})
+    return {"consents": consents,
             "attempt_notes": "Rencontre au domicile avec l'éducatrice de référence.", "youth_endangered": endangered}
 
 
