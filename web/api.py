@@ -1,7 +1,9 @@
 """JSON API under /api/v1: tasks (list, show with schema, complete) and cases (list, show).
 
 Same permissions and audit as the pages. Sign in with the session cookie (then POSTs carry the
-X-CSRF-Token header) or with HTTP Basic. Described by /api/v1/openapi.json.
+X-CSRF-Token header) or with HTTP Basic. Texts (task titles, error messages) are in the
+session's language, else in the one Accept-Language prefers (French or English), else French.
+Described by /api/v1/openapi.json.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from workflows.models import Case
 
 from .access import audit_read, current_user, roles_required
 from .cases import visible_cases
-from .inbox import query_from_args
+from .inbox import query_from_args, step_title
 from .openapi import document
 from .transactions import casework, db, now, writes
 
@@ -34,7 +36,8 @@ def _iso(value) -> str | None:
 
 
 def task_json(task: HumanTask) -> dict[str, Any]:
-    return {"id": task.id, "case": task.business_key, "step": task.spec_name, "title": task.title,
+    return {"id": task.id, "case": task.business_key, "step": task.spec_name,
+            "title": step_title(task.spec_name, task.title),
             "lane": task.lane, "assignee": task.assignee, "claimed_by": task.claimed_by, "due_at": _iso(task.due_at),
             "url": url_for("api.task", task_id=task.id)}
 

@@ -45,7 +45,13 @@ def _text(message: str, **variables: Any) -> Markup:
 
 def _select_locale() -> str:
     chosen = session.get("lang")
-    return chosen if chosen in LOCALES else "fr"
+    if chosen in LOCALES:
+        return chosen
+    # An API client without a session (HTTP Basic) says its language in Accept-Language; pages
+    # speak French until someone picks English with the switch.
+    if request.path.startswith("/api/"):
+        return request.accept_languages.best_match(LOCALES) or "fr"
+    return "fr"
 
 
 def compiled_catalogs() -> str:

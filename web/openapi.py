@@ -27,7 +27,9 @@ def document() -> dict[str, Any]:
         "info": {"title": "casework API", "version": "1",
                  "description": "Tasks and cases of the case-management process. Same permissions as the web pages: "
                                 "a professional sees only the cases they take part in and only what concerns "
-                                "them; every read of a case or task is audited."},
+                                "them; every read of a case or task is audited. Task titles and error messages "
+                                "are in the session's language, else in the one the Accept-Language header "
+                                "prefers (fr or en), else in French."},
         "servers": [{"url": "/api/v1"}],
         "security": [{"basic": []}, {"session": []}],
         "paths": {

@@ -68,3 +68,23 @@ def test_cases_are_filtered_for_professionals(app, client, seeded):
     assert reference in [c["reference"] for c in listed["cases"]]
     assert client.get(f"/api/v1/cases/{reference}", headers=basic("marc")).status_code == 404
     assert client.get("/api/v1/cases", headers=basic("chantal")).status_code == 403
+
+
+def test_task_titles_and_errors_follow_accept_language(app, client, seeded):
+    reference = seeded["Jeune A."]
+    french = client.get(f"/api/v1/tasks?case={reference}", headers=basic("anne")).get_json()["tasks"]
+    english = client.get(f"/api/v1/tasks?case={reference}",
+                         headers={**basic("anne"), "Accept-Language": "en-GB,en;q=0.9"}).get_json()["tasks"]
+    assert [t["title"] for t in french] == ["Vérifier la demande"]
+    assert [t["title"] for t in english] == ["Verify the request"]
+    assert [t["step"] for t in english] == ["verify_request"]  # identifiers never change
+    dutch_first = client.get(f"/api/v1/tasks?case={reference}",
+                             headers={**basic("anne"), "Accept-Language": "nl-BE,fr;q=0.8,en;q=0.5"}).get_json()
+    assert [t["title"] for t in dutch_first["tasks"]] == ["Vérifier la demande"]
+    missing = client.get("/api/v1/tasks/no-such-task", headers={**basic("anne"), "Accept-Language": "en"})
+    assert missing.status_code == 404
+    assert missing.get_json()["message"] != client.get("/api/v1/tasks/no-such-task",
+                                                         headers=basic("anne")).get_json()["message"]
+    # Pages keep French until the switch is used, whatever the browser asks for.
+    login(client, "anne")
+    assert "Vérifier la demande" in client.get("/inbox", headers={"Accept-Language": "en"}).get_data(as_text=True)
