@@ -60,7 +60,7 @@ def _basic_auth() -> User | None:
     when = now()
     if throttle.blocked_until(session_, username, request.remote_addr, when):
         return None
-    user = users.authenticate(session_, username, password)
+    user = users.authenticate(session_, username, password, remember=True)
     if user is None:
         throttle.record_failure(session_, username, request.remote_addr, when)
         session_.commit()  # the failure counts even though the request is refused

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import re
+import secrets
+import threading
+import time
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -19,6 +24,17 @@ _hasher = PasswordHasher()
 # Verified against when the user does not exist, so that a wrong name costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("casework-dummy-password")
 MIN_PASSWORD = 10
+
+# HTTP Basic sends the password with every API request, and argon2 is slow on purpose (tens of
+# milliseconds and 64 MiB a check). A password verified for the API is remembered for a few
+# minutes as a keyed hash (the key is random, this process's own, never stored), tied to the
+# stored hash it matched: the next requests compare that instead, and a new password or a
+# disabled account ends it at once. Sign-in through the page always runs argon2.
+REMEMBER_S = 300.0
+_REMEMBER_MAX = 1024
+_KEY = secrets.token_bytes(32)
+_remembered: dict[str, tuple[bytes, str, float]] = {}  # username -> (keyed hash, stored hash, until)
+_remembered_lock = threading.Lock()
 
 
 def hash_password(password: str) -> str:
@@ -78,10 +94,18 @@ def set_password(session: Session, username: str, password: str) -> User:
     return user
 
 
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The active user with this name and password, or None (same cost either way)."""
-    user = session.scalar(select(User).where(User.username == (username or "").strip().lower()))
+def authenticate(session: Session, username: str, password: str, *, remember: bool = False) -> User | None:
+    """The active user with this name and password, or None (same cost either way).
+
+    `remember`: for credentials sent with every request (HTTP Basic), a password verified here
+    is recognised without argon2 for `REMEMBER_S` seconds, while its user's stored hash stays
+    the same and the user active. A wrong password always costs a full check."""
+    name = (username or "").strip().lower()
+    user = session.scalar(select(User).where(User.username == name))
     stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    if remember and user is not None and user.active and stored is not _DUMMY_HASH \
+            and _recognised(name, password or "", stored):
+        return user
     try:
         _hasher.verify(stored, password or "")
     except (VerificationError, InvalidHashError):
@@ -90,4 +114,24 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
         return None
     if _hasher.check_needs_rehash(stored):
         user.password_hash = _hasher.hash(password)
+    if remember:
+        _remember(name, password, user.password_hash)
     return user
+
+
+def _keyed(username: str, password: str) -> bytes:
+    return hmac.new(_KEY, f"{username}\0{password}".encode(), hashlib.sha256).digest()
+
+
+def _recognised(username: str, password: str, stored: str) -> bool:
+    entry = _remembered.get(username)
+    return (entry is not None and entry[1] == stored and time.monotonic() < entry[2]
+            and hmac.compare_digest(entry[0], _keyed(username, password)))
+
+
+def _remember(username: str, password: str, stored: str) -> None:
+    with _remembered_lock:
+        _remembered.pop(username, None)
+        while len(_remembered) >= _REMEMBER_MAX:  # the oldest go first
+            _remembered.pop(next(iter(_remembered)))
+        _remembered[username] = (_keyed(username, password), stored, time.monotonic() + REMEMBER_S)

@@ -25,6 +25,51 @@ def test_openapi_document_describes_every_endpoint(client):
         assert "/api/v1" + path.replace("{", "<").replace("}", ">") in rules
 
 
+def test_basic_auth_checks_a_password_with_argon2_once_then_remembers_it(app, client, monkeypatch):
+    from workflows import users
+
+    monkeypatch.setattr(users, "_remembered", {})
+    checks = []
+
+    class Counting:  # argon2's hasher, counting its checks
+        def __init__(self, hasher):
+            self.hasher = hasher
+
+        def verify(self, stored, password):
+            checks.append(1)
+            return self.hasher.verify(stored, password)
+
+        def __getattr__(self, name):
+            return getattr(self.hasher, name)
+
+    monkeypatch.setattr(users, "_hasher", Counting(users._hasher))
+    for _ in range(3):
+        assert client.get("/api/v1/tasks", headers=basic("anne")).status_code == 200
+    assert len(checks) == 1
+    # A wrong password is never taken for the remembered one, and counts as a failure.
+    assert client.get("/api/v1/tasks", headers=basic("anne", "not-the-password")).status_code == 401
+    assert len(checks) == 2
+    # A new password ends it: the old one is refused at once, the new one checked in full.
+    with app.db.transaction() as session:
+        users.set_password(session, "anne", "a-brand-new-password")
+    assert client.get("/api/v1/tasks", headers=basic("anne")).status_code == 401
+    assert client.get("/api/v1/tasks", headers=basic("anne", "a-brand-new-password")).status_code == 200
+    assert len(checks) == 4
+    # A disabled account is refused even while its password is remembered.
+    with app.db.transaction() as session:
+        users.set_active(session, "anne", False)
+    assert client.get("/api/v1/tasks", headers=basic("anne", "a-brand-new-password")).status_code == 401
+    assert len(checks) == 5  # in full, as for anyone refused
+    with app.db.transaction() as session:
+        users.set_active(session, "anne", True)
+    # And it lasts REMEMBER_S seconds.
+    monkeypatch.setattr(users, "REMEMBER_S", 0.0)
+    monkeypatch.setattr(users, "_remembered", {})
+    for _ in range(2):
+        assert client.get("/api/v1/tasks", headers=basic("anne", "a-brand-new-password")).status_code == 200
+    assert len(checks) == 7
+
+
 def test_api_needs_a_user(client):
     response = client.get("/api/v1/tasks")
     assert response.status_code == 401 and response.get_json()["error"] == "unauthorized"
