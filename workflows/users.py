@@ -95,7 +95,8 @@ def set_password(session: Session, username: str, password: str) -> User:
 
 
 def authenticate(session: Session, username: str, password: str, *, remember: bool = False) -> User | None:
-    """The active user with this name and password, or None (same cost either way).
+    """The active user with this name and password, or None (a wrong name costs as long as a
+    wrong password).
 
     `remember`: for credentials sent with every request (HTTP Basic), a password verified here
     is recognised without argon2 for `REMEMBER_S` seconds, while its user's stored hash stays
