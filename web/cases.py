@@ -6,7 +6,7 @@ import datetime as dt
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, or_, select
 
 from engine.db import statement
 from engine.memo import VersionMemo
@@ -39,21 +39,44 @@ def visible_cases(user: User):
     return stmt.where(False)
 
 
+SEARCH_LIMIT = 50
+
+
 @bp.get("/")
 @roles_required(*ACTORS)
 def index():
-    user, session = current_user(), db()
     status = request.args.get("status") if request.args.get("status") in ("open", "exited", "closed") else None
-    stmt = visible_cases(user)
-    if status:
-        stmt = stmt.where(Case.status == status)
     try:
         number = max(1, int(request.args.get("page", 1)))
     except ValueError:
         number = 1
+    return _listing(status=status, number=number)
+
+
+@bp.post("/")
+@roles_required(*ACTORS)
+def search():
+    # Posted, not a query string: a youth's pseudonym must not land in URLs, logs or history.
+    wanted = " ".join((request.form.get("q") or "").split())[:100]
+    if not wanted:
+        return redirect(url_for("cases.index"))
+    return _listing(status=None, number=1, wanted=wanted)
+
+
+def _listing(*, status: str | None, number: int, wanted: str | None = None):
+    """The cases page: one page of the user's cases, or those whose reference or youth's
+    pseudonym holds `wanted` (at most SEARCH_LIMIT, newest first)."""
+    user, session = current_user(), db()
+    stmt = visible_cases(user)
+    if status:
+        stmt = stmt.where(Case.status == status)
+    if wanted:
+        stmt = stmt.where(or_(Case.reference.icontains(wanted, autoescape=True),
+                              Case.youth_pseudonym.icontains(wanted, autoescape=True)))
     total = session.scalar(stmt.with_only_columns(func.count(Case.id)))
+    size = SEARCH_LIMIT if wanted else PAGE
     rows = list(session.scalars(stmt.order_by(Case.opened_at.desc(), Case.id.desc())
-                                .offset((number - 1) * PAGE).limit(PAGE)))
+                                .offset((number - 1) * size).limit(size)))
     # What each case waits on: each step once, with how many of its tasks are open (a plan
     # being followed has a report open per action), named in the page's language.
     steps: dict[str, dict[str, int]] = {}
@@ -66,7 +89,7 @@ def index():
             label = step_title(step, title)
             waiting[label] = waiting.get(label, 0) + 1
     return render_template("cases/index.html", rows=rows, steps=steps, status=status, page=number,
-                           pages=max(1, -(-total // PAGE)), total=total)
+                           pages=1 if wanted else max(1, -(-total // PAGE)), total=total, wanted=wanted)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -154,3 +154,30 @@ def test_case_page_highlights_the_timer_a_case_waits_on(client, seeded):
     login(client, "anne")
     page = text(client.get(f"/cases/{seeded['Jeune L.']}"))  # exited: waits before the check-in
     assert 'data-element="post_exit_wait" data-state="current"' in page
+
+
+def test_case_list_finds_a_case_by_pseudonym_or_reference_without_putting_it_in_the_url(app, client, seeded):
+    login(client, "anne")
+    listing = client.get("/cases/")
+    assert 'role="search"' in text(listing) and 'method="post"' in text(listing)
+    found = post(client, "/cases/", {"q": "  jeune   h. "})  # any case, spaces collapsed
+    page = text(found)
+    assert found.status_code == 200 and found.request.path == "/cases/" and not found.request.query_string
+    assert seeded["Jeune H."] in page and seeded["Jeune K."] not in page
+    assert "Dossiers correspondant à « jeune h. » : 1." in page and 'value="jeune h."' in page
+    by_reference = text(post(client, "/cases/", {"q": seeded["Jeune K."][3:7].lower()}))
+    assert seeded["Jeune K."] in by_reference
+    nothing = text(post(client, "/cases/", {"q": "100%_"}))  # wildcards are plain characters
+    assert ": 0." in nothing and "Aucun dossier pour l'instant." not in nothing
+    assert post(client, "/cases/", {"q": ""}).status_code == 302  # an empty search is the list
+    escaped = post(client, "/cases/", {"q": "<script>x</script>"}).get_data(as_text=True)
+    assert "<script>x</script>" not in escaped and "&lt;script&gt;x&lt;/script&gt;" in escaped
+
+
+def test_case_search_finds_only_the_cases_the_user_may_open(app, client, seeded):
+    login(client, "lea")  # a partner: the cases she takes part in
+    everyone = text(post(client, "/cases/", {"q": "Jeune"}))
+    assert seeded["Jeune H."] in everyone and seeded["Jeune A."] not in everyone
+    login(client, "marc")  # another case manager: none of anne's
+    assert seeded["Jeune H."] not in text(post(client, "/cases/", {"q": "Jeune H"}))
+    assert client.post("/cases/", data={"q": "Jeune"}).status_code == 400  # no CSRF token
