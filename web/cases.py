@@ -27,6 +27,7 @@ from .transactions import casework, db, now, writes
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 ACTORS = ("case_manager", "professional")
 PAGE = 30
+SEARCH_LIMIT = 50  # matches shown for a search (the most recent), on one page
 
 
 def visible_cases(user: User):
@@ -37,9 +38,6 @@ def visible_cases(user: User):
     if user.role == "professional":
         return stmt.join(CaseMember, CaseMember.case_id == Case.id).where(CaseMember.user_id == user.id)
     return stmt.where(False)
-
-
-SEARCH_LIMIT = 50
 
 
 @bp.get("/")
