@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 from typing import Any
 
-from flask import Flask, abort, g, jsonify, redirect, request, session, url_for
+from flask import Flask, abort, current_app, g, jsonify, redirect, request, session, url_for
 from sqlalchemy import Select, bindparam, select
 
 from engine import audit
@@ -39,12 +41,20 @@ def session_user_id() -> int | None:
 
 def adopt_user(user: User | None) -> User | None:
     """Make `user`, as read by the session's id, the current user; a user gone or disabled
-    meanwhile ends the session."""
-    if user is None or not user.active:
+    meanwhile, or whose password changed since this session signed in, ends the session."""
+    if user is None or not user.active or session.get("pw") != _password_stamp(user):
         session.clear()
         user = None
     g.user = user
     return user
+
+
+def _password_stamp(user: User) -> str:
+    """What a session keeps of the password it was opened with: a keyed hash of its stored hash
+    (nothing that helps to guess it), so that a new password ends the user's other sessions."""
+    key = current_app.secret_key
+    key = key.encode() if isinstance(key, str) else key
+    return hmac.new(key, (user.password_hash or "").encode(), hashlib.sha256).hexdigest()[:24]
 
 
 @statement
@@ -70,6 +80,7 @@ def _basic_auth() -> User | None:
 def login_user(user: User) -> None:
     session.clear()  # a new session id on sign-in (no fixation)
     session["uid"] = user.id
+    session["pw"] = _password_stamp(user)
     session["lang"] = user.locale or "fr"
     session.permanent = True
     g.user = user

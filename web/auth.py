@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from workflows import throttle, users
+from workflows.errors import FormError
 
 from .access import current_user, login_required, login_user, logout_user
+from .forms import error_map
+from .i18n import locale
 from .transactions import db, now
 
 bp = Blueprint("auth", __name__)
@@ -70,3 +73,29 @@ def login():
 def logout():
     logout_user()
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change one's own password, proved by the current one; the other sessions end."""
+    if request.method == "GET":
+        return render_template("auth/password.html", errors={})
+    user, session_, when = current_user(), db(), now()
+    until = throttle.blocked_until(session_, user.username, request.remote_addr, when)
+    if until is not None:  # the same count as sign-in: a left-open session must not help to guess it
+        minutes = max(1, math.ceil((until - when).total_seconds() / 60))
+        message = _("Too many failed attempts. Try again in %(minutes)d minute(s).", minutes=minutes)
+        return render_template("auth/password.html", errors={"": message}), 429
+    try:
+        users.change_password(session_, user, request.form.get("current_password") or "",
+                              request.form.get("new_password") or "", request.form.get("new_password_again") or "")
+    except FormError as err:
+        if any(error.code == "wrong_password" for error in err.errors):
+            throttle.record_failure(session_, user.username, request.remote_addr, when)
+            session_.commit()  # kept although the response is an error
+        return render_template("auth/password.html", errors=error_map(err.errors, locale())), 422
+    throttle.clear(session_, user.username)
+    login_user(user)  # a new session here, with the new password's stamp
+    flash(_("Your password is changed. Your other sessions are signed out."), "success")
+    return redirect(url_for("auth.home"))

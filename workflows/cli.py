@@ -152,7 +152,7 @@ def _safe_url(url: str) -> str:
 # -- users ----------------------------------------------------------------------------------------------------
 @cli.group("users")
 def users_group() -> None:
-    """Add, list and disable user accounts."""
+    """Add, list and disable user accounts; set a new password."""
 
 
 @users_group.command("add")
@@ -184,6 +184,19 @@ def users_list(state) -> None:
         for user in users.list_users(session):
             click.echo(f"{user.username:<16} {user.role:<14} {'active' if user.active else 'DISABLED':<9} "
                        f"{user.display_name} ({user.organisation})")
+
+
+@users_group.command("password")
+@click.argument("username")
+@click.option("--password", prompt="New password", hide_input=True, confirmation_prompt=True,
+              help="At least 10 characters (prompted when not given).")
+@pass_state
+@handle_errors
+def users_password(state, username, password) -> None:
+    """Give an account a new password (for someone who forgot theirs); their open sessions end."""
+    with state.app.db.transaction() as session:
+        users.set_password(session, username, password)
+    click.echo(f"new password set for {username}")
 
 
 @users_group.command("disable")

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .errors import InputError, NotFoundError
+from .errors import FormError, InputError, NotFoundError
+from .forms import FieldError
 from .models import ROLES, User
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
@@ -92,6 +93,31 @@ def set_password(session: Session, username: str, password: str) -> User:
     user = get_user(session, username)
     user.password_hash = hash_password(password)
     return user
+
+
+def change_password(session: Session, user: User, current: str, new: str, again: str) -> None:
+    """A user's change of their own password, proved by the current one.
+
+    Raises FormError listing every field in error (the current password wrong, the new one too
+    short or typed differently the second time); nothing is changed then."""
+    errors = []
+    try:
+        right = bool(user.password_hash) and _hasher.verify(user.password_hash, current or "")
+    except (VerificationError, InvalidHashError):
+        right = False
+    if not right:
+        errors.append(FieldError("current_password", "wrong_password", custom={
+            "fr": "Ce n'est pas votre mot de passe actuel.", "en": "This is not your current password."}))
+    if len(new or "") < MIN_PASSWORD:
+        errors.append(FieldError("new_password", "too_short", custom={
+            "fr": f"Au moins {MIN_PASSWORD} caractères.", "en": f"At least {MIN_PASSWORD} characters."}))
+    elif new != again:
+        errors.append(FieldError("new_password_again", "mismatch", custom={
+            "fr": "Les deux saisies du nouveau mot de passe diffèrent.",
+            "en": "The two entries of the new password differ."}))
+    if errors:
+        raise FormError(errors)
+    user.password_hash = hash_password(new)
 
 
 def authenticate(session: Session, username: str, password: str, *, remember: bool = False) -> User | None:

@@ -25,7 +25,7 @@ def run(bare_app, tmp_path):
 def test_cli_help_on_every_command():
     runner = CliRunner()
     groups = {"": ["init", "deploy", "validate", "versions", "demo", "users", "cases", "tasks"],
-              "users": ["add", "list", "disable"], "cases": ["start", "list", "show", "message"],
+              "users": ["add", "list", "disable", "enable", "password"], "cases": ["start", "list", "show", "message"],
               "tasks": ["list", "show", "complete"]}
     for group, names in groups.items():
         for name in names:
@@ -111,6 +111,19 @@ def test_cli_users_add_list_disable(run):
     assert again.exit_code == 1 and "already taken" in again.output
     short = run("users", "add", "zoe", "--name", "Z", "--role", "professional", "--password", "short")
     assert short.exit_code == 1 and "at least 10" in short.output
+
+
+def test_cli_users_password_gives_a_new_one(app, run):
+    from workflows import users
+
+    run("users", "add", "nadia", "--name", "Nadia B.", "--role", "professional", "--password", "long-enough-pw")
+    changed = run("users", "password", "nadia", input="a-new-long-password\na-new-long-password\n")
+    assert changed.exit_code == 0 and "new password set for nadia" in changed.output
+    with app.db.transaction() as session:
+        assert users.authenticate(session, "nadia", "long-enough-pw") is None
+        assert users.authenticate(session, "nadia", "a-new-long-password") is not None
+    assert run("users", "password", "nadia", "--password", "short").exit_code == 1
+    assert run("users", "password", "nobody", "--password", "long-enough-pw").exit_code == 1
 
 
 def test_cli_validate_lists_problems_and_deploy_refuses(run, tmp_path, monkeypatch):

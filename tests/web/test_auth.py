@@ -97,3 +97,42 @@ def test_pages_name_an_icon_that_is_served(client):
     icon = client.get("/static/favicon.svg")
     assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
     assert icon.get_data(as_text=True).startswith("<svg")
+
+
+def test_a_user_changes_their_password_and_their_other_sessions_end(flask_app, client):
+    other = flask_app.test_client()  # the same person, signed in elsewhere
+    login(client, "sophie")
+    login(other, "sophie")
+    form = text(client.get("/account/password"))
+    assert 'autocomplete="current-password"' in form and 'autocomplete="new-password"' in form
+    assert "/account/password" in text(client.get("/inbox"))  # reached from the name in the top bar
+
+    def change(current, new, again=None):
+        return post(client, "/account/password", {"current_password": current, "new_password": new,
+                                                  "new_password_again": new if again is None else again})
+
+    wrong = change("not-my-password", "short", "other")
+    assert wrong.status_code == 422
+    page = text(wrong)
+    assert "Ce n'est pas votre mot de passe actuel." in page and "Au moins 10 caractères." in page
+    differ = change("demo-casework", "a-new-long-password", "a-new-long-passwort")
+    assert differ.status_code == 422 and "Les deux saisies du nouveau mot de passe diffèrent." in text(differ)
+    assert other.get("/inbox").status_code == 200  # nothing changed yet
+    done = change("demo-casework", "a-new-long-password")
+    assert done.status_code == 302
+    assert "Vos autres sessions sont fermées." in text(client.get(done.location, follow_redirects=True))
+    assert client.get("/inbox").status_code == 200  # this session goes on
+    assert other.get("/inbox").location.startswith("/login")  # the other one ended
+    assert post(flask_app.test_client(), "/login", {"username": "sophie", "password": "demo-casework"}).status_code == 401
+    login(flask_app.test_client(), "sophie", "a-new-long-password")
+
+
+def test_wrong_current_passwords_count_as_failed_sign_ins(client):
+    login(client, "karim")
+    for _ in range(5):
+        response = post(client, "/account/password", {"current_password": "guess", "new_password": "x" * 12,
+                                                       "new_password_again": "x" * 12})
+        assert response.status_code == 422
+    blocked = post(client, "/account/password", {"current_password": "demo-casework", "new_password": "x" * 12,
+                                                 "new_password_again": "x" * 12})
+    assert blocked.status_code == 429 and "Réessayez dans" in text(blocked)
