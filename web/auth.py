@@ -89,7 +89,8 @@ def change_password():
         return render_template("auth/password.html", errors={"": message}), 429
     try:
         users.change_password(session_, user, request.form.get("current_password") or "",
-                              request.form.get("new_password") or "", request.form.get("new_password_again") or "")
+                              request.form.get("new_password") or "", request.form.get("new_password_again") or "",
+                              now=when)
     except FormError as err:
         if any(error.code == "wrong_password" for error in err.errors):
             throttle.record_failure(session_, user.username, request.remote_addr, when)

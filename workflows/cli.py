@@ -194,8 +194,10 @@ def users_list(state) -> None:
 @handle_errors
 def users_password(state, username, password) -> None:
     """Give an account a new password (for someone who forgot theirs); their open sessions end."""
-    with state.app.db.transaction() as session:
-        users.set_password(session, username, password)
+    app = state.app
+    with app.db.transaction() as session:
+        # Whoever runs it at the server; named in the audit log when they say who they are.
+        users.set_password(session, username, password, actor=state.username or "cli", now=app.clock.now())
     click.echo(f"new password set for {username}")
 
 

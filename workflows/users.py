@@ -16,6 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from engine import audit
+
 from .errors import FormError, InputError, NotFoundError
 from .forms import FieldError
 from .models import ROLES, User
@@ -89,14 +91,18 @@ def set_active(session: Session, username: str, active: bool) -> User:
     return user
 
 
-def set_password(session: Session, username: str, password: str) -> User:
+def set_password(session: Session, username: str, password: str, *, actor: str, now: dt.datetime) -> User:
+    """Give `username` a new password (an administrator's act, audited). Raises NotFoundError,
+    InputError (too short)."""
     user = get_user(session, username)
     user.password_hash = hash_password(password)
+    audit.record(session, at=now, actor=actor, kind="password_changed", detail={"user": username})
     return user
 
 
-def change_password(session: Session, user: User, current: str, new: str, again: str) -> None:
-    """A user's change of their own password, proved by the current one.
+def change_password(session: Session, user: User, current: str, new: str, again: str, *,
+                    now: dt.datetime) -> None:
+    """A user's change of their own password, proved by the current one (audited).
 
     Raises FormError listing every field in error (the current password wrong, the new one too
     short or typed differently the second time); nothing is changed then."""
@@ -118,6 +124,7 @@ def change_password(session: Session, user: User, current: str, new: str, again:
     if errors:
         raise FormError(errors)
     user.password_hash = hash_password(new)
+    audit.record(session, at=now, actor=user.username, kind="password_changed", detail={"user": user.username})
 
 
 def authenticate(session: Session, username: str, password: str, *, remember: bool = False) -> User | None:

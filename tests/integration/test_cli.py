@@ -114,6 +114,9 @@ def test_cli_users_add_list_disable(run):
 
 
 def test_cli_users_password_gives_a_new_one(app, run):
+    from sqlalchemy import select
+
+    from engine.models import AuditEvent
     from workflows import users
 
     run("users", "add", "nadia", "--name", "Nadia B.", "--role", "professional", "--password", "long-enough-pw")
@@ -122,6 +125,8 @@ def test_cli_users_password_gives_a_new_one(app, run):
     with app.db.transaction() as session:
         assert users.authenticate(session, "nadia", "long-enough-pw") is None
         assert users.authenticate(session, "nadia", "a-new-long-password") is not None
+        (event,) = session.scalars(select(AuditEvent).where(AuditEvent.kind == "password_changed")).all()
+        assert (event.actor, event.detail) == ("cli", {"user": "nadia"})
     assert run("users", "password", "nadia", "--password", "short").exit_code == 1
     assert run("users", "password", "nobody", "--password", "long-enough-pw").exit_code == 1
 

@@ -51,7 +51,7 @@ def test_basic_auth_checks_a_password_with_argon2_once_then_remembers_it(app, cl
     assert len(checks) == 2
     # A new password ends it: the old one is refused at once, the new one checked in full.
     with app.db.transaction() as session:
-        users.set_password(session, "anne", "a-brand-new-password")
+        users.set_password(session, "anne", "a-brand-new-password", actor="test", now=app.clock.now())
     assert client.get("/api/v1/tasks", headers=basic("anne")).status_code == 401
     assert client.get("/api/v1/tasks", headers=basic("anne", "a-brand-new-password")).status_code == 200
     assert len(checks) == 4

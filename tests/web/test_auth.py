@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
+
+from engine.models import AuditEvent
 
 from .conftest import csrf, login, post, text
 
@@ -99,7 +102,7 @@ def test_pages_name_an_icon_that_is_served(client):
     assert icon.get_data(as_text=True).startswith("<svg")
 
 
-def test_a_user_changes_their_password_and_their_other_sessions_end(flask_app, client):
+def test_a_user_changes_their_password_and_their_other_sessions_end(app, flask_app, client):
     other = flask_app.test_client()  # the same person, signed in elsewhere
     login(client, "sophie")
     login(other, "sophie")
@@ -125,6 +128,9 @@ def test_a_user_changes_their_password_and_their_other_sessions_end(flask_app, c
     assert other.get("/inbox").location.startswith("/login")  # the other one ended
     assert post(flask_app.test_client(), "/login", {"username": "sophie", "password": "demo-casework"}).status_code == 401
     login(flask_app.test_client(), "sophie", "a-new-long-password")
+    with app.db.transaction(write=False) as session:
+        changed = session.scalars(select(AuditEvent).where(AuditEvent.kind == "password_changed")).all()
+    assert [(event.actor, event.detail) for event in changed] == [("sophie", {"user": "sophie"})]
 
 
 def test_wrong_current_passwords_count_as_failed_sign_ins(client):
