@@ -24,6 +24,7 @@ def test_login_bad_credentials_get_one_generic_message(client, username, passwor
     response = post(client, "/login", {"username": username, "password": password})
     assert response.status_code == 401
     assert "Nom d'utilisateur inconnu ou mot de passe erroné." in text(response)
+    assert "Mot de passe oublié ?" in text(response)  # and who can give a new one
 
 
 def test_login_rate_limit_holds_across_app_instances(app, client, flask_app):
