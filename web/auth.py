@@ -24,6 +24,15 @@ def _safe_next(target: str | None) -> str | None:
     return None
 
 
+def _blocked(username: str, when) -> str | None:
+    """What to say while failed attempts block this name or address (None when they do not)."""
+    until = throttle.blocked_until(db(), username, request.remote_addr, when)
+    if until is None:
+        return None
+    minutes = max(1, math.ceil((until - when).total_seconds() / 60))
+    return _("Too many failed attempts. Try again in %(minutes)d minute(s).", minutes=minutes)
+
+
 @bp.get("/")
 def home():
     user = current_user()
@@ -52,10 +61,8 @@ def login():
     password = request.form.get("password") or ""
     target = _safe_next(request.form.get("next"))
     session_, when = db(), now()
-    until = throttle.blocked_until(session_, username, request.remote_addr, when)
-    if until is not None:
-        minutes = max(1, math.ceil((until - when).total_seconds() / 60))
-        message = _("Too many failed attempts. Try again in %(minutes)d minute(s).", minutes=minutes)
+    message = _blocked(username, when)
+    if message is not None:
         return render_template("auth/login.html", error=message, username=username, next=target or ""), 429
     user = users.authenticate(session_, username, password)
     if user is None:
@@ -82,10 +89,8 @@ def change_password():
     if request.method == "GET":
         return render_template("auth/password.html", errors={})
     user, session_, when = current_user(), db(), now()
-    until = throttle.blocked_until(session_, user.username, request.remote_addr, when)
-    if until is not None:  # the same count as sign-in: a left-open session must not help to guess it
-        minutes = max(1, math.ceil((until - when).total_seconds() / 60))
-        message = _("Too many failed attempts. Try again in %(minutes)d minute(s).", minutes=minutes)
+    message = _blocked(user.username, when)  # the same count as sign-in: a left-open session must not help to guess it
+    if message is not None:
         return render_template("auth/password.html", errors={"": message}), 429
     try:
         users.change_password(session_, user, request.form.get("current_password") or "",
