@@ -138,6 +138,11 @@ def _band(age: int) -> str:
     return "18-23" if age <= 23 else "24+"
 
 
+def is_adult_band(band: str | None) -> bool:
+    """Whether a case's age band is an adult's (who decides on consent alone)."""
+    return band in ("18-23", "24+")
+
+
 def verify_request(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
     age = data["youth_age"]
     now_known = _record(ctx, _earlier(ctx), data["consents"], mature=data.get("youth_mature"),
@@ -158,7 +163,7 @@ def obtain_consent(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
     mature = next((row.youth_mature for row in reversed(earlier) if row.person == "youth"), None)
     now_known = _record(ctx, earlier, data["consents"], mature=mature, reasoning="")
     ctx.case.consent_attempts += 1
-    adult = ctx.case.age_band in ("18-23", "24+")
+    adult = is_adult_band(ctx.case.age_band)
     overall = status(now_known, youth_adult=adult)
     return {"consent": overall, "youth_endangered": data["youth_endangered"],
             "consent_attempts": ctx.case.consent_attempts}

@@ -16,6 +16,7 @@ from engine.models import HumanTask
 from engine.runtime import Runtime
 
 from . import cases, evaluations, messages, tasks
+from . import consent as consent_mod
 from .models import Case, User
 from .users import create_user, find_active
 
@@ -76,7 +77,7 @@ def verify_request(ctx, *, consent: str = "given", eligible: bool = True, endang
 def obtain_consent(ctx, *, consent: str = "given", endangered: bool = False, **_) -> dict[str, Any]:
     consents = [{"person": "youth", "label": "le jeune", "status": consent, "date": ctx["today"]}]
     case = ctx.get("case")
-    if case is None or case.age_band not in ("18-23", "24+"):
+    if case is None or not consent_mod.is_adult_band(case.age_band):
         consents.append({"person": "legal_representative", "label": "mère", "status": "given"})
     return {"consents": consents,
             "attempt_notes": "Rencontre au domicile avec l'éducatrice de référence.", "youth_endangered": endangered}
