@@ -80,13 +80,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["casework_nav"] = []
     app.extensions["casework_homes"] = dict(DEFAULT_HOMES)
 
-    from . import access, csrf, errors, i18n, transactions
+    from . import access, csrf, errors, headers, i18n, transactions
 
     i18n.init_app(app)
     transactions.init_app(app)
     access.init_app(app)
     csrf.init_app(app)
     errors.init_app(app)
+    headers.init_app(app, production=casework.settings.production)
     _register_blueprints(app)
     return app
 
