@@ -73,6 +73,12 @@ def page(browser, request):
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.shots = Shots(page)
+    # What a user would not see but must not happen: a script failing, or the security policy
+    # (web/headers.py) refusing something a page needs.
+    page.script_problems = problems = []
+    page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error"
+            and "Content Security Policy" in message.text else None)
     yield page
     failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
     if failed or os.environ.get("CASEWORK_KEEP_SHOTS"):  # set it to look at a passing journey
@@ -86,3 +92,6 @@ def page(browser, request):
         except Exception:  # noqa: BLE001 - the page may be gone; the earlier shots are kept
             pass
     context.close()
+    if not failed:
+        assert not problems, f"script errors or refused by the page's security policy: {problems}"
+

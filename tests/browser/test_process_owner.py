@@ -24,13 +24,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="fr-BE")
-    yield context.new_page()
-    context.close()
-
-
 def _case_at_concertation(app) -> str:
     with app.db.transaction() as session:
         case = cases.start_case(session, app.runtime, actor=find_active(session, "anne"), requester_kind="family",
