@@ -114,17 +114,23 @@ def change_password(session: Session, user: User, current: str, new: str, again:
     if not right:
         errors.append(FieldError("current_password", "wrong_password", custom={
             "fr": "Ce n'est pas votre mot de passe actuel.", "en": "This is not your current password."}))
-    if len(new or "") < MIN_PASSWORD:
-        errors.append(FieldError("new_password", "too_short", custom={
-            "fr": f"Au moins {MIN_PASSWORD} caractères.", "en": f"At least {MIN_PASSWORD} characters."}))
-    elif new != again:
-        errors.append(FieldError("new_password_again", "mismatch", custom={
-            "fr": "Les deux saisies du nouveau mot de passe diffèrent.",
-            "en": "The two entries of the new password differ."}))
+    errors += new_password_errors(new, again)
     if errors:
         raise FormError(errors)
     user.password_hash = hash_password(new)
     audit.record(session, at=now, actor=user.username, kind="password_changed", detail={"user": user.username})
+
+
+def new_password_errors(new: str, again: str) -> list[FieldError]:
+    """What is wrong with a new password typed twice (fields `new_password`, `new_password_again`)."""
+    if len(new or "") < MIN_PASSWORD:
+        return [FieldError("new_password", "too_short", custom={
+            "fr": f"Au moins {MIN_PASSWORD} caractères.", "en": f"At least {MIN_PASSWORD} characters."})]
+    if new != again:
+        return [FieldError("new_password_again", "mismatch", custom={
+            "fr": "Les deux saisies du nouveau mot de passe diffèrent.",
+            "en": "The two entries of the new password differ."})]
+    return []
 
 
 def authenticate(session: Session, username: str, password: str, *, remember: bool = False) -> User | None:
