@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import math
+import threading
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from workflows import throttle, users
+from workflows import mailer, password_reset, throttle, users
 from workflows.errors import FormError
 
 from .access import current_user, login_required, login_user, logout_user
 from .forms import error_map
 from .i18n import locale
-from .transactions import db, now
+from .transactions import casework, db, now
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__)
 
@@ -56,20 +60,22 @@ def login():
     if request.method == "GET":
         if current_user() is not None:
             return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
-        return render_template("auth/login.html", next=_safe_next(request.args.get("next")) or "")
+        return render_template("auth/login.html", next=_safe_next(request.args.get("next")) or "",
+                               can_reset=_reset_by_email())
     username = (request.form.get("username") or "").strip().lower()
     password = request.form.get("password") or ""
     target = _safe_next(request.form.get("next"))
     session_, when = db(), now()
     message = _blocked(username, when)
     if message is not None:
-        return render_template("auth/login.html", error=message, username=username, next=target or ""), 429
+        return render_template("auth/login.html", error=message, username=username, next=target or "",
+                               can_reset=_reset_by_email()), 429
     user = users.authenticate(session_, username, password)
     if user is None:
         throttle.record_failure(session_, username, request.remote_addr, when)
         session_.commit()  # kept although the response is an error
         return render_template("auth/login.html", error=_("Unknown username or wrong password."),
-                               username=username, next=target or ""), 401
+                               username=username, next=target or "", can_reset=_reset_by_email()), 401
     throttle.clear(session_, username)
     login_user(user)
     return redirect(target or url_for("auth.home"))
@@ -104,4 +110,92 @@ def change_password():
     throttle.clear(session_, user.username)
     login_user(user)  # a new session here, with the new password's stamp
     flash(_("Your password is changed. Your other sessions are signed out."), "success")
+    return redirect(url_for("auth.home"))
+
+
+# -- a forgotten password (workflows/password_reset.py) ----------------------------------------------
+def _reset_by_email() -> bool:
+    """Only where casework can send e-mail; elsewhere the sign-in page says whom to ask."""
+    return bool(casework().settings.smtp_host)
+
+
+SENDER_THREAD = "password-reset-mail"
+
+
+def _send_in_background(mail: mailer.Mail) -> None:
+    """Send from a thread of its own: the page does not wait for the SMTP server, whose delay
+    would tell that an account matched."""
+    settings = casework().settings
+
+    def send():
+        transport = mailer.SmtpTransport(settings)
+        try:
+            transport.send(mail)
+        except mailer.DeliveryError as err:  # the server's text may name the address: not logged
+            log.warning("a password reset e-mail was not sent (%s)", type(err).__name__)
+        finally:
+            transport.close()
+
+    threading.Thread(target=send, name=SENDER_THREAD, daemon=True).start()
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    if not _reset_by_email():
+        abort(404)
+    if request.method == "GET":
+        return render_template("auth/forgot.html")
+    session_, when = db(), now()
+    if throttle.blocked_until(session_, None, request.remote_addr, when) is not None:
+        return render_template("auth/forgot.html", error=_("Too many requests from this place. Try again later.")), 429
+    throttle.record_failure(session_, None, request.remote_addr, when)  # counts towards the address's limit
+    asked = password_reset.request_reset(session_, current_app.secret_key, request.form.get("account") or "", when)
+    flash(_("If an account matches, an e-mail with a link to choose a new password is on its way. The link "
+            "works for %(minutes)d minutes. Nothing within a few minutes? Look in your spam folder, or ask "
+            "whoever manages casework's accounts in your network.",
+            minutes=int(password_reset.VALID.total_seconds() // 60)), "success")
+    if asked is not None:
+        settings, user = casework().settings, asked.user
+        link = settings.base_url.rstrip("/") + url_for("auth.reset_link", token=asked.token)
+        session_.commit()  # the request is on record before its e-mail leaves
+        _send_in_background(mailer.render_password_reset(
+            settings, name=user.display_name, to=user.email, username=user.username, link=link,
+            minutes=int(password_reset.VALID.total_seconds() // 60), locale=user.locale, now=when))
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/password/reset/<token>")
+def reset_link(token: str):
+    """The e-mail's link: the token moves into the session, out of the address bar (and of any
+    Referer header or screenshot of the page)."""
+    if not _reset_by_email():
+        abort(404)
+    try:
+        password_reset.check(db(), current_app.secret_key, token, now())
+    except password_reset.InvalidLink:
+        return render_template("auth/reset_invalid.html"), 410
+    session["reset_token"] = token
+    return redirect(url_for("auth.reset_password"))
+
+
+@bp.route("/password/reset", methods=["GET", "POST"])
+def reset_password():
+    if not _reset_by_email():
+        abort(404)
+    token, session_, when = session.get("reset_token") or "", db(), now()
+    try:
+        if request.method == "GET":
+            user = password_reset.check(session_, current_app.secret_key, token, when)
+            return render_template("auth/reset.html", account=user.username, errors={})
+        user = password_reset.reset(session_, current_app.secret_key, token, request.form.get("new_password") or "",
+                                    request.form.get("new_password_again") or "", now=when)
+    except password_reset.InvalidLink:
+        session.pop("reset_token", None)
+        return render_template("auth/reset_invalid.html"), 410
+    except FormError as err:
+        account = password_reset.check(session_, current_app.secret_key, token, when).username
+        return render_template("auth/reset.html", account=account, errors=error_map(err.errors, locale())), 422
+    session.pop("reset_token", None)
+    login_user(user)
+    flash(_("Your new password is set. Your other sessions are signed out."), "success")
     return redirect(url_for("auth.home"))

@@ -129,6 +129,30 @@ def render_digest(settings: Settings, *, key: str, name: str, to: str, locale: s
     return _envelope(settings, to=to, name=name, subject=subject, body="\n\n".join(parts) + "\n", key=key, now=now)
 
 
+_RESET_SUBJECT = ("casework : choisir un nouveau mot de passe", "casework: choose a new password")
+_RESET_BODY = (
+    "Quelqu'un, vous peut-être, a demandé un nouveau mot de passe pour votre compte casework « {username} ».\n\n"
+    "Pour le choisir, ouvrez ce lien dans les {minutes} minutes :\n{link}\n\n"
+    "Le lien ne sert qu'une fois. Si vous n'avez rien demandé, ignorez ce message : votre mot de passe ne change pas.",
+    "Someone, perhaps you, asked for a new password for your casework account \"{username}\".\n\n"
+    "To choose it, open this link within {minutes} minutes:\n{link}\n\n"
+    "The link works once. If you did not ask for anything, ignore this message: your password does not change.")
+_RESET_FOOTER = ("Vous recevez ce message parce que votre adresse est celle d'un compte casework.",
+                 "You receive it because your address is that of a casework account.")
+
+
+def render_password_reset(settings: Settings, *, name: str, to: str, username: str, link: str, minutes: int,
+                          locale: str | None, now: dt.datetime) -> Mail:
+    """The e-mail with the link to choose a new password (see workflows.password_reset)."""
+    i = reasons.lang(locale)
+    body = "\n\n".join([_GREETING[i].format(name=name),
+                         _RESET_BODY[i].format(username=username, minutes=minutes, link=link),
+                         "-- \n" + _RESET_FOOTER[i]]) + "\n"
+    # A Message-ID of its own each time: two requests are two e-mails.
+    return _envelope(settings, to=to, name=name, subject=_RESET_SUBJECT[i], body=body,
+                     key=f"password-reset:{username}:{now.isoformat()}", now=now)
+
+
 # -- how they go out ---------------------------------------------------------------------------------
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 

@@ -25,14 +25,16 @@ class LoginFailure(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
-def _keys(username: str, address: str | None) -> dict[str, str]:
-    keys = {"user": "user:" + (username or "").strip().lower()[:120]}
+def _keys(username: str | None, address: str | None) -> dict[str, str]:
+    """The keys counted: the name's (unless None: a request that names no one to sign in, such as
+    asking for a password reset, counts only towards its address's limit) and the address's."""
+    keys = {} if username is None else {"user": "user:" + username.strip().lower()[:120]}
     if address:
         keys["ip"] = "ip:" + address[:60]
     return keys
 
 
-def blocked_until(session: Session, username: str, address: str | None, now: dt.datetime) -> dt.datetime | None:
+def blocked_until(session: Session, username: str | None, address: str | None, now: dt.datetime) -> dt.datetime | None:
     """When sign-in may be tried again for this name or address, or None if it may now."""
     until = None
     for kind, key in _keys(username, address).items():
@@ -45,7 +47,7 @@ def blocked_until(session: Session, username: str, address: str | None, now: dt.
     return until
 
 
-def record_failure(session: Session, username: str, address: str | None, now: dt.datetime) -> None:
+def record_failure(session: Session, username: str | None, address: str | None, now: dt.datetime) -> None:
     for key in _keys(username, address).values():
         session.execute(delete(LoginFailure).where(LoginFailure.key == key, LoginFailure.at <= now - WINDOW))
         session.add(LoginFailure(key=key, at=now))

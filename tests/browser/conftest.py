@@ -31,15 +31,29 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture
-def live_server(app):
-    """The web app on an ephemeral port, served by a real threaded WSGI server."""
-    flask_app = create_app({"CASEWORK": app, "SECRET_KEY": "browser-test"})
-    server = make_server("127.0.0.1", 0, flask_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+def serve():
+    """serve(casework) -> the web app around it on an ephemeral port, served by a real threaded
+    WSGI server until the test ends."""
+    running = []
+
+    def start(casework) -> str:
+        flask_app = create_app({"CASEWORK": casework, "SECRET_KEY": "browser-test"})
+        server = make_server("127.0.0.1", 0, flask_app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        running.append((server, thread))
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server, thread in running:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app, serve):
+    """The web app on the `app` fixture's Casework."""
+    return serve(app)
 
 
 @pytest.fixture(scope="module")
