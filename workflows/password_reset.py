@@ -70,7 +70,7 @@ def check(session: Session, secret: str | bytes, token: str, now: dt.datetime) -
     except ValueError:
         raise InvalidLink() from None
     age = now.timestamp() - issued
-    if not 0 <= age <= VALID.total_seconds():
+    if not 0 <= age <= VALID.total_seconds() or not 0 < user_id < 2**31:  # an id no row can have
         raise InvalidLink()
     user = session.get(User, user_id)
     if user is None or not user.active:
