@@ -47,6 +47,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from workflows.bootstrap import Casework, build
 from workflows.settings import Settings
@@ -65,6 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if casework is None:
         casework = build(settings)
     app = Flask(__name__)
+    app.url_map.converters["int"] = RowNumber  # before any route is added
     app.config.update(
         SECRET_KEY=casework.settings.effective_secret(),
         SESSION_COOKIE_HTTPONLY=True,
@@ -90,6 +92,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     headers.init_app(app, production=casework.settings.production)
     _register_blueprints(app)
     return app
+
+
+class RowNumber(IntegerConverter):
+    """`<int:...>` in every route: a number a row's id or number can be, 1 to 2**31 - 1. Any other
+    is a page not found, not an error of the database (PostgreSQL's integer, SQLite's 64 bits)."""
+
+    def __init__(self, map, fixed_digits=0, min=1, max=2**31 - 1, signed=False):  # noqa: A002 - werkzeug's names
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def _register_blueprints(app: Flask) -> None:
