@@ -23,6 +23,7 @@ from workflows.models import Case
 
 from .access import audit_read, current_user, roles_required
 from .cases import visible_cases
+from .forms import page_number
 from .inbox import query_from_args, step_title
 from .openapi import document
 from .transactions import casework, db, now, writes
@@ -99,10 +100,7 @@ def case_list():
     status = request.args.get("status")
     if status in ("open", "exited", "closed"):
         stmt = stmt.where(Case.status == status)
-    try:
-        number = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        number = 1
+    number = page_number(request.args)
     total = db().scalar(stmt.with_only_columns(func.count(Case.id)))
     rows = db().scalars(stmt.order_by(Case.opened_at.desc(), Case.id.desc()).offset((number - 1) * 50).limit(50))
     return jsonify({"cases": [{"reference": c.reference, "status": c.status, "pass": c.pass_number,

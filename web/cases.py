@@ -19,7 +19,7 @@ from workflows.permissions import can_view_case
 
 from . import diagram
 from .access import audit_read, current_user, roles_required
-from .forms import error_map
+from .forms import error_map, page_number
 from .i18n import locale
 from .inbox import step_title
 from .transactions import casework, db, now, writes
@@ -44,10 +44,7 @@ def visible_cases(user: User):
 @roles_required(*ACTORS)
 def index():
     status = request.args.get("status") if request.args.get("status") in ("open", "exited", "closed") else None
-    try:
-        number = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        number = 1
+    number = page_number(request.args)
     return _listing(status=status, number=number)
 
 

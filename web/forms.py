@@ -15,6 +15,15 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 ROW = "_row"
+LAST_PAGE = 10_000  # no list is paged further; a larger number is taken as this one
+
+
+def page_number(args) -> int:
+    """The `page` of a query string: 1 when missing or not a number, at most LAST_PAGE."""
+    try:
+        return max(1, min(int(args.get("page", 1)), LAST_PAGE))
+    except ValueError:
+        return 1
 
 
 @dataclass

@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, g, render_template, request
 from workflows import inbox as inbox_mod
 
 from .access import current_user, roles_required
+from .forms import page_number
 from .i18n import locale
 from .transactions import db, now
 
@@ -20,10 +21,7 @@ def query_from_args(args) -> inbox_mod.Query:
     scopes = inbox_mod.scopes_for(user)
     scope = args.get("scope") if args.get("scope") in scopes else "mine"
     window = args.get("due") if args.get("due") in inbox_mod.WINDOWS else None
-    try:
-        number = max(1, min(int(args.get("page", 1)), 10_000))
-    except ValueError:
-        number = 1
+    number = page_number(args)
     return inbox_mod.Query(scope=scope, step=(args.get("step") or None), case_ref=(args.get("case") or "").strip() or None,
                            window=window, page=number)
 

@@ -1,0 +1,28 @@
+"""Numbers in URLs beyond what a row can have: a page not found or the last page, never an error
+of the database (PostgreSQL's integer, SQLite's 64 bits)."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import login, post
+
+HUGE = "9" * 20
+
+
+@pytest.mark.parametrize("who,method,url,expected", [
+    ("anne", "POST", f"/notifications/{HUGE}/open", 404),
+    ("anne", "POST", "/notifications/0/open", 404),
+    ("paul", "GET", f"/processes/case_management/versions/{HUGE}", 404),
+    ("paul", "GET", f"/processes/case_management/versions/{HUGE}/files/case_management.bpmn", 404),
+    ("anne", "GET", f"/cases/?page={HUGE}", 200),
+    ("anne", "GET", f"/inbox?page={HUGE}", 200),
+    ("anne", "GET", f"/api/v1/tasks?page={HUGE}", 200),
+    ("anne", "GET", f"/api/v1/cases?page={HUGE}", 200),
+    ("anne", "GET", "/cases/?page=-3", 200),
+    ("anne", "GET", "/api/v1/cases?page=deux", 200),
+])
+def test_a_number_no_row_can_have(client, who, method, url, expected):
+    login(client, who)
+    response = client.get(url) if method == "GET" else post(client, url)
+    assert response.status_code == expected, response.data[:300]
