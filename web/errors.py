@@ -100,9 +100,43 @@ def domain_message(err: Exception) -> str:
     return str(err) or _messages()[422]
 
 
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
+def _sent_nul() -> bool:
+    """A null character anywhere in what the client sent as text: no browser's keyboard types
+    it, PostgreSQL refuses it in any text, and no field of casework needs it."""
+    auth = request.authorization
+    texts = [request.path, *(part for pair in request.args.items(multi=True) for part in pair)]
+    if auth is not None:
+        texts += [auth.parameters.get("username") or "", auth.parameters.get("password") or ""]
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        texts += [part for pair in request.form.items(multi=True) for part in pair]
+        texts += [part for name, file in request.files.items(multi=True) for part in (name, file.filename or "")]
+        if request.is_json and _holds_nul(request.get_json(silent=True)):
+            return True
+    return any("\x00" in text for text in texts)
+
+
 def init_app(app: Flask) -> None:
     for cls, status, code in MAPPING:
         app.register_error_handler(cls, _domain_handler(status, code))
+
+    @app.before_request
+    def _refuse_nul():
+        if _sent_nul():
+            return render_error(400, "null_character", _(
+                "What you sent contains a null character (U+0000), which casework does not accept. "
+                "Nothing was saved: go back, remove it (it often comes with text pasted from another "
+                "program) and send again."))
+        return None
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
