@@ -14,6 +14,8 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from workflows.forms import FIRST_YEAR, LAST_YEAR
+
 ROW = "_row"
 LAST_PAGE = 10_000  # no list is paged further; a larger number is taken as this one
 
@@ -124,6 +126,7 @@ def _field(name: str, schema: dict[str, Any], value: Any, required: bool, errors
         item.attrs = {k: schema[k] for k in ("minimum", "maximum") if k in schema}
     elif schema.get("format") == "date":
         item.kind = "date"
+        item.attrs = {"minimum": f"{FIRST_YEAR}-01-01", "maximum": f"{LAST_YEAR}-12-31"}  # the date picker's span
     elif widget == "person":
         item.kind, item.options = "person", people
     elif widget == "textarea":

@@ -40,6 +40,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "objective_missing": {"fr": "Chaque objectif du plan doit être évalué.", "en": "Every objective must be evaluated."},
     "invalid": {"fr": "Valeur invalide.", "en": "Invalid value."},
     "not_finite": {"fr": "Donnez un nombre fini.", "en": "Give a finite number."},
+    "date_range": {"fr": "Une date entre {first} et {last}.", "en": "A date between {first} and {last}."},
     "not_json": {"fr": "Les données ne sont pas un objet JSON.", "en": "The data is not a JSON object."},
 }
 _TYPE_NAMES = {"fr": {"integer": "un nombre entier", "number": "un nombre", "boolean": "oui ou non",
@@ -110,12 +111,14 @@ def validate_submission(schema: dict[str, Any], data: Any) -> list[FieldError]:
     if unbounded:
         return unbounded
     checker, validator = _validators(schema)
+    dates = [FieldError(_path(path), "date_range", {"first": FIRST_YEAR, "last": LAST_YEAR})
+             for path in sorted(_dates_out_of_range(schema, data, []), key=lambda path: [str(p) for p in path])]
     # Most submissions are valid: a compiled validator says so in microseconds, where walking the
     # schema for errors takes a quarter of a millisecond. It only ever saves that walk: when it
     # finds a fault, the errors (and whether there is any) are jsonschema's own.
     if checker is not None and checker.is_valid(data):
-        return []
-    seen, errors = set(), []
+        return dates
+    seen, errors = {(error.path, "format") for error in dates}, list(dates)
     for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         if error.validator == "contains" and "minContains" in (error.schema or {}):
             error.validator, error.validator_value = "minContains", error.schema["minContains"]
@@ -123,7 +126,29 @@ def validate_submission(schema: dict[str, Any], data: Any) -> list[FieldError]:
         if (item.path, item.code) not in seen:
             seen.add((item.path, item.code))
             errors.append(item)
-    return errors
+    return sorted(errors, key=lambda error: error.path.split("/")) if dates else errors
+
+
+# A date's year, for every field of format "date": a year such as 0202 or 20266 is a typing
+# slip, and the process's timers (an action's reminder after its due date) cannot count past 9999.
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+
+
+def _dates_out_of_range(schema: Any, value: Any, path: list) -> Iterator[list]:
+    """Paths of the well-formed dates in `value` whose year lies outside FIRST_YEAR..LAST_YEAR."""
+    if not isinstance(schema, dict):
+        return
+    if schema.get("format") == "date" and type(value) is str:
+        if len(value) == 10 and value[:4].isdigit() and not FIRST_YEAR <= int(value[:4]) <= LAST_YEAR:
+            yield path
+    elif type(value) is dict:
+        properties = schema.get("properties") or {}
+        for key, item in value.items():
+            if key in properties:
+                yield from _dates_out_of_range(properties[key], item, [*path, key])
+    elif type(value) is list and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(value):
+            yield from _dates_out_of_range(schema["items"], item, [*path, index])
 
 
 def _non_finite(value: Any, path: list) -> Iterator[list]:

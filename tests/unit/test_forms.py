@@ -123,3 +123,24 @@ def test_forms_numbers_that_are_not_finite_are_refused_with_their_field():
     assert [(e.path, e.code) for e in errors] == [("amount", "not_finite"), ("rows/1/x", "not_finite")]
     assert errors[0].message("fr") == "Donnez un nombre fini." and errors[0].message("en") == "Give a finite number."
     assert validate_submission(number, {"amount": 1e300, "rows": [{"x": -0.5}]}) == []
+
+
+def test_forms_dates_outside_1900_to_2100_are_refused_with_their_field():
+    # A year typed 0202 or 20266 is a slip, and a plan action due in 9999 made the reminder's
+    # timer overflow (a 500 on completing the concertation).
+    from workflows.demo import concertation
+
+    data = concertation({"today": "2026-12-03"})
+    data["held_on"], data["actions"][1]["due"] = "0202-12-03", "9999-12-31"
+    errors = validate_submission(schema("concertation"), data)
+    assert [(e.path, e.code) for e in errors] == [("actions/1/due", "date_range"), ("held_on", "date_range")]
+    assert errors[0].message("fr") == "Une date entre 1900 et 2100." and errors[0].message("en") == "A date between 1900 and 2100."
+    data["held_on"], data["actions"][1]["due"] = "1900-01-01", "2100-12-31"
+    assert validate_submission(schema("concertation"), data) == []
+    # Listed with the other errors of the same submission, once per field.
+    data["held_on"], data["youth_present"] = "1899-12-31", "yes"
+    assert [(e.path, e.code) for e in validate_submission(schema("concertation"), data)] == [
+        ("held_on", "date_range"), ("youth_present", "type")]
+    # Free text that looks like a date is text.
+    text = {"type": "object", "properties": {"note": {"type": "string"}}}
+    assert validate_submission(text, {"note": "0001-01-01"}) == []

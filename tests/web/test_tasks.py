@@ -295,3 +295,19 @@ def test_a_partner_sees_the_action_they_report_on_and_not_the_plan_around_it(app
     page = text(client.get(f"/tasks/{task_id(app, reference, 'report_action', 'sophie')}"))
     assert "dont rendre compte" in page and "Action 1 : reprendre une scolarité adaptée" in page
     assert "Plan en vigueur" not in page and "Karim Haddad" not in page
+
+
+def test_a_plan_action_due_in_year_9999_is_a_field_error_not_a_crash(app, client, seeded):
+    # Its reminder's timer counted past the calendar's end: the page answered 500 before.
+    reference = seeded["Jeune G."]
+    tid = task_id(app, reference, "concertation")
+    login(client, "anne")
+    assert 'type="date"' in text(client.get(f"/tasks/{tid}")) and 'min="1900-01-01" max="2100-12-31"' in text(
+        client.get(f"/tasks/{tid}"))
+    data = _sample(app, reference, "concertation")
+    data["actions"][2]["due"] = "9999-12-31"
+    response = post_fields(client, f"/tasks/{tid}", form_data(data) + [("action", "complete")])
+    assert response.status_code == 422
+    page = text(response)
+    assert "Une date entre 1900 et 2100." in page and 'value="9999-12-31"' in page  # what was typed is kept
+    assert task_id(app, reference, "concertation") == tid
