@@ -47,6 +47,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.routing import IntegerConverter
 
 from workflows.bootstrap import Casework, build
@@ -67,6 +68,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         casework = build(settings)
     app = Flask(__name__)
     app.url_map.converters["int"] = RowNumber  # before any route is added
+    app.json = BoundedJSON(app)
     app.config.update(
         SECRET_KEY=casework.settings.effective_secret(),
         SESSION_COOKIE_HTTPONLY=True,
@@ -92,6 +94,27 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     headers.init_app(app, production=casework.settings.production)
     _register_blueprints(app)
     return app
+
+
+class BoundedJSON(DefaultJSONProvider):
+    """JSON bodies nested at most MAX_DEPTH levels (a form's data is three or four deep). Deeper,
+    or too deep for the parser itself, is a ValueError, which Flask answers as a bad request,
+    instead of a RecursionError in whatever walks the data next."""
+
+    MAX_DEPTH = 64
+
+    def loads(self, s, **kwargs):
+        try:
+            value = super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+        level = [value]
+        for _ in range(self.MAX_DEPTH):
+            level = [item for node in level if isinstance(node, (dict, list))
+                     for item in (node.values() if isinstance(node, dict) else node)]
+            if not level:
+                return value
+        raise ValueError(f"JSON nested deeper than {self.MAX_DEPTH} levels")
 
 
 class RowNumber(IntegerConverter):

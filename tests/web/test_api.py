@@ -133,3 +133,14 @@ def test_task_titles_and_errors_follow_accept_language(app, client, seeded):
     # Pages keep French until the switch is used, whatever the browser asks for.
     login(client, "anne")
     assert "Vérifier la demande" in client.get("/inbox", headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+
+def test_json_nested_too_deeply_is_a_bad_request(app, client, seeded):
+    tid = task_id(app, seeded["Jeune H."], "acknowledge_youth_message")
+    for depth in (65, 900, 100_000):  # past what a form needs, near and past the parser's own limit
+        body = '{"response": ' + "[" * depth + "]" * depth + "}"
+        response = client.post(f"/api/v1/tasks/{tid}/complete", data=body, content_type="application/json",
+                               headers=basic("anne"))
+        assert response.status_code in (400, 422), (depth, response.status_code)
+        assert response.get_json()["error"] in ("bad_request", "invalid_form")
+    assert task_id(app, seeded["Jeune H."], "acknowledge_youth_message") == tid
