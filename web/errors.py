@@ -88,6 +88,8 @@ def domain_message(err: Exception) -> str:
     if isinstance(err, TaskStateError):
         return _("This task is no longer open: someone completed it meanwhile. Nothing you typed is lost "
                  "if you saved a draft; open the case to see where it stands.")
+    if isinstance(err, FormError):  # each field's message is in `fields`, in the page's language
+        return _messages()[422]
     if isinstance(err, ConflictError):
         return _messages()[409]
     if isinstance(err, NotFoundError):

@@ -135,6 +135,20 @@ def test_task_titles_and_errors_follow_accept_language(app, client, seeded):
     assert "Vérifier la demande" in client.get("/inbox", headers={"Accept-Language": "en"}).get_data(as_text=True)
 
 
+def test_a_refused_completion_says_so_in_the_clients_language(app, client, seeded):
+    reference = seeded["Jeune H."]
+    tid = task_id(app, reference, "acknowledge_youth_message")
+    refused = client.post(f"/api/v1/tasks/{tid}/complete", json={"inform": ["sophie"]}, headers=basic("anne"))
+    body = refused.get_json()
+    assert refused.status_code == 422 and body["error"] == "invalid_form"
+    assert body["message"] == "Certaines valeurs ne sont pas valides."
+    assert body["fields"] == [{"path": "response", "message": "Ce champ est obligatoire."}]
+    english = client.post(f"/api/v1/tasks/{tid}/complete", json={"inform": ["sophie"]},
+                          headers={**basic("anne"), "Accept-Language": "en"}).get_json()
+    assert english["message"] == "Some values are not valid."
+    assert english["fields"] == [{"path": "response", "message": "This field is required."}]
+
+
 def test_json_nested_too_deeply_is_a_bad_request(app, client, seeded):
     tid = task_id(app, seeded["Jeune H."], "acknowledge_youth_message")
     for depth in (65, 900, 100_000):  # past what a form needs, near and past the parser's own limit
