@@ -1,0 +1,92 @@
+"""Every kind of page checked by axe-core (from the npm registry) for WCAG 2.1 A and AA problems,
+in Debian's Chromium: labels, names, contrast, landmarks, ARIA, in French and in English."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from workflows import demo
+
+from .test_journey import sign_in
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+pytestmark = [pytest.mark.sqlite_only,
+              pytest.mark.skipif(not AXE.exists(), reason="axe-core missing (npm ci, run by make)")]
+
+
+@pytest.fixture
+def audit_page(browser):
+    # axe is injected as a script, which the pages' security policy rightly refuses: this context
+    # alone bypasses it (the other browser tests run under the policy).
+    context = browser.new_context(locale="fr-BE", bypass_csp=True, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
+
+
+def _problems(page, exclude: tuple[str, ...] = ()) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""async (exclude) => {
+        const context = exclude.length ? {exclude: exclude.map(s => [s])} : document;
+        return await axe.run(context, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
+                                        resultTypes: ['violations']});
+    }""", list(exclude))
+    assert len(result["passes"]) >= 10, "axe checked next to nothing: was it injected?"
+    return [f"{v['id']} ({v['impact']}): {v['help']} -> " + "; ".join(n["target"][0] if isinstance(n["target"][0], str)
+            else json.dumps(n["target"]) for n in v["nodes"][:4]) for v in result["violations"]]
+
+
+def test_every_kind_of_page_passes_axe(app, live_server, audit_page):
+    page, base = audit_page, live_server
+    with app.db.transaction() as session:
+        made = demo.seed_cases(session, app.runtime)
+        references = {case.youth_pseudonym: case.reference for case in made}
+    from sqlalchemy import select
+
+    from engine.models import HumanTask
+
+    with app.db.transaction(write=False) as session:
+        def task(step, assignee=None):
+            query = select(HumanTask.id).where(HumanTask.spec_name == step)
+            if assignee:
+                query = query.where(HumanTask.assignee == assignee)
+            return session.scalar(query.limit(1))
+        concertation, verify, report = task("concertation"), task("verify_request"), task("report_action", "sophie")
+
+    found: dict[str, list[str]] = {}
+
+    def check(name, url, exclude=()):
+        page.goto(base + url)
+        found[name] = _problems(page, exclude)
+
+    check("login", "/login")
+    sign_in(page, base, "anne")
+    for name, url in [("inbox", "/inbox"), ("inbox, overdue", "/inbox?due=overdue"), ("cases", "/cases/"),
+                      ("new request", "/cases/new"), ("case page", f"/cases/{references['Jeune H.']}"),
+                      ("verification", f"/tasks/{verify}"), ("concertation", f"/tasks/{concertation}"),
+                      ("password", "/account/password"), ("notifications", "/notifications"), ("overdue", "/overdue")]:
+        check(name, url)
+    page.goto(base + f"/tasks/{concertation}")
+    page.get_by_role("button", name="Terminer la tâche").click()  # empty: every field in error
+    page.wait_for_load_state()
+    found["concertation, errors"] = _problems(page)
+    page.get_by_role("button", name="EN", exact=True).click()
+    page.wait_for_load_state()
+    check("case page, English", f"/cases/{references['Jeune H.']}")
+    page.get_by_role("button", name=re.compile("Sign out|Se déconnecter")).click()
+    sign_in(page, base, "sophie")
+    check("partner's inbox", "/inbox")
+    check("partner's report", f"/tasks/{report}")
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.get_by_label("Nom d'utilisateur").fill("paul")
+    page.get_by_label("Mot de passe").fill(demo.DEMO_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(re.compile(r".*/processes/$"))
+    check("processes", "/processes/")
+    check("process editor", "/processes/case_management/edit", exclude=("#canvas",))  # bpmn-js's own canvas
+    problems = {name: items for name, items in found.items() if items}
+    assert not problems, json.dumps(problems, indent=1, ensure_ascii=False)
