@@ -20,6 +20,7 @@ from engine.db import statement
 from engine.memo import VersionMemo
 from engine.models import HumanTask, ProcessVersion
 
+from .drafts import TaskDraft
 from .errors import NotFoundError
 from .forms import load_schema
 from .models import Case, PlanAction, User
@@ -60,6 +61,7 @@ class Page:
     pseudonyms: dict[str, str] = field(default_factory=dict)  # case reference -> youth pseudonym
     actions: dict[str, str] = field(default_factory=dict)  # task id -> the plan action it reports on
     people: dict[str, str] = field(default_factory=dict)  # username -> display name (assignees, takers)
+    drafts: dict[str, tuple[dt.datetime, str]] = field(default_factory=dict)  # task id -> (saved at, by whom)
 
     @property
     def pages(self) -> int:
@@ -225,12 +227,14 @@ def _rows_statement(shape: Shape, window: str | None, by_step: bool, dated: bool
 
 
 @statement
-def _around_rows() -> tuple[Select, Select, Select]:
+def _around_rows() -> tuple[Select, Select, Select, Select]:
     """What the rows of a page show beside each task: the youth's pseudonym, the plan action it
-    reports on, the names of who carries or took it."""
+    reports on, the names of who carries or took it, the draft saved of its form."""
     return (select(Case.reference, Case.youth_pseudonym).where(Case.reference.in_(bindparam("refs", expanding=True))),
             select(PlanAction.id, PlanAction.what).where(PlanAction.id.in_(bindparam("ids", expanding=True))),
-            select(User.username, User.display_name).where(User.username.in_(bindparam("names", expanding=True))))
+            select(User.username, User.display_name).where(User.username.in_(bindparam("names", expanding=True))),
+            select(TaskDraft.task_id, TaskDraft.saved_at, User.display_name).join(User, User.id == TaskDraft.saved_by_id)
+            .where(TaskDraft.task_id.in_(bindparam("tasks", expanding=True))))
 
 
 def page(session: Session, user: User, query: Query, now: dt.datetime,
@@ -253,7 +257,7 @@ def page(session: Session, user: User, query: Query, now: dt.datetime,
         dated_total = session.scalar(rows_of(True, True), params) if offset else len(rows)
         rows += session.scalars(rows_of(False), {**params, "offset": max(0, offset - dated_total),
                                                  "limit": query.page_size - len(rows)})
-    pseudonyms, plan_actions, display_names = _around_rows()
+    pseudonyms, plan_actions, display_names, saved_drafts = _around_rows()
     # How the team calls the youth, for the page's rows only (one indexed lookup).
     refs = {t.business_key for t in rows}
     names = dict(session.execute(pseudonyms, {"refs": list(refs)}).all()) if refs else {}
@@ -267,7 +271,10 @@ def page(session: Session, user: User, query: Query, now: dt.datetime,
     others = {name for t in rows for name in (t.assignee, t.claimed_by) if name and name not in people}
     if others:
         people.update(session.execute(display_names, {"names": list(others)}).all())
-    return Page(rows, facet, query, now, week_end, matching, names, actions, people)
+    # A form begun and saved as a draft: the busy day's "where was I?".
+    drafts = {task: (at, by) for task, at, by in session.execute(saved_drafts, {"tasks": [t.id for t in rows]})} \
+        if rows else {}
+    return Page(rows, facet, query, now, week_end, matching, names, actions, people, drafts)
 
 
 def network_counts(session: Session, now: dt.datetime,

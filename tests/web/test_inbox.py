@@ -119,3 +119,27 @@ def test_partners_actions_follow_the_case_to_its_new_manager(app, seeded):
         anne, marc = get_user(session, "anne"), get_user(session, "marc")
         assert not moved & {t.id for t in inbox.page(session, anne, partners, app.clock.now()).tasks}
         assert moved <= {t.id for t in inbox.page(session, marc, partners, app.clock.now()).tasks}
+
+
+def test_inbox_marks_the_tasks_with_a_saved_draft_and_who_saved_it(app, client, seeded):
+    from .conftest import post, task_id
+
+    reference = seeded["Jeune E."]
+    tid = task_id(app, reference, "clarification_interview")
+    login(client, "anne")
+    assert "Brouillon" not in text(client.get(f"/inbox?case={reference}"))
+    post(client, f"/tasks/{tid}", {"needs": "À reprendre demain", "action": "draft"})
+    row = text(client.get(f"/inbox?case={reference}"))
+    assert '<span class="badge draft">Brouillon</span>' in row and "Anne Lambert" not in row.split("Brouillon")[1][:80]
+    with app.db.transaction(write=False) as session:
+        page = inbox.page(session, get_user(session, "anne"), inbox.Query(case_ref=reference), app.clock.now())
+    assert page.drafts[tid][1] == "Anne Lambert"
+    # Saved by someone else (a colleague standing in): their name shows.
+    from workflows import drafts
+
+    with app.db.transaction() as session:
+        drafts.save(session, task_id=tid, business_key=reference, user=get_user(session, "marc"),
+                    data={"needs": "Complété par Marc"}, now=app.clock.now())
+    assert "Marc Dubois" in text(client.get(f"/inbox?case={reference}")).split("Brouillon")[1][:120]
+    assert post(client, f"/tasks/{tid}", {"action": "complete"}).status_code == 422  # the draft stays
+    assert "Brouillon" in text(client.get(f"/inbox?case={reference}"))
