@@ -14,6 +14,7 @@ from .errors import SettingsError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BPMN_DIR = PROJECT_ROOT / "bpmn"
+_LOCAL = re.compile(r"^https://(localhost|127\.|\[::1\])")
 _OFFSET = re.compile(r"^(?P<sign>[+-]?)(?P<n>\d+)(?P<unit>[dhm])$")
 
 
@@ -89,6 +90,11 @@ class Settings:
                 raise SettingsError("production needs CASEWORK_SECRET_KEY of at least 32 characters")
             if self.database_url.startswith("sqlite") and ":memory:" in self.database_url:
                 raise SettingsError("production cannot run on an in-memory database")
+            # The links of e-mails (notifications, a new password) lead there, and a session cookie
+            # is sent over HTTPS only in production.
+            if not self.base_url.startswith("https://") or _LOCAL.match(self.base_url):
+                raise SettingsError("production needs CASEWORK_BASE_URL, the https:// address users open casework "
+                                    "at (e-mails link to it)")
 
     def effective_secret(self) -> str:
         return self.secret_key or secrets.token_hex(32)

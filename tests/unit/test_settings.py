@@ -1,0 +1,30 @@
+"""Settings refused where real data lives."""
+
+from __future__ import annotations
+
+import pytest
+
+from workflows.errors import SettingsError
+from workflows.settings import Settings
+
+PRODUCTION = {"CASEWORK_ENV": "production", "CASEWORK_SECRET_KEY": "k" * 40,
+              "CASEWORK_DATABASE_URL": "postgresql+psycopg://casework@db.internal/casework",
+              "CASEWORK_BASE_URL": "https://casework.reseau.example"}
+
+
+def test_production_settings_as_the_readme_shows_them_are_accepted():
+    assert Settings.from_env(PRODUCTION).production
+
+
+@pytest.mark.parametrize("base_url", [None, "http://casework.reseau.example", "https://127.0.0.1:5000",
+                                      "https://localhost/"])
+def test_production_needs_the_https_address_emails_link_to(base_url):
+    env = {key: value for key, value in PRODUCTION.items() if key != "CASEWORK_BASE_URL"}
+    if base_url:
+        env["CASEWORK_BASE_URL"] = base_url
+    with pytest.raises(SettingsError, match="CASEWORK_BASE_URL"):
+        Settings.from_env(env)
+
+
+def test_development_keeps_the_local_address():
+    assert Settings.from_env({}).base_url == "http://127.0.0.1:5000"
