@@ -53,6 +53,8 @@ from werkzeug.routing import IntegerConverter
 from workflows.bootstrap import Casework, build
 from workflows.settings import Settings
 
+from .forms import MAX_ROW_ID
+
 # The Babel default domain and locale. English message ids, French catalogue, French by default.
 LOCALES = ("fr", "en")
 DEFAULT_HOMES = {"case_manager": "inbox.index", "professional": "inbox.index"}
@@ -118,10 +120,10 @@ class BoundedJSON(DefaultJSONProvider):
 
 
 class RowNumber(IntegerConverter):
-    """`<int:...>` in every route: a number a row's id or number can be, 1 to 2**31 - 1. Any other
+    """`<int:...>` in every route: a number a row's id or number can be, 1 to MAX_ROW_ID. Any other
     is a page not found, not an error of the database (PostgreSQL's integer, SQLite's 64 bits)."""
 
-    def __init__(self, map, fixed_digits=0, min=1, max=2**31 - 1, signed=False):  # noqa: A002 - werkzeug's names
+    def __init__(self, map, fixed_digits=0, min=1, max=MAX_ROW_ID, signed=False):  # noqa: A002 - werkzeug's names
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 

@@ -20,6 +20,17 @@ ROW = "_row"
 LAST_PAGE = 10_000  # no list is paged further; a larger number is taken as this one
 
 
+MAX_ROW_ID = 2**31 - 1  # PostgreSQL's integer: the largest id or number a row can have
+
+
+def row_id(text: str | None) -> int | None:
+    """A row's id or number as typed in a form or a query string (ASCII digits, 1 to MAX_ROW_ID),
+    else None: a larger one can name no row, and the database would refuse it with an error."""
+    if text and text.isascii() and text.isdigit() and len(text) <= 10 and 0 < int(text) <= MAX_ROW_ID:
+        return int(text)
+    return None
+
+
 def page_number(args) -> int:
     """The `page` of a query string: 1 when missing or not a number, at most LAST_PAGE."""
     try:

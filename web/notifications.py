@@ -10,6 +10,7 @@ from workflows.models import Case
 from workflows.permissions import can_view_case
 
 from .access import current_user, login_required, roles_required
+from .forms import row_id
 from .i18n import locale
 from .transactions import casework, db, now
 
@@ -79,7 +80,7 @@ def outbox():
 @bp.post("/outbox/retry")
 @roles_required(*OUTBOX_ROLES)
 def retry():
-    ids = [int(v) for v in request.form.getlist("id") if v.isdigit()]
+    ids = [number for number in map(row_id, request.form.getlist("id")) if number is not None]
     if not ids and request.form.get("all_failed") != "1":
         abort(400)
     n = notifications.retry(db(), current_user(), now(), ids or None)

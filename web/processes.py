@@ -21,7 +21,7 @@ from workflows.errors import ConflictError, EngineError, NotFoundError
 
 from . import diagram
 from .access import current_user, roles_required
-from .forms import build_fields
+from .forms import build_fields, row_id
 from .i18n import locale
 from .transactions import casework, db
 
@@ -238,7 +238,7 @@ def migrate_form(process_id: str):
     rows = processes.versions(db(), process_id)
     if not rows:
         raise NotFoundError("this process has no version")
-    number = request.args.get("to", type=int) or rows[0].version.number
+    number = row_id(request.args.get("to")) or rows[0].version.number
     target = processes.target_version(db(), number, process_id)
     instances = processes.instances_to_move(db(), target)
     plans = [processes.preview(db(), casework().runtime, i, target) for i in instances[:PREVIEW_LIMIT]]
@@ -250,7 +250,7 @@ def migrate_form(process_id: str):
 @roles_required("process_owner")
 def migrate(process_id: str):
     user = _owner()
-    number = request.form.get("to", type=int)
+    number = row_id(request.form.get("to"))
     keys = [k for k in request.form.getlist("case") if k]
     if not number or not keys:
         flash(_("Choose the cases to move."), "warning")

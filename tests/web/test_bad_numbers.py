@@ -22,7 +22,18 @@ HUGE = "9" * 20
     ("anne", "GET", "/cases/?page=-3", 200),
     ("anne", "GET", "/api/v1/cases?page=deux", 200),
 ])
-def test_a_number_no_row_can_have(client, who, method, url, expected):
+def test_a_number_no_row_can_have_in_a_url(client, who, method, url, expected):
     login(client, who)
     response = client.get(url) if method == "GET" else post(client, url)
     assert response.status_code == expected, response.data[:300]
+
+
+@pytest.mark.parametrize("value", [HUGE, "²", "-4", "0", "x"])
+def test_a_number_no_row_can_have_in_a_form_or_query(client, seeded, value):
+    login(client, "chantal")  # the outbox: retry e-mails by id
+    assert post(client, "/notifications/outbox/retry", {"id": value}).status_code == 400  # none named
+    post(client, "/logout")
+    login(client, "paul")  # moving cases to a version by its number
+    assert client.get(f"/processes/case_management/migrate?to={value}").status_code == 200  # the latest
+    moved = post(client, "/processes/case_management/migrate", {"to": value, "case": "CM-NOPE00"})
+    assert moved.status_code == 302 and moved.location.endswith("/migrate")  # 'choose the cases to move'
