@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import Select, bindparam, func, or_, select
@@ -167,14 +165,9 @@ def record_message(reference: str):
     session, user = db(), current_user()
     case = cases.get_case(session, reference)
     case_view.for_viewer(session, user, case)  # 404 unless they may see it
-    received = request.form.get("received_on") or None
-    try:
-        received_on = dt.date.fromisoformat(received) if received else None
-    except ValueError:
-        received_on = None
     try:
         messages.record(session, casework().runtime, user=user, case=case, kind=request.form.get("kind", ""),
-                        text=request.form.get("text", ""), received_on=received_on)
+                        text=request.form.get("text", ""), received_on=request.form.get("received_on"))
     except FormError as err:
         return _page(case, message_errors=error_map(err.errors, locale()), values=request.form, status=422)
     flash(_("Recorded. An acknowledgement task is now in your inbox."), "success")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
@@ -13,21 +14,28 @@ from engine.runtime import Runtime
 
 from .context import TaskContext, subject_of
 from .errors import FormError, NotFoundError, PermissionDeniedError
-from .forms import FieldError
+from .forms import FIRST_YEAR, FieldError
 from .members import add_member
 from .models import Case, User, YouthMessage, YouthMessageRecipient
 from .users import find_active
 
+BRUSSELS = zoneinfo.ZoneInfo("Europe/Brussels")
 KINDS = ("wish", "complaint")
 MESSAGE = "youth_message"
 
 
 def record(session: Session, runtime: Runtime, *, user: User, case: Case, kind: str, text: str,
-           received_on: dt.date | None = None) -> YouthMessage:
-    """Record a wish or complaint and hand it to the case's process (a BPMN message)."""
+           received_on: dt.date | str | None = None) -> YouthMessage:
+    """Record a wish or complaint and hand it to the case's process (a BPMN message).
+
+    `received_on`: a date or its ISO text as typed (today when empty). Raises FormError listing
+    every field in error (a date that is not one, or is to come)."""
     errors = []
     if kind not in KINDS:
         errors.append(FieldError("kind", "enum"))
+    received_on, error = _received(received_on, runtime.clock.now().astimezone(BRUSSELS).date())
+    if error is not None:
+        errors.append(error)
     if not (text or "").strip():
         errors.append(FieldError("text", "required"))
     if errors:
@@ -43,6 +51,20 @@ def record(session: Session, runtime: Runtime, *, user: User, case: Case, kind: 
     session.flush()
     runtime.send_message(session, case.instance_id, MESSAGE, {"id": message.id, "kind": kind}, actor=user.username)
     return message
+
+
+def _received(value: dt.date | str | None, today: dt.date) -> tuple[dt.date | None, FieldError | None]:
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value.strip()) if value.strip() else None
+        except ValueError:
+            return None, FieldError("received_on", "format", {"format": "AAAA-MM-JJ"})
+    if value is not None and value > today:
+        return None, FieldError("received_on", "future", custom={
+            "fr": "Une date passée, ou aujourd'hui.", "en": "A date in the past, or today."})
+    if value is not None and value.year < FIRST_YEAR:
+        return None, FieldError("received_on", "date_range", {"first": FIRST_YEAR, "last": today.year})
+    return value, None
 
 
 def acknowledge(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:

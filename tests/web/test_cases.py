@@ -181,3 +181,38 @@ def test_case_search_finds_only_the_cases_the_user_may_open(app, client, seeded)
     login(client, "marc")  # another case manager: none of anne's
     assert seeded["Jeune H."] not in text(post(client, "/cases/", {"q": "Jeune H"}))
     assert client.post("/cases/", data={"q": "Jeune"}).status_code == 400  # no CSRF token
+
+
+def test_a_youth_message_with_a_date_that_is_not_one_or_is_to_come_is_refused(app, client, seeded):
+    # Before, a date that was not one silently became today's, and one to come was kept.
+    from sqlalchemy import func
+
+    from workflows.models import YouthMessage
+
+    reference = seeded["Jeune H."]
+    login(client, "anne")
+
+    def count():
+        with app.db.transaction(write=False) as session:
+            return session.scalar(select(func.count(YouthMessage.id)))
+
+    import datetime as dt
+
+    from workflows.messages import BRUSSELS
+
+    today = app.clock.now().astimezone(BRUSSELS).date()
+    to_come = (today + dt.timedelta(days=33)).isoformat()
+    before = count()
+    for received, error in [("31/12/2026", "Format invalide (AAAA-MM-JJ)."), (to_come, "Une date passée, ou aujourd'hui."),
+                            ("1850-02-01", f"Une date entre 1900 et {today.year}.")]:
+        response = post(client, f"/cases/{reference}/messages", {"kind": "wish", "text": "Revoir sa sœur",
+                                                                 "received_on": received})
+        page = text(response)
+        assert response.status_code == 422 and f'<p class="field-error" id="message-date-error">{error}</p>' in page
+        assert "Revoir sa sœur</textarea>" in page  # what was typed is kept
+    assert count() == before
+    empty = post(client, f"/cases/{reference}/messages", {"kind": "wish", "text": "", "received_on": to_come})
+    assert 'id="message-date-error"' in text(empty) and 'id="message-error">Ce champ est obligatoire.' in text(empty)
+    assert post(client, f"/cases/{reference}/messages", {"kind": "wish", "text": "Revoir sa sœur",
+                                                         "received_on": ""}).status_code == 302  # today
+    assert count() == before + 1
