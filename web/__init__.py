@@ -99,9 +99,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 class BoundedJSON(DefaultJSONProvider):
-    """JSON bodies nested at most MAX_DEPTH levels (a form's data is three or four deep). Deeper,
-    or too deep for the parser itself, is a ValueError, which Flask answers as a bad request,
-    instead of a RecursionError in whatever walks the data next."""
+    """JSON bodies nested at most MAX_DEPTH levels (a form's data is three or four deep), their
+    texts Unicode. Deeper, too deep for the parser itself, or a text with a lone surrogate
+    ("\\ud800", which no database can store) is a ValueError, which Flask answers as a bad
+    request, instead of an error in whatever walks or stores the data next."""
 
     MAX_DEPTH = 64
 
@@ -111,12 +112,29 @@ class BoundedJSON(DefaultJSONProvider):
         except RecursionError:
             raise ValueError("JSON nested too deeply") from None
         level = [value]
-        for _ in range(self.MAX_DEPTH):
-            level = [item for node in level if isinstance(node, (dict, list))
-                     for item in (node.values() if isinstance(node, dict) else node)]
-            if not level:
+        for _ in range(self.MAX_DEPTH + 1):
+            below = []
+            for node in level:
+                if isinstance(node, dict):
+                    below += node.values()
+                    _unicode(*node)
+                elif isinstance(node, list):
+                    below += node
+                elif isinstance(node, str):
+                    _unicode(node)
+            if not below:
                 return value
+            level = below
         raise ValueError(f"JSON nested deeper than {self.MAX_DEPTH} levels")
+
+
+def _unicode(*texts: str) -> None:
+    for text in texts:
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("JSON text with a lone surrogate") from None
 
 
 class RowNumber(IntegerConverter):

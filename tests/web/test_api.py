@@ -158,3 +158,15 @@ def test_json_nested_too_deeply_is_a_bad_request(app, client, seeded):
         assert response.status_code in (400, 422), (depth, response.status_code)
         assert response.get_json()["error"] in ("bad_request", "invalid_form")
     assert task_id(app, seeded["Jeune H."], "acknowledge_youth_message") == tid
+
+
+def test_json_text_with_a_lone_surrogate_is_refused(app, client, seeded):
+    # "\ud800" is valid JSON but no Unicode text: no database stores it (it answered 500).
+    tid = task_id(app, seeded["Jeune H."], "acknowledge_youth_message")
+    for body in ('{"response": "a\\ud800b", "inform": ["sophie"]}', '{"inform": ["sophie"], "r\\udc00": 1}'):
+        response = client.post(f"/api/v1/tasks/{tid}/complete", data=body, content_type="application/json",
+                               headers=basic("anne"))
+        assert response.status_code == 422 and response.get_json()["error"] == "invalid_form"
+    fine = client.post(f"/api/v1/tasks/{tid}/complete", json={"response": "Reçu 🙂 \U0001F600", "inform": ["sophie"]},
+                       headers=basic("anne"))
+    assert fine.status_code == 200
