@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import time
 from typing import Any
 
 from flask import Flask, abort, current_app, g, jsonify, redirect, request, session, url_for
@@ -39,10 +40,24 @@ def session_user_id() -> int | None:
     return session.get("uid") or None
 
 
+# A session ends after 8 hours without a request (PERMANENT_SESSION_LIFETIME, Flask's signed
+# cookie) and, however busy, 12 hours after signing in: a cookie copied from a shared computer
+# cannot be kept alive for ever.
+SESSION_MAX_S = 12 * 3600
+
+
+def _seconds() -> float:
+    """Wall-clock time for a session's age (not casework's clock, which demos and tests move)."""
+    return time.time()
+
+
 def adopt_user(user: User | None) -> User | None:
     """Make `user`, as read by the session's id, the current user; a user gone or disabled
-    meanwhile, or whose password changed since this session signed in, ends the session."""
-    if user is None or not user.active or session.get("pw") != _password_stamp(user):
+    meanwhile, whose password changed since this session signed in, or a session older than
+    SESSION_MAX_S ends the session."""
+    signed_in = session.setdefault("at", int(_seconds()))  # sessions from before it: from now on
+    if user is None or not user.active or session.get("pw") != _password_stamp(user) \
+            or _seconds() - signed_in > SESSION_MAX_S:
         session.clear()
         user = None
     g.user = user
@@ -81,6 +96,7 @@ def login_user(user: User) -> None:
     session.clear()  # a new session id on sign-in (no fixation)
     session["uid"] = user.id
     session["pw"] = _password_stamp(user)
+    session["at"] = int(_seconds())
     session["lang"] = user.locale or "fr"
     session.permanent = True
     g.user = user

@@ -143,3 +143,29 @@ def test_wrong_current_passwords_count_as_failed_sign_ins(client):
     blocked = post(client, "/account/password", {"current_password": "demo-casework", "new_password": "x" * 12,
                                                  "new_password_again": "x" * 12})
     assert blocked.status_code == 429 and "Réessayez dans" in text(blocked)
+
+
+def test_a_session_ends_twelve_hours_after_signing_in_however_busy(client, seeded, monkeypatch):
+    import time
+
+    from web import access
+
+    login(client, "anne")
+    started = time.time()
+    monkeypatch.setattr(access, "_seconds", lambda: started + access.SESSION_MAX_S - 60)
+    assert client.get("/inbox").status_code == 200  # busy all day: still signed in
+    monkeypatch.setattr(access, "_seconds", lambda: started + access.SESSION_MAX_S + 60)
+    response = client.get("/inbox")
+    assert response.status_code == 302 and "/login" in response.location
+    monkeypatch.setattr(access, "_seconds", lambda: started + access.SESSION_MAX_S + 120)
+    login(client, "anne")  # signing in again starts a new one
+    assert client.get("/inbox").status_code == 200
+
+
+def test_a_session_from_before_the_limit_counts_from_its_next_request(client, seeded):
+    login(client, "anne")
+    with client.session_transaction() as session:
+        del session["at"]  # as sessions opened before the limit existed
+    assert client.get("/inbox").status_code == 200
+    with client.session_transaction() as session:
+        assert "at" in session
