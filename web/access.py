@@ -19,6 +19,17 @@ from workflows.models import Case, User
 from .transactions import casework, db, now
 
 
+def local_path(target: str | None) -> str | None:
+    """`target` when it is a path of this site to send the browser back to, else None: never an
+    open redirect. Browsers drop tabs and line breaks from a URL ('/\\t/evil.example' is
+    '//evil.example', another site) and read a backslash as a slash, so neither may appear."""
+    if not target or len(target) > 2000 or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(c) < 33 or ord(c) == 127 for c in target):
+        return None
+    return target
+
+
 def current_user() -> User | None:
     if "user" not in g:
         g.user = _load_user()

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from workflows import mailer, password_reset, throttle, users
 from workflows.errors import FormError
 
-from .access import current_user, login_required, login_user, logout_user
+from .access import current_user, local_path, login_required, login_user, logout_user
 from .forms import error_map
 from .i18n import locale
 from .transactions import casework, db, now
@@ -20,12 +20,6 @@ from .transactions import casework, db, now
 log = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
 
 
 def _blocked(username: str, when) -> str | None:
@@ -59,12 +53,12 @@ def home():
 def login():
     if request.method == "GET":
         if current_user() is not None:
-            return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
-        return render_template("auth/login.html", next=_safe_next(request.args.get("next")) or "",
+            return redirect(local_path(request.args.get("next")) or url_for("auth.home"))
+        return render_template("auth/login.html", next=local_path(request.args.get("next")) or "",
                                can_reset=_reset_by_email())
     username = (request.form.get("username") or "").strip().lower()
     password = request.form.get("password") or ""
-    target = _safe_next(request.form.get("next"))
+    target = local_path(request.form.get("next"))
     session_, when = db(), now()
     message = _blocked(username, when)
     if message is not None:

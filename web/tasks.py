@@ -18,7 +18,7 @@ from workflows.models import Case, User
 from workflows.permissions import require_act
 
 from . import forms
-from .access import adopt_user, audit_read, current_user, refusal, roles_required, session_user_id
+from .access import adopt_user, audit_read, current_user, local_path, refusal, roles_required, session_user_id
 from .errors import domain_message
 from .i18n import locale
 from .transactions import db, now, writes
@@ -152,7 +152,7 @@ def submit(task_id: str):
         case = task_mod.cases.get_case(session, snapshot.business_key)
         return _render(snapshot, case, data, status=409, notice=domain_message(err), closed=True)
     flash(_("Done: “%(title)s” on case %(ref)s.", title=snapshot.title, ref=case.reference), "success")
-    if _local(request.form.get("next_url")):
+    if local_path(request.form.get("next_url")):
         return redirect(request.form["next_url"])
     # More to do on this case (the next step is often yours): the inbox shows just that case.
     more = any(t.assignee == user.username for t in task_mod.open_tasks_of_case(session, _runtime(), case))
@@ -187,10 +187,6 @@ def _closed_meanwhile(task_id: str):
     typed = [{"path": k, "message": v} for k, v in request.form.items()
              if k not in ("csrf_token", "action", "next_url") and not k.endswith(("._row", "._present")) and v.strip()]
     return render_error(409, "task_closed", domain_message(TaskStateError("closed")), link=link, fields=typed)
-
-
-def _local(target: str | None) -> bool:
-    return bool(target) and target.startswith("/") and not target.startswith("//") and "\\" not in target
 
 
 def _runtime():
@@ -237,4 +233,4 @@ def reassign(task_id: str):
 
 def _back(task: HumanTask) -> str:
     target = request.form.get("next_url")
-    return target if _local(target) else url_for("tasks.show", task_id=task.id)
+    return local_path(target) or url_for("tasks.show", task_id=task.id)

@@ -48,10 +48,22 @@ def test_post_without_csrf_token_is_refused(client):
     assert "expiré" in text(response)
 
 
-def test_open_redirect_is_refused(client):
-    response = post(client, "/login", {"username": "anne", "password": "demo-casework",
-                                       "next": "//evil.example/x"})
+# Browsers drop tabs and line breaks from a URL and read a backslash as a slash: each of these
+# would lead to another site ('/\t/evil.example' was followed to //evil.example before).
+OFF_SITE = ["//evil.example/x", "/\\evil.example", "https://evil.example/", "/\t/evil.example", "/\n/evil.example",
+            "/\r/evil.example", " //evil.example", "/\x0b/evil.example"]
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_open_redirect_is_refused(client, target):
+    response = post(client, "/login", {"username": "anne", "password": "demo-casework", "next": target})
     assert response.location == "/"
+
+
+def test_sign_in_leads_back_to_the_page_asked_for(client):
+    response = post(client, "/login", {"username": "anne", "password": "demo-casework",
+                                       "next": "/inbox?case=CM-AB12CD&due=overdue"})
+    assert response.location == "/inbox?case=CM-AB12CD&due=overdue"
 
 
 def test_language_switch_shows_english(client):
@@ -88,7 +100,7 @@ def test_coordinator_home_shows_counts_and_no_case(client, seeded):
     assert all(reference not in page for reference in seeded.values())
 
 
-@pytest.mark.parametrize("target", ["//evil.example/x", "/\\evil.example", "https://evil.example/"])
+@pytest.mark.parametrize("target", OFF_SITE)
 def test_language_switch_never_redirects_off_site(client, target):
     response = post(client, "/language", {"lang": "en", "next": target})
     assert response.status_code == 302 and response.location == "/"

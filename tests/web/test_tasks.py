@@ -311,3 +311,12 @@ def test_a_plan_action_due_in_year_9999_is_a_field_error_not_a_crash(app, client
     page = text(response)
     assert "Une date entre 1900 et 2100." in page and 'value="9999-12-31"' in page  # what was typed is kept
     assert task_id(app, reference, "concertation") == tid
+
+
+def test_taking_a_task_never_leads_off_site(app, client, seeded):
+    tid = task_id(app, seeded["Jeune A."], "verify_request")
+    login(client, "anne")
+    response = post(client, f"/tasks/{tid}/claim", {"next_url": "/\t/evil.example"})
+    assert response.status_code == 302 and response.location == f"/tasks/{tid}"
+    response = post(client, f"/tasks/{tid}/release", {"next_url": "/inbox?due=week"})
+    assert response.location == "/inbox?due=week"
