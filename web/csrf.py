@@ -31,6 +31,7 @@ def init_app(app: Flask) -> None:
             return None
         sent = request.headers.get(HEADER) or request.form.get(FIELD) or ""
         expected = session.get("csrf") or ""
-        if not expected or not hmac.compare_digest(sent, expected):
+        # Compared as bytes: compare_digest refuses text that is not ASCII (a TypeError, a 500).
+        if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
             abort(400, description="csrf")
         return None

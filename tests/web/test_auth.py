@@ -41,6 +41,15 @@ def test_login_rate_limit_holds_across_app_instances(app, client, flask_app):
     assert post(other, "/login", {"username": "anne", "password": "demo-casework"}).status_code == 302
 
 
+@pytest.mark.parametrize("sent", [{"csrf_token": "jeton-é"}, {"X-CSRF-Token": "jeton-é"}])
+def test_a_csrf_token_that_is_not_ascii_is_refused_like_a_wrong_one(client, sent):
+    csrf(client)  # compare_digest refused non-ASCII text with a TypeError: the error page (500)
+    headers = {k: v for k, v in sent.items() if k.startswith("X-")}
+    form = {k: v for k, v in sent.items() if not k.startswith("X-")}
+    response = client.post("/login", data={"username": "anne", "password": "x", **form}, headers=headers)
+    assert response.status_code == 400 and "expiré" in text(response)
+
+
 def test_post_without_csrf_token_is_refused(client):
     csrf(client)
     response = client.post("/login", data={"username": "anne", "password": "demo-casework"})
