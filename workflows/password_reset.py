@@ -75,7 +75,8 @@ def check(session: Session, secret: str | bytes, token: str, now: dt.datetime) -
     user = session.get(User, user_id)
     if user is None or not user.active:
         raise InvalidLink()
-    if not hmac.compare_digest(signature, _signature(secret, user_id, issued, user.password_hash or "")):
+    expected = _signature(secret, user_id, issued, user.password_hash or "")
+    if not hmac.compare_digest(signature.encode(), expected.encode()):  # bytes: the link's text may not be ASCII
         raise InvalidLink()
     return user
 
