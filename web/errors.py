@@ -112,19 +112,26 @@ def _holds_nul(value) -> bool:
     return False
 
 
+def _joined(fields) -> str:
+    """Every name and value of a MultiDict as one text (a MultiDict is a dict of lists: read at C
+    speed, this check costs a few microseconds on a form of thirty fields)."""
+    return "".join(fields) + "".join(map("".join, dict.values(fields))) if fields else ""
+
+
 def _sent_nul() -> bool:
     """A null character anywhere in what the client sent as text: no browser's keyboard types
     it, PostgreSQL refuses it in any text, and no field of casework needs it."""
     auth = request.authorization
-    texts = [request.path, *(part for pair in request.args.items(multi=True) for part in pair)]
+    texts = [request.path, _joined(request.args)]
     if auth is not None:
         texts += [auth.parameters.get("username") or "", auth.parameters.get("password") or ""]
     if request.method not in ("GET", "HEAD", "OPTIONS"):
-        texts += [part for pair in request.form.items(multi=True) for part in pair]
-        texts += [part for name, file in request.files.items(multi=True) for part in (name, file.filename or "")]
+        texts.append(_joined(request.form))
+        if request.files:
+            texts += [part for name, file in request.files.items(multi=True) for part in (name, file.filename or "")]
         if request.is_json and _holds_nul(request.get_json(silent=True)):
             return True
-    return any("\x00" in text for text in texts)
+    return "\x00" in "".join(texts)
 
 
 def init_app(app: Flask) -> None:
