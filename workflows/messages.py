@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
@@ -19,7 +18,6 @@ from .members import add_member
 from .models import Case, User, YouthMessage, YouthMessageRecipient
 from .users import find_active
 
-BRUSSELS = zoneinfo.ZoneInfo("Europe/Brussels")
 KINDS = ("wish", "complaint")
 MESSAGE = "youth_message"
 
@@ -33,7 +31,7 @@ def record(session: Session, runtime: Runtime, *, user: User, case: Case, kind: 
     errors = []
     if kind not in KINDS:
         errors.append(FieldError("kind", "enum"))
-    received_on, error = _received(received_on, runtime.clock.now().astimezone(BRUSSELS).date())
+    received_on, error = _received(received_on, runtime.clock.now().astimezone(runtime.timezone).date())
     if error is not None:
         errors.append(error)
     if not (text or "").strip():

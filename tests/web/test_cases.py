@@ -198,9 +198,7 @@ def test_a_youth_message_with_a_date_that_is_not_one_or_is_to_come_is_refused(ap
 
     import datetime as dt
 
-    from workflows.messages import BRUSSELS
-
-    today = app.clock.now().astimezone(BRUSSELS).date()
+    today = app.clock.now().astimezone(app.runtime.timezone).date()
     to_come = (today + dt.timedelta(days=33)).isoformat()
     before = count()
     for received, error in [("31/12/2026", "Format invalide (AAAA-MM-JJ)."), (to_come, "Une date passée, ou aujourd'hui."),
