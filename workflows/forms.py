@@ -134,18 +134,10 @@ def validate_submission(schema: dict[str, Any], data: Any) -> list[FieldError]:
 FIRST_YEAR, LAST_YEAR = 1900, 2100
 
 
-_DATED: dict[int, tuple[dict[str, Any], list[tuple[str, ...]]]] = {}
-
-
 def _date_fields(schema: dict[str, Any]) -> list[tuple[str, ...]]:
     """Where the schema's date fields are: ('held_on',), ('actions', '*', 'due'), ... (found once
-    per deployed schema, as its validators are)."""
-    entry = _DATED.get(id(schema))
-    if entry is None or entry[0] is not schema:
-        if len(_DATED) > 512:
-            _DATED.clear()
-        entry = _DATED[id(schema)] = (schema, list(_date_paths(schema, ())))
-    return entry[1]
+    per deployed schema, with its validators)."""
+    return _compiled(schema)[3]
 
 
 def _date_paths(schema: Any, prefix: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
@@ -189,14 +181,21 @@ def _non_finite(value: Any, path: list) -> Iterator[list]:
             yield from _non_finite(item, [*path, index])
 
 
-_VALIDATORS: dict[int, tuple[dict[str, Any], Any, Draft202012Validator]] = {}
+_Compiled = tuple[dict[str, Any], Any, Draft202012Validator, list[tuple[str, ...]]]
+_VALIDATORS: dict[int, _Compiled] = {}
 
 
 def _validators(schema: dict[str, Any]) -> tuple[Any | None, Draft202012Validator]:
     """The schema's compiled checker (jsonschema-rs), if it judges this schema as jsonschema does,
     and its jsonschema validator, which lists errors."""
-    # Deployed schemas are parsed once and shared (tasks.schema_of), so their validators can be
-    # too; the entry keeps its schema alive, so the id cannot be reused by another object.
+    entry = _compiled(schema)
+    return entry[1], entry[2]
+
+
+def _compiled(schema: dict[str, Any]) -> _Compiled:
+    """What is derived from a schema once: (schema, checker, validator, date fields)."""
+    # Deployed schemas are parsed once and shared (tasks.schema_of), so what is derived from them
+    # can be too; the entry keeps its schema alive, so the id cannot be reused by another object.
     entry = _VALIDATORS.get(id(schema))
     if entry is None or entry[0] is not schema:
         if len(_VALIDATORS) > 512:
@@ -207,9 +206,9 @@ def _validators(schema: dict[str, Any]) -> tuple[Any | None, Draft202012Validato
                 checker = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
             except Exception:  # noqa: BLE001 - a schema it cannot compile: jsonschema alone
                 checker = None
-        entry = _VALIDATORS[id(schema)] = (schema, checker,
-                                           Draft202012Validator(schema, format_checker=FormatChecker()))
-    return entry[1], entry[2]
+        entry = _VALIDATORS[id(schema)] = (schema, checker, Draft202012Validator(schema, format_checker=FormatChecker()),
+                                           list(_date_paths(schema, ())))
+    return entry
 
 
 # Where the two may disagree, jsonschema alone validates: formats other than dates (each checks
