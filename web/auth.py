@@ -178,17 +178,17 @@ def reset_password():
         abort(404)
     token, session_, when = session.get("reset_token") or "", db(), now()
     try:
-        if request.method == "GET":
-            user = password_reset.check(session_, current_app.secret_key, token, when)
-            return render_template("auth/reset.html", account=user.username, errors={})
-        user = password_reset.reset(session_, current_app.secret_key, token, request.form.get("new_password") or "",
-                                    request.form.get("new_password_again") or "", now=when)
+        user = password_reset.check(session_, current_app.secret_key, token, when)
     except password_reset.InvalidLink:
         session.pop("reset_token", None)
         return render_template("auth/reset_invalid.html"), 410
+    if request.method == "GET":
+        return render_template("auth/reset.html", account=user.username, errors={})
+    try:
+        password_reset.reset(session_, user, request.form.get("new_password") or "",
+                             request.form.get("new_password_again") or "", now=when)
     except FormError as err:
-        account = password_reset.check(session_, current_app.secret_key, token, when).username
-        return render_template("auth/reset.html", account=account, errors=error_map(err.errors, locale())), 422
+        return render_template("auth/reset.html", account=user.username, errors=error_map(err.errors, locale())), 422
     session.pop("reset_token", None)
     login_user(user)
     flash(_("Your new password is set. Your other sessions are signed out."), "success")

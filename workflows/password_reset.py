@@ -100,15 +100,13 @@ def request_reset(session: Session, secret: str | bytes, name_or_email: str, now
     return Request(user=user, token=make_token(secret, user, now))
 
 
-def reset(session: Session, secret: str | bytes, token: str, new: str, again: str, *, now: dt.datetime) -> User:
-    """Set the new password the link's owner chose. Raises InvalidLink, or FormError listing the
-    fields in error (nothing changed then)."""
-    user = check(session, secret, token, now)
+def reset(session: Session, user: User, new: str, again: str, *, now: dt.datetime) -> None:
+    """Set the new password chosen by `user`, whose link `check` has just accepted. Raises
+    FormError listing the fields in error (nothing changed then)."""
     errors = users.new_password_errors(new, again)
     if errors:
         raise FormError(errors)
     user.password_hash = users.hash_password(new)
     throttle.clear(session, user.username)  # the failed sign-ins that may have led here
     audit.record(session, at=now, actor=user.username, kind=DONE, detail={"user": user.username, "via": "e-mail"})
-    return user
 
