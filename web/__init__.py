@@ -77,7 +77,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=casework.settings.production,
         SESSION_COOKIE_NAME="casework_session",
-        PERMANENT_SESSION_LIFETIME=8 * 3600,
+        # A session ends after CASEWORK_IDLE_S without a request (web.access); the cookie and its
+        # signature outlive that a little, so that such a session is recognised and the sign-in
+        # page says why, instead of the cookie just vanishing.
+        CASEWORK_IDLE_S=casework.settings.idle_minutes * 60,
+        PERMANENT_SESSION_LIFETIME=casework.settings.idle_minutes * 60 + 600,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         JSON_SORT_KEYS=False,
     )

@@ -8,7 +8,8 @@ import hmac
 import time
 from typing import Any
 
-from flask import Flask, abort, current_app, g, jsonify, redirect, request, session, url_for
+from flask import Flask, abort, current_app, flash, g, jsonify, redirect, request, session, url_for
+from flask_babel import gettext
 from sqlalchemy import Select, bindparam, select
 
 from engine import audit
@@ -51,9 +52,10 @@ def session_user_id() -> int | None:
     return session.get("uid") or None
 
 
-# A session ends after 8 hours without a request (PERMANENT_SESSION_LIFETIME, Flask's signed
-# cookie) and, however busy, 12 hours after signing in: a cookie copied from a shared computer
-# cannot be kept alive for ever.
+# A session ends after CASEWORK_IDLE_MINUTES without a request (30 by default; pages ask for
+# more time while someone types, warn before the end and keep a task form as a draft, see
+# static/session.js) and, however busy, 12 hours after signing in: a cookie copied from a
+# shared computer cannot be kept alive for ever.
 SESSION_MAX_S = 12 * 3600
 
 
@@ -64,15 +66,33 @@ def _seconds() -> float:
 
 def adopt_user(user: User | None) -> User | None:
     """Make `user`, as read by the session's id, the current user; a user gone or disabled
-    meanwhile, whose password changed since this session signed in, or a session older than
-    SESSION_MAX_S ends the session."""
-    signed_in = session.setdefault("at", int(_seconds()))  # sessions from before it: from now on
+    meanwhile, whose password changed since this session signed in, a session older than
+    SESSION_MAX_S, or one without a request for CASEWORK_IDLE_S ends the session."""
+    seconds = int(_seconds())
+    signed_in = session.setdefault("at", seconds)  # sessions from before these limits: from now on
+    idle = seconds - session.get("seen", seconds) > current_app.config["CASEWORK_IDLE_S"]
     if user is None or not user.active or session.get("pw") != _password_stamp(user) \
-            or _seconds() - signed_in > SESSION_MAX_S:
+            or seconds - signed_in > SESSION_MAX_S or idle:
+        language = session.get("lang")
         session.clear()
+        if idle and not request.path.startswith("/api/"):
+            if language:  # the sign-in page, and why, in the language of the session
+                session["lang"] = language
+            flash_idle_end()
         user = None
+    else:
+        session["seen"] = seconds
     g.user = user
     return user
+
+
+def flash_idle_end() -> None:
+    """Say on the sign-in page why the session ended (in the language it was in)."""
+    minutes = current_app.config["CASEWORK_IDLE_S"] // 60
+    flash(gettext("For the young people's privacy, your session closed after %(minutes)d minutes without "
+                  "activity. Sign in again to go on.", minutes=minutes) if minutes else
+          gettext("For the young people's privacy, your session closed after a while without activity. "
+                  "Sign in again to go on."), "info")
 
 
 def _password_stamp(user: User) -> str:
@@ -107,7 +127,7 @@ def login_user(user: User) -> None:
     session.clear()  # a new session id on sign-in (no fixation)
     session["uid"] = user.id
     session["pw"] = _password_stamp(user)
-    session["at"] = int(_seconds())
+    session["at"] = session["seen"] = int(_seconds())
     session["lang"] = user.locale or "fr"
     session.permanent = True
     g.user = user

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from workflows import mailer, password_reset, throttle, users
 from workflows.errors import FormError
 
-from .access import current_user, local_path, login_required, login_user, logout_user
+from .access import current_user, flash_idle_end, local_path, login_required, login_user, logout_user
 from .forms import error_map
 from .i18n import locale
 from .transactions import casework, db, now
@@ -76,10 +76,28 @@ def login():
 
 
 @bp.post("/logout")
-@login_required
 def logout():
+    """Sign out. With reason=idle (static/session.js, after its warning), the sign-in page says
+    why and leads back to `next`. Signed out already (another tab ended the session): the same
+    answer, never an error."""
+    idle = request.form.get("reason") == "idle" and current_user() is not None
+    target = local_path(request.form.get("next")) if idle else None
+    language = session.get("lang")
     logout_user()
-    return redirect(url_for("auth.login"))
+    if idle:
+        if language:
+            session["lang"] = language
+        flash_idle_end()
+    return redirect(url_for("auth.login", next=target) if target else url_for("auth.login"))
+
+
+@bp.post("/session/keepalive")
+def keepalive():
+    """Someone is at work on a page (static/session.js asks while they type or click, at most
+    every few minutes): the session's idle time starts again. 401 once it has ended."""
+    if current_user() is None:
+        return {"error": "signed_out"}, 401
+    return "", 204
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

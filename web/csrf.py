@@ -29,6 +29,8 @@ def init_app(app: Flask) -> None:
         if request.path.startswith("/api/") and auth is not None and auth.type == "basic" and request.is_json:
             # API clients with HTTP Basic; a cross-site form cannot send a JSON body without CORS.
             return None
+        if request.endpoint == "auth.logout" and not session.get("uid"):
+            return None  # signing out nobody changes nothing (a tab whose session another ended)
         sent = request.headers.get(HEADER) or request.form.get(FIELD) or ""
         expected = session.get("csrf") or ""
         # Compared as bytes: compare_digest refuses text that is not ASCII (a TypeError, a 500).

@@ -27,6 +27,18 @@ def parse_offset(text: str) -> dt.timedelta:
     return {"d": dt.timedelta(days=n), "h": dt.timedelta(hours=n), "m": dt.timedelta(minutes=n)}[match.group("unit")]
 
 
+# A signed-in session ends after CASEWORK_IDLE_MINUTES without activity (health data about minors
+# on computers that are often shared); pages warn before, and keep a task form as a draft.
+IDLE_DEFAULT, IDLE_MIN, IDLE_MAX = 30, 5, 480
+
+
+def _minutes(text: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise SettingsError(f"CASEWORK_IDLE_MINUTES must be a whole number of minutes, not '{text}'") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -44,6 +56,7 @@ class Settings:
     scheduler_interval: float = 5.0
     scheduler_enabled: bool = True
     digest_hour: int = 7  # local hour (Europe/Brussels) of the daily e-mail digest
+    idle_minutes: int = IDLE_DEFAULT  # a signed-in session ends after this long without activity
 
     @property
     def production(self) -> bool:
@@ -69,6 +82,7 @@ class Settings:
             scheduler_interval=float(env.get("CASEWORK_SCHEDULER_INTERVAL", "5")),
             scheduler_enabled=env.get("CASEWORK_SCHEDULER", "on") != "off",
             digest_hour=int(env.get("CASEWORK_DIGEST_HOUR", "7")),
+            idle_minutes=_minutes(env.get("CASEWORK_IDLE_MINUTES") or str(IDLE_DEFAULT)),
         )
         values.update(overrides)
         settings = cls(**values)
@@ -83,6 +97,8 @@ class Settings:
             raise SettingsError("CASEWORK_SMTP_TLS must be none, starttls or ssl")
         if not 0 <= self.digest_hour <= 23:
             raise SettingsError("CASEWORK_DIGEST_HOUR must be an hour from 0 to 23")
+        if not IDLE_MIN <= self.idle_minutes <= IDLE_MAX:
+            raise SettingsError(f"CASEWORK_IDLE_MINUTES must be a number of minutes from {IDLE_MIN} to {IDLE_MAX}")
         if self.production:
             if self.clock_offset:
                 raise SettingsError("an offset clock (CASEWORK_CLOCK_OFFSET) is for demos; it is refused in production")

@@ -28,3 +28,15 @@ def test_production_needs_the_https_address_emails_link_to(base_url):
 
 def test_development_keeps_the_local_address():
     assert Settings.from_env({}).base_url == "http://127.0.0.1:5000"
+
+
+def test_the_idle_time_is_thirty_minutes_unless_set():
+    assert Settings.from_env({}).idle_minutes == 30
+    assert Settings.from_env({"CASEWORK_IDLE_MINUTES": " 15 "}).idle_minutes == 15
+    assert Settings.from_env({"CASEWORK_IDLE_MINUTES": ""}).idle_minutes == 30
+
+
+@pytest.mark.parametrize("value", ["4", "481", "0", "-5", "half an hour", "1.5"])
+def test_an_idle_time_out_of_bounds_or_not_minutes_is_refused(value):
+    with pytest.raises(SettingsError, match="CASEWORK_IDLE_MINUTES"):
+        Settings.from_env({"CASEWORK_IDLE_MINUTES": value})

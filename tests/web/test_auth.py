@@ -173,6 +173,9 @@ def test_a_session_ends_twelve_hours_after_signing_in_however_busy(client, seede
 
     login(client, "anne")
     started = time.time()
+    for moment in range(int(started) + 1500, int(started) + access.SESSION_MAX_S - 60, 1500):
+        monkeypatch.setattr(access, "_seconds", lambda moment=moment: moment)
+        assert client.get("/account/password").status_code == 200  # a page every 25 minutes
     monkeypatch.setattr(access, "_seconds", lambda: started + access.SESSION_MAX_S - 60)
     assert client.get("/inbox").status_code == 200  # busy all day: still signed in
     monkeypatch.setattr(access, "_seconds", lambda: started + access.SESSION_MAX_S + 60)
@@ -190,3 +193,94 @@ def test_a_session_from_before_the_limit_counts_from_its_next_request(client, se
     assert client.get("/inbox").status_code == 200
     with client.session_transaction() as session:
         assert "at" in session
+
+
+def _at(monkeypatch, moment: float) -> None:
+    from web import access
+
+    monkeypatch.setattr(access, "_seconds", lambda: moment)
+
+
+def test_a_session_ends_after_thirty_minutes_without_a_request_and_the_sign_in_page_says_why(
+        client, seeded, monkeypatch):
+    import time
+
+    login(client, "anne")
+    started = time.time()
+    _at(monkeypatch, started + 29 * 60)
+    assert client.get("/inbox").status_code == 200
+    _at(monkeypatch, started + 58 * 60)  # 29 minutes after the last request
+    assert client.get("/cases/").status_code == 200
+    _at(monkeypatch, started + 89 * 60)  # 31 minutes after it
+    response = client.get("/cases/")
+    assert response.status_code == 302 and response.location.endswith("/login?next=/cases/")
+    page = text(client.get(response.location))
+    assert "votre session s'est fermée après 30 minutes sans activité" in page
+    assert client.get("/inbox").status_code == 302  # ended, not only this once
+    assert client.get("/api/v1/tasks").status_code == 401
+
+
+def test_the_end_of_an_idle_session_is_told_in_its_language_and_the_api_gets_a_401(client, seeded, monkeypatch):
+    import time
+
+    login(client, "anne")
+    post(client, "/language", {"lang": "en", "next": "/inbox"})
+    _at(monkeypatch, time.time() + 31 * 60)
+    page = text(client.get("/inbox", follow_redirects=True))
+    assert "your session closed after 30 minutes without activity" in page and "Sign in" in page
+
+
+def test_an_api_request_on_an_idle_session_is_refused_without_a_message(client, seeded, monkeypatch):
+    import time
+
+    login(client, "anne")
+    _at(monkeypatch, time.time() + 31 * 60)
+    assert client.get("/api/v1/tasks").status_code == 401
+    assert "session" not in text(client.get("/login"))
+
+
+def test_the_idle_time_is_a_setting(app, seeded, monkeypatch):
+    import time
+
+    from web import create_app
+
+    flask_app = create_app({"CASEWORK": app, "SECRET_KEY": "test", "TESTING": True, "CASEWORK_IDLE_S": 600})
+    client = flask_app.test_client()
+    login(client, "anne")
+    _at(monkeypatch, time.time() + 9 * 60)
+    assert client.get("/inbox").status_code == 200
+    _at(monkeypatch, time.time() + 20 * 60)
+    assert "après 10 minutes sans activité" in text(client.get("/inbox", follow_redirects=True))
+
+
+def test_keepalive_starts_the_idle_time_again(client, seeded, monkeypatch):
+    import time
+
+    login(client, "anne")
+    started = time.time()
+    _at(monkeypatch, started + 25 * 60)
+    response = client.post("/session/keepalive", headers={"X-CSRF-Token": csrf(client)})
+    assert response.status_code == 204 and "casework_session=" in response.headers["Set-Cookie"]
+    _at(monkeypatch, started + 50 * 60)  # 25 minutes after it: still signed in
+    assert client.get("/inbox").status_code == 200
+    assert client.post("/session/keepalive").status_code == 400  # without the CSRF token
+    _at(monkeypatch, started + 90 * 60)
+    response = client.post("/session/keepalive", headers={"X-CSRF-Token": csrf(client)})
+    assert response.status_code == 401 and response.get_json() == {"error": "signed_out"}
+
+
+def test_signing_out_for_idleness_leads_back_to_the_page_and_says_why(client, seeded):
+    login(client, "anne")
+    response = post(client, "/logout", {"reason": "idle", "next": "/cases/?page=2"})
+    assert response.status_code == 302 and response.location.endswith("/login?next=/cases/?page%3D2")
+    assert "votre session s'est fermée après 30 minutes" in text(client.get(response.location))
+    assert client.get("/inbox").status_code == 302
+    # Another tab ended it already: signing out again (its page's token is gone) is no error.
+    again = client.post("/logout", data={"csrf_token": "from-the-other-tab", "reason": "idle", "next": "/inbox"})
+    assert again.status_code == 302 and again.location.endswith("/login")
+
+
+def test_signing_out_for_idleness_never_leads_off_site(client, seeded):
+    login(client, "anne")
+    response = post(client, "/logout", {"reason": "idle", "next": "//evil.example"})
+    assert response.location.endswith("/login")

@@ -42,7 +42,8 @@ MATRIX = {
     ("GET", "/account/password"): (200, 200, 200, 200, 200, 200, 302),
     ("GET", "/tasks/00000000-0000-0000-0000-000000000000"): (404, 404, 404, 404, 403, 403, 302),
     ("GET", "/cases/CM-NOPE00"): (404, 404, 404, 404, 403, 403, 302),
-    ("GET", "/"): (302, 302, 302, 302, 302, 200, 302),  # the process owner has a home page (issue 5)
+    ("GET", "/"): (302, 302, 302, 302, 302, 200, 302),
+    ("POST", "/session/keepalive"): (204, 204, 204, 204, 204, 204, 401),  # the process owner has a home page (issue 5)
 }
 
 
