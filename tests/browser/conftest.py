@@ -32,12 +32,12 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture
 def serve():
-    """serve(casework) -> the web app around it on an ephemeral port, served by a real threaded
-    WSGI server until the test ends."""
+    """serve(casework, **config) -> the web app around it (with Flask `config` added) on an
+    ephemeral port, served by a real threaded WSGI server until the test ends."""
     running = []
 
-    def start(casework) -> str:
-        flask_app = create_app({"CASEWORK": casework, "SECRET_KEY": "browser-test"})
+    def start(casework, **config) -> str:
+        flask_app = create_app({"CASEWORK": casework, "SECRET_KEY": "browser-test", **config})
         server = make_server("127.0.0.1", 0, flask_app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()

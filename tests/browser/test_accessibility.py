@@ -90,3 +90,12 @@ def test_every_kind_of_page_passes_axe(app, live_server, audit_page):
     check("process editor", "/processes/case_management/edit", exclude=("#canvas",))  # bpmn-js's own canvas
     problems = {name: items for name, items in found.items() if items}
     assert not problems, json.dumps(problems, indent=1, ensure_ascii=False)
+
+
+def test_the_idle_warning_passes_axe(app, serve, audit_page):
+    """The warning before an idle session ends (static/session.js), open over the inbox."""
+    page, base = audit_page, serve(app, CASEWORK_IDLE_S=8)
+    sign_in(page, base, "anne")
+    dialog = page.get_by_role("dialog", name="Toujours là ?")
+    dialog.wait_for(state="visible", timeout=10_000)
+    assert _problems(page) == []

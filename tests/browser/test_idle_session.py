@@ -1,0 +1,67 @@
+"""A case manager leaves a task form half filled: the page keeps her session open while she types,
+warns before closing it, lets her stay, and at the end keeps the form as a draft and leads her
+back to it once signed in again. In Debian's Chromium against a real WSGI server, with the idle
+time cut to a few seconds (CASEWORK_IDLE_MINUTES is 30 by default)."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from sqlalchemy import select
+
+from workflows import demo
+from workflows.cases import start_case
+from workflows.models import User
+
+pytestmark = [pytest.mark.sqlite_only]
+IDLE_S = 10  # warned 2.5 s before the end (a quarter of it, at most 2 minutes)
+
+
+@pytest.fixture
+def request_task(app):
+    with app.db.transaction() as session:
+        anne = session.scalar(select(User).where(User.username == "anne"))
+        case = start_case(session, app.runtime, actor=anne, requester_kind="family", youth_pseudonym="Jeune I.",
+                          age_band="12-15", region="Brabant wallon")
+        session.flush()
+        return demo.open_task(session, case, "verify_request").id
+
+
+def test_browser_idle_session_warns_lets_her_stay_and_keeps_her_form_as_a_draft(app, serve, page, request_task):
+    base = serve(app, CASEWORK_IDLE_S=IDLE_S)
+    page.goto(f"{base}/login?next=/tasks/{request_task}")
+    page.get_by_label("Nom d'utilisateur").fill("anne")
+    page.get_by_label("Mot de passe").fill(demo.DEMO_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(re.compile(r".*/tasks/[0-9a-f-]{36}$"))
+    dialog = page.get_by_role("dialog", name="Toujours là ?")
+    reasoning = page.get_by_label("Motivation de l'appréciation de maturité")
+
+    # Typing for longer than the idle time: the page asks for more time, no warning.
+    started = time.monotonic()
+    for word in "Le jeune explique sa situation avec clarté et mesure".split():
+        reasoning.press_sequentially(word + " ")
+        page.wait_for_timeout(1_500)
+    assert time.monotonic() - started > IDLE_S + 2
+    assert not dialog.is_visible()
+
+    # Then nothing: the warning, with what happens to the form; she stays.
+    dialog.wait_for(state="visible", timeout=IDLE_S * 1000)
+    assert "Le formulaire de la tâche sera gardé comme brouillon." in dialog.inner_text()
+    page.shots("warned")
+    dialog.get_by_role("button", name="Garder la session ouverte").click()
+    dialog.wait_for(state="hidden")
+    assert page.url.endswith(f"/tasks/{request_task}")
+
+    # Nothing again, to the end: her form is kept as a draft and signing in leads back to it.
+    page.wait_for_url(re.compile(r".*/login\?next="), timeout=(IDLE_S + 5) * 1000)
+    assert "votre session s'est fermée après un moment sans activité" in page.inner_text("main")
+    page.shots("signed-out")
+    page.get_by_label("Nom d'utilisateur").fill("anne")
+    page.get_by_label("Mot de passe").fill(demo.DEMO_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(re.compile(rf".*/tasks/{request_task}$"))
+    assert reasoning.input_value() == "Le jeune explique sa situation avec clarté et mesure"
+    page.shots("draft-back")
