@@ -14,7 +14,7 @@ from workflows.errors import FormError
 
 from .access import current_user, flash_idle_end, local_path, login_required, login_user, logout_user
 from .forms import error_map
-from .i18n import locale
+from .i18n import LOCALES, locale
 from .transactions import casework, db, now
 
 log = logging.getLogger(__name__)
@@ -187,27 +187,47 @@ def reset_link(token: str):
     except password_reset.InvalidLink:
         return render_template("auth/reset_invalid.html"), 410
     session["reset_token"] = token
+    session.pop("reset_purpose", None)  # an invitation's, opened before in this browser
+    return redirect(url_for("auth.reset_password"))
+
+
+@bp.get(password_reset.WELCOME_PATH + "<token>")
+def welcome_link(token: str):
+    """An invitation's link (`casework users add --invite`): as a reset link, for a first password."""
+    try:
+        user = password_reset.check(db(), current_app.secret_key, token, now(), password_reset.INVITATION)
+    except password_reset.InvalidLink:
+        return render_template("auth/reset_invalid.html", invitation=True), 410
+    session["reset_token"], session["reset_purpose"] = token, password_reset.INVITATION
+    if user.locale in LOCALES:  # the page in the language of the e-mail
+        session["lang"] = user.locale
     return redirect(url_for("auth.reset_password"))
 
 
 @bp.route("/password/reset", methods=["GET", "POST"])
 def reset_password():
-    if not _reset_by_email():
+    purpose = password_reset.INVITATION if session.get("reset_purpose") == password_reset.INVITATION \
+        else password_reset.RESET
+    if purpose == password_reset.RESET and not _reset_by_email():
         abort(404)
     token, session_, when = session.get("reset_token") or "", db(), now()
     try:
-        user = password_reset.check(session_, current_app.secret_key, token, when)
+        user = password_reset.check(session_, current_app.secret_key, token, when, purpose)
     except password_reset.InvalidLink:
         session.pop("reset_token", None)
-        return render_template("auth/reset_invalid.html"), 410
+        session.pop("reset_purpose", None)
+        return render_template("auth/reset_invalid.html", invitation=purpose == password_reset.INVITATION), 410
+    welcome = {"account": user.username, "name": user.display_name, "invitation": purpose == password_reset.INVITATION}
     if request.method == "GET":
-        return render_template("auth/reset.html", account=user.username, errors={})
+        return render_template("auth/reset.html", errors={}, **welcome)
     try:
         password_reset.reset(session_, user, request.form.get("new_password") or "",
-                             request.form.get("new_password_again") or "", now=when)
+                             request.form.get("new_password_again") or "", now=when, purpose=purpose)
     except FormError as err:
-        return render_template("auth/reset.html", account=user.username, errors=error_map(err.errors, locale())), 422
+        return render_template("auth/reset.html", errors=error_map(err.errors, locale()), **welcome), 422
     session.pop("reset_token", None)
+    session.pop("reset_purpose", None)
     login_user(user)
-    flash(_("Your new password is set. Your other sessions are signed out."), "success")
+    flash(_("Your password is set. Welcome to casework.") if welcome["invitation"] else
+          _("Your new password is set. Your other sessions are signed out."), "success")
     return redirect(url_for("auth.home"))

@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from engine.bundles import Bundle
 from engine.deployments import deploy as deploy_bundle
 
-from . import case_view, messages, schema, services, tasks, users
+from . import case_view, mailer, messages, password_reset, schema, services, tasks, users
 from . import cases as cases_mod
 from . import demo as demo_mod
 from .bootstrap import Casework, build
@@ -162,17 +162,68 @@ def users_group() -> None:
               required=True)
 @click.option("--email", default=None)
 @click.option("--organisation", default="")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="At least 10 characters (prompted when not given).")
+@click.option("--lang", "locale", type=click.Choice(["fr", "en"]), default="fr",
+              help="The language of the pages and e-mails (fr).")
+@click.option("--invite", is_flag=True,
+              help="E-mail the person a link to choose their password (valid 7 days) instead of setting one.")
+@click.option("--password", default=None, help="At least 10 characters (prompted when not given, unless --invite).")
 @pass_state
 @handle_errors
-def users_add(state, username, display_name, role, email, organisation, password) -> None:
-    """Create a user account."""
+def users_add(state, username, display_name, role, email, organisation, locale, invite, password) -> None:
+    """Create a user account, with a password or an invitation by e-mail."""
     app = state.app
+    if invite:
+        if password:
+            raise CliError("--invite sends a link to choose the password: give no --password with it")
+        _can_invite(app)
+    elif password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     with app.db.transaction() as session:
-        users.create_user(session, username=username, display_name=display_name, role=role, email=email,
-                          organisation=organisation, password=password, now=app.clock.now())
-    click.echo(f"user {username} ({role}) created")
+        user = users.create_user(session, username=username, display_name=display_name, role=role, email=email,
+                                 organisation=organisation, password=password, locale=locale, now=app.clock.now())
+        if invite:
+            session.flush()
+            # Sent before the account is committed: an e-mail that cannot leave creates nothing.
+            _send_invitation(app, session, user, actor=state.username or "cli")
+    click.echo(f"user {username} ({role}) created" + (f"; invitation sent to {email}" if invite else ""))
+
+
+@users_group.command("invite")
+@click.argument("username")
+@pass_state
+@handle_errors
+def users_invite(state, username) -> None:
+    """E-mail a new link to an account that has not chosen its password yet (the last one expired)."""
+    app = state.app
+    _can_invite(app)
+    with app.db.transaction() as session:
+        user = users.get_user(session, username)
+        _send_invitation(app, session, user, actor=state.username or "cli")
+    click.echo(f"invitation sent to {user.email}")
+
+
+def _can_invite(app: Casework) -> None:
+    if not app.settings.smtp_host:
+        raise CliError("invitations go by e-mail: set CASEWORK_SMTP_HOST (and CASEWORK_SMTP_PORT, ...)")
+    if not app.settings.secret_key:
+        raise CliError("invitations are signed with the web service's key: set CASEWORK_SECRET_KEY, the same "
+                       "as the web service's")
+
+
+def _send_invitation(app: Casework, session, user, *, actor: str) -> None:
+    """The invitation's link by e-mail, now (the command waits for the SMTP server)."""
+    now = app.clock.now()
+    invitation = password_reset.invite(session, app.settings.secret_key, user, now, actor=actor)
+    link = app.settings.base_url.rstrip("/") + password_reset.WELCOME_PATH + invitation.token
+    mail = mailer.render_invitation(app.settings, name=user.display_name, to=user.email, username=user.username,
+                                    link=link, days=password_reset.INVITE_VALID.days, locale=user.locale, now=now)
+    transport = mailer.SmtpTransport(app.settings)
+    try:
+        transport.send(mail)
+    except mailer.DeliveryError as err:
+        raise CliError(f"the invitation could not be sent ({err}); nothing was changed") from None
+    finally:
+        transport.close()
 
 
 @users_group.command("list")
@@ -182,7 +233,8 @@ def users_list(state) -> None:
     """List user accounts."""
     with state.app.db.transaction(write=False) as session:
         for user in users.list_users(session):
-            click.echo(f"{user.username:<16} {user.role:<14} {'active' if user.active else 'DISABLED':<9} "
+            status = "DISABLED" if not user.active else "invited" if not user.password_hash else "active"
+            click.echo(f"{user.username:<16} {user.role:<14} {status:<9} "
                        f"{user.display_name} ({user.organisation})")
 
 

@@ -153,6 +153,32 @@ def render_password_reset(settings: Settings, *, name: str, to: str, username: s
                      key=f"password-reset:{username}:{now.isoformat()}", now=now)
 
 
+_INVITE_SUBJECT = ("casework : votre compte vous attend", "casework: your account is ready")
+_INVITE_BODY = (
+    "Un compte casework a été ouvert pour vous : « {username} ». Le réseau y suit les situations de "
+    "case management auxquelles vous prenez part.\n\n"
+    "Pour choisir votre mot de passe, ouvrez ce lien dans les {days} jours :\n{link}\n\n"
+    "Le lien ne sert qu'une fois. Ensuite, connectez-vous à {site} avec « {username} » et ce mot de passe. "
+    "Si vous ne vous attendiez pas à ce message, ignorez-le ou signalez-le à qui gère les comptes de votre réseau.",
+    "A casework account was opened for you: \"{username}\". Your network follows there the case management "
+    "situations you take part in.\n\n"
+    "To choose your password, open this link within {days} days:\n{link}\n\n"
+    "The link works once. Then sign in at {site} with \"{username}\" and that password. "
+    "If you did not expect this message, ignore it or tell whoever manages your network's accounts.")
+
+
+def render_invitation(settings: Settings, *, name: str, to: str, username: str, link: str, days: int,
+                      locale: str | None, now: dt.datetime) -> Mail:
+    """The e-mail that invites a new account to choose its first password (workflows.password_reset)."""
+    i = reasons.lang(locale)
+    body = "\n\n".join([_GREETING[i].format(name=name),
+                         _INVITE_BODY[i].format(username=username, days=days, link=link,
+                                                site=settings.base_url.rstrip("/")),
+                         "-- \n" + _RESET_FOOTER[i]]) + "\n"
+    return _envelope(settings, to=to, name=name, subject=_INVITE_SUBJECT[i], body=body,
+                     key=f"invitation:{username}:{now.isoformat()}", now=now)
+
+
 # -- how they go out ---------------------------------------------------------------------------------
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 

@@ -25,7 +25,7 @@ def run(bare_app, tmp_path):
 def test_cli_help_on_every_command():
     runner = CliRunner()
     groups = {"": ["init", "deploy", "validate", "versions", "demo", "users", "cases", "tasks"],
-              "users": ["add", "list", "disable", "enable", "password"], "cases": ["start", "list", "show", "message"],
+              "users": ["add", "invite", "list", "disable", "enable", "password"], "cases": ["start", "list", "show", "message"],
               "tasks": ["list", "show", "complete"]}
     for group, names in groups.items():
         for name in names:
