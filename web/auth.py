@@ -51,7 +51,7 @@ def home():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (a link checker, a monitor): never the form sent
         if current_user() is not None:
             return redirect(local_path(request.args.get("next")) or url_for("auth.home"))
         return render_template("auth/login.html", next=local_path(request.args.get("next")) or "",
@@ -104,7 +104,7 @@ def keepalive():
 @login_required
 def change_password():
     """Change one's own password, proved by the current one; the other sessions end."""
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (a link checker, a monitor): never the form sent
         return render_template("auth/password.html", errors={})
     user, session_, when = current_user(), db(), now()
     message = _blocked(user.username, when)  # the same count as sign-in: a left-open session must not help to guess it
@@ -155,7 +155,7 @@ def _send_in_background(mail: mailer.Mail) -> None:
 def forgot_password():
     if not _reset_by_email():
         abort(404)
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (a link checker, a monitor): never the form sent
         return render_template("auth/forgot.html")
     session_, when = db(), now()
     if throttle.blocked_until(session_, None, request.remote_addr, when) is not None:
@@ -218,7 +218,7 @@ def reset_password():
         session.pop("reset_purpose", None)
         return render_template("auth/reset_invalid.html", invitation=purpose == password_reset.INVITATION), 410
     welcome = {"account": user.username, "name": user.display_name, "invitation": purpose == password_reset.INVITATION}
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (a link checker, a monitor): never the form sent
         return render_template("auth/reset.html", errors={}, **welcome)
     try:
         password_reset.reset(session_, user, request.form.get("new_password") or "",

@@ -91,7 +91,7 @@ def new():
     values = {k: (request.form.get(k) or "").strip() for k in (
         "requester_kind", "youth_pseudonym", "age_band", "region", "difficulties", "previous_attempts",
         "requester_contact")} if request.method == "POST" else {"region": "Brabant wallon"}
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (a link checker, a monitor): never the form sent
         return render_template("cases/new.html", values=values, errors={})
     try:
         case = cases.start_case(db(), casework().runtime, actor=current_user(), **values)

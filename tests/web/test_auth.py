@@ -284,3 +284,17 @@ def test_signing_out_for_idleness_never_leads_off_site(client, seeded):
     login(client, "anne")
     response = post(client, "/logout", {"reason": "idle", "next": "//evil.example"})
     assert response.location.endswith("/login")
+
+
+@pytest.mark.parametrize("path,user", [("/login", None), ("/account/password", "anne"), ("/cases/new", "anne")])
+def test_a_head_request_reads_a_form_page_and_never_sends_its_form(app, client, path, user):
+    """HEAD (link checkers, monitors) used to run the POST branch: a failed sign-in on record
+    for a monitor that checks /login, which then blocked its address."""
+    from workflows.throttle import LoginFailure
+
+    if user:
+        login(client, user)
+    response = client.head(path)
+    assert response.status_code == 200
+    with app.db.transaction(write=False) as session:
+        assert session.scalars(select(LoginFailure)).all() == []

@@ -181,3 +181,13 @@ def test_an_smtp_server_that_is_down_changes_nothing_the_asker_sees(app, mail_cl
     assert asked.status_code == 302 and asked.location.endswith("/login")
     assert "password reset e-mail was not sent (Unreachable)" in caplog.text
     assert "sophie" not in caplog.text
+
+
+def test_a_head_request_on_the_forgotten_password_page_asks_for_nothing(app, mail_client, smtp):
+    from workflows.throttle import LoginFailure
+
+    assert mail_client.head("/password/forgot").status_code == 200
+    assert mail_client.head("/password/reset").status_code == 410  # no link opened: nothing to reset
+    with app.db.transaction(write=False) as session:
+        assert session.scalars(select(LoginFailure)).all() == []
+    assert _events(app, password_reset.ASKED) == []
