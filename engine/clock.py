@@ -6,10 +6,14 @@ import contextlib
 import contextvars
 import datetime as dt
 import threading
+import zoneinfo
 from collections.abc import Iterator
 from typing import Protocol
 
 UTC = dt.UTC
+# The network's own time: what "today", a due date and an e-mail's hour mean (Belgian networks).
+# Times are kept in UTC; this is where they are read and shown.
+BRUSSELS = zoneinfo.ZoneInfo("Europe/Brussels")
 
 
 class Clock(Protocol):

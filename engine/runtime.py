@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import logging
 import uuid
-import zoneinfo
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -170,7 +169,7 @@ class Runtime:
     # Reads in one go what firing a batch of claimed instances needs (the domain's records);
     # what it returns is kept until the transaction ends, so that each step finds it loaded.
     prefetch: Callable[[Session, list[ProcessInstance]], Iterable[Any]] | None = None
-    timezone: dt.tzinfo = field(default_factory=lambda: zoneinfo.ZoneInfo("Europe/Brussels"))
+    timezone: dt.tzinfo = clock_mod.BRUSSELS
     codec: WorkflowCodec = field(default_factory=WorkflowCodec)
 
     def __post_init__(self) -> None:

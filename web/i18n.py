@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
-import zoneinfo
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +14,9 @@ from flask import Blueprint, Flask, g, redirect, request, session, url_for
 from flask_babel import Babel, get_locale, get_translations
 from markupsafe import Markup
 
+from engine.clock import BRUSSELS
 from engine.problem_texts import localized
 
-BRUSSELS = zoneinfo.ZoneInfo("Europe/Brussels")
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 LOCALES = ("fr", "en")
 
@@ -121,7 +120,7 @@ def switch():
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "fr")
-    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Brussels")
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", BRUSSELS.key)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = compiled_catalogs()
     Babel(app, locale_selector=_select_locale)
     # `_()` in templates: see `_text`. (Flask-Babel's `gettext` and `ngettext` stay as they are.)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +15,7 @@ from sqlalchemy import ColumnElement, bindparam, case, func, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Select
 
+from engine.clock import BRUSSELS
 from engine.db import statement
 from engine.memo import VersionMemo
 from engine.models import HumanTask, ProcessVersion
@@ -25,7 +25,6 @@ from .errors import NotFoundError
 from .forms import load_schema
 from .models import Case, PlanAction, User
 
-BRUSSELS = zoneinfo.ZoneInfo("Europe/Brussels")
 SCOPES = ("mine", "partners")
 WINDOWS = ("overdue", "week")
 PAGE_SIZE = 25

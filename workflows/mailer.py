@@ -18,16 +18,16 @@ import hashlib
 import re
 import smtplib
 import ssl
-import zoneinfo
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr
 
+from engine.clock import BRUSSELS
+
 from . import reasons
 from .settings import Settings
 
-BRUSSELS = zoneinfo.ZoneInfo("Europe/Brussels")
 TIMEOUT = 20  # seconds, per SMTP operation
 # Lines up to 120 characters: the stricter default folds a long all-ASCII subject before its first word.
 SMTP_POLICY = SMTP.clone(max_line_length=120)

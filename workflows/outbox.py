@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine.clock import Clock
+from engine.clock import BRUSSELS, Clock
 from engine.db import Database
 
 from . import mailer, overdue, reasons
@@ -181,7 +181,7 @@ def digest_key(user: User, day: dt.date) -> str:
 def make_digests(db: Database, clock: Clock, settings: Settings) -> int:
     """After the digest hour, one digest per person who chose it, once a day. Returns how many."""
     now = clock.now()
-    local = now.astimezone(overdue.BRUSSELS)
+    local = now.astimezone(BRUSSELS)
     if local.hour < settings.digest_hour:
         return 0
     day = local.date()

@@ -8,18 +8,16 @@ per person only (no case content).
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine.clock import BRUSSELS
 from engine.models import HumanTask
 
 from .errors import PermissionDeniedError
 from .models import Case, PlanAction, PlanVersion, User
-
-BRUSSELS = zoneinfo.ZoneInfo("Europe/Brussels")
 
 
 def local_today(now: dt.datetime) -> dt.date:

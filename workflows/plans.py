@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from engine.clock import BRUSSELS
 from engine.db import statement
 
 from .context import TaskContext
@@ -22,7 +22,6 @@ from .members import add_member
 from .models import ActionReport, Case, Objective, Participant, PlanAction, PlanVersion
 from .users import find_active
 
-BRUSSELS = zoneinfo.ZoneInfo("Europe/Brussels")
 # The step that reports on a plan action (its handler below finds the action with the task).
 REPORTING = "report_action"
 # An action is overdue the morning after its due date; its first reminder goes out then.
