@@ -54,7 +54,10 @@ def test_browser_process_owner_changes_reminder_in_modeler_and_deploys(app, live
     timer = page.locator("#element-timer")
     timer.wait_for(state="visible")
     assert timer.input_value() == '"P21D"'
+    assert page.evaluate("document.getElementById('process-form').hasAttribute('data-unsaved')") is False
     timer.fill('"P14D"')
+    # Marked as not saved: an idle session's warning says it would be lost (static/session.js).
+    assert page.evaluate("document.getElementById('process-form').hasAttribute('data-unsaved')") is True
     page.fill("#note", "Rappel de concertation après deux semaines")
     page.click('button[name="action"][value="deploy"]')
     page.wait_for_url("**/processes/case_management/", timeout=30000)

@@ -60,6 +60,12 @@
     scriptInput.value = isScript ? (bo.script || "") : "";
   });
 
+  // Changes live in the modeler until the form is sent: say so to static/session.js, which warns
+  // before an idle session ends that they would be lost.
+  function unsaved() { form.setAttribute("data-unsaved", ""); }
+  modeler.on("commandStack.changed", unsaved);
+  [timerInput, conditionInput, scriptInput].forEach(function (input) { input.addEventListener("input", unsaved); });
+
   nameInput.addEventListener("change", function () {
     if (current) { modeler.get("modeling").updateLabel(current, nameInput.value); }
   });
