@@ -56,7 +56,7 @@ def tasks():
     result = inbox_mod.page(db(), user, query, now())
     counts = result.counts
     return jsonify({"tasks": [task_json(t) for t in result.tasks], "page": query.page, "pages": result.pages,
-                    "counts": {"total": counts.total, "overdue": counts.overdue, "week": counts.week,
+                    "counts": {"total": counts.total, "overdue": counts.overdue, "week": counts.week, "draft": counts.draft,
                                "by_step": counts.by_step}})
 
 

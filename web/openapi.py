@@ -40,7 +40,8 @@ def document() -> dict[str, Any]:
                      "description": "partners: the partners' actions in the case manager's cases"},
                     {"name": "step", "in": "query", "schema": {"type": "string"}, "description": "a user task id"},
                     {"name": "case", "in": "query", "schema": {"type": "string"}, "description": "a case reference"},
-                    {"name": "due", "in": "query", "schema": {"enum": ["overdue", "week"]}},
+                    {"name": "due", "in": "query", "schema": {"enum": ["overdue", "week", "draft"]},
+                     "description": "overdue, due this week, or whose form has a saved draft"},
                     {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
                 "responses": _responses(_json({"type": "object", "properties": {
                     "tasks": {"type": "array", "items": task}, "page": {"type": "integer"},
@@ -90,6 +91,7 @@ def document() -> dict[str, Any]:
                     "due_at": {"type": ["string", "null"], "format": "date-time"}, "url": {"type": "string"}}},
                 "Counts": {"type": "object", "properties": {
                     "total": {"type": "integer"}, "overdue": {"type": "integer"}, "week": {"type": "integer"},
+                    "draft": {"type": "integer"},
                     "by_step": {"type": "object", "additionalProperties": {"type": "integer"}}}},
                 "Error": {"type": "object", "required": ["error", "message"], "properties": {
                     "error": {"type": "string"}, "message": {"type": "string"},

@@ -26,7 +26,7 @@ from .forms import load_schema
 from .models import Case, PlanAction, User
 
 SCOPES = ("mine", "partners")
-WINDOWS = ("overdue", "week")
+WINDOWS = ("overdue", "week", "draft")  # due windows, and the tasks whose form has a draft
 PAGE_SIZE = 25
 
 
@@ -35,7 +35,7 @@ class Query:
     scope: str = "mine"
     step: str | None = None
     case_ref: str | None = None
-    window: str | None = None  # overdue | week
+    window: str | None = None  # overdue | week | draft
     page: int = 1
     page_size: int = PAGE_SIZE
 
@@ -45,6 +45,7 @@ class Counts:
     total: int = 0
     overdue: int = 0
     week: int = 0
+    draft: int = 0  # tasks whose form has a saved draft
     by_step: dict[str, int] = field(default_factory=dict)  # under the current window filter
     titles: dict[str, str] = field(default_factory=dict)  # each step's label (see `step_titles`)
 
@@ -120,7 +121,13 @@ def _window(task, window: str | None) -> list[ColumnElement[bool]]:
         return [task.due_at < bindparam("now")]
     if window == "week":
         return [task.due_at >= bindparam("now"), task.due_at <= bindparam("week_end")]
-    return []
+    return []  # "draft" is a join (see `_drafted`)
+
+
+def _drafted(stmt: Select, task) -> Select:
+    """`stmt` narrowed to the tasks whose form has a draft, from the drafts' side: a person has a
+    few drafts and may hold thousands of tasks, so each draft finds its task, not the reverse."""
+    return stmt.join(TaskDraft, TaskDraft.task_id == task.id)
 
 
 @statement
@@ -136,7 +143,11 @@ def _counts_statement(shape: Shape) -> Select:
                 .where(*_scope(task, shape), task.spec_name == steps.c.spec_name, *_window(task, window))
                 .scalar_subquery())
 
-    return select(steps.c.spec_name, steps.c.total, within("overdue"), within("week"))
+    drafted = aliased(HumanTask)
+    drafts = (_drafted(select(drafted.spec_name, func.count().label("n")), drafted)
+              .where(*_scope(drafted, shape)).group_by(drafted.spec_name).cte("drafts"))
+    return (select(steps.c.spec_name, steps.c.total, within("overdue"), within("week"), func.coalesce(drafts.c.n, 0))
+            .outerjoin(drafts, drafts.c.spec_name == steps.c.spec_name))
 
 
 def counts(session: Session, user: User, query: Query, now: dt.datetime,
@@ -148,15 +159,16 @@ def counts(session: Session, user: User, query: Query, now: dt.datetime,
     if shape is None:
         return result
     titles = step_titles(session) if titles is None else titles
-    for step, total, late, soon in session.execute(_counts_statement(shape), _params(user, query, now)):
+    for step, total, late, soon, drafted in session.execute(_counts_statement(shape), _params(user, query, now)):
         result.titles[step] = titles.get(step, step)
-        in_window = {"overdue": late, "week": soon}.get(query.window or "", total)
+        in_window = {"overdue": late, "week": soon, "draft": drafted}.get(query.window or "", total)
         if in_window:
             result.by_step[step] = in_window
         if query.step in (None, "", step):
             result.total += total
             result.overdue += late
             result.week += soon
+            result.draft += drafted
     return result
 
 
@@ -216,6 +228,10 @@ def _rows_statement(shape: Shape, window: str | None, by_step: bool, dated: bool
                                                                *_window(HumanTask, window))
     if by_step:
         stmt = stmt.where(HumanTask.spec_name == bindparam("step"))
+    if window == "draft":  # a few rows: dated and undated in one, by due date then age
+        return (_drafted(stmt, HumanTask).order_by(HumanTask.due_at.is_(None), HumanTask.due_at,
+                                                   HumanTask.created_at, HumanTask.id)
+                .offset(bindparam("offset")).limit(bindparam("limit")))
     if count:
         return stmt.where(HumanTask.due_at.is_not(None))
     if dated:

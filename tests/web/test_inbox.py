@@ -10,6 +10,9 @@ from workflows.users import get_user
 from .conftest import login, text
 
 
+BADGE = '<span class="badge draft">Brouillon</span>'
+
+
 def test_inbox_lists_own_tasks_overdue_first_with_counts(app, client, seeded):
     login(client, "anne")
     page = text(client.get("/inbox"))
@@ -127,10 +130,10 @@ def test_inbox_marks_the_tasks_with_a_saved_draft_and_who_saved_it(app, client, 
     reference = seeded["Jeune E."]
     tid = task_id(app, reference, "clarification_interview")
     login(client, "anne")
-    assert "Brouillon" not in text(client.get(f"/inbox?case={reference}"))
+    assert BADGE not in text(client.get(f"/inbox?case={reference}"))
     post(client, f"/tasks/{tid}", {"needs": "À reprendre demain", "action": "draft"})
     row = text(client.get(f"/inbox?case={reference}"))
-    assert '<span class="badge draft">Brouillon</span>' in row and "Anne Lambert" not in row.split("Brouillon")[1][:80]
+    assert BADGE in row and "Anne Lambert" not in row.split(BADGE)[1][:80]
     with app.db.transaction(write=False) as session:
         page = inbox.page(session, get_user(session, "anne"), inbox.Query(case_ref=reference), app.clock.now())
     assert page.drafts[tid][1] == "Anne Lambert"
@@ -140,6 +143,36 @@ def test_inbox_marks_the_tasks_with_a_saved_draft_and_who_saved_it(app, client, 
     with app.db.transaction() as session:
         drafts.save(session, task_id=tid, business_key=reference, user=get_user(session, "marc"),
                     data={"needs": "Complété par Marc"}, now=app.clock.now())
-    assert "Marc Dubois" in text(client.get(f"/inbox?case={reference}")).split("Brouillon")[1][:120]
+    assert "Marc Dubois" in text(client.get(f"/inbox?case={reference}")).split(BADGE)[1][:120]
     assert post(client, f"/tasks/{tid}", {"action": "complete"}).status_code == 422  # the draft stays
-    assert "Brouillon" in text(client.get(f"/inbox?case={reference}"))
+    assert BADGE in text(client.get(f"/inbox?case={reference}"))
+
+
+def test_the_drafts_filter_lists_the_forms_begun_and_counts_them(app, client, seeded):
+    from workflows import drafts
+
+    from .conftest import post, task_id
+
+    interview = task_id(app, seeded["Jeune E."], "clarification_interview")
+    concertation = task_id(app, seeded["Jeune G."], "concertation")
+    report = task_id(app, seeded["Jeune H."], "report_action", "sophie")
+    login(client, "anne")
+    assert "Aucun formulaire commencé et gardé comme brouillon ici." in text(client.get("/inbox?due=draft"))
+    post(client, f"/tasks/{interview}", {"needs": "À reprendre demain", "action": "draft"})
+    post(client, f"/tasks/{concertation}", {"action": "draft"})
+    with app.db.transaction() as session:  # a partner's draft: not in anne's own tasks
+        drafts.save(session, task_id=report, business_key=seeded["Jeune H."], user=get_user(session, "sophie"),
+                    data={"done": "En cours"}, now=app.clock.now())
+    page = text(client.get("/inbox?due=draft"))
+    assert 'Brouillons<span class="chip-count">2</span>' in page
+    assert page.count(BADGE) == 2 and interview in page and concertation in page and report not in page
+    assert page.count("<tr") == 3  # the head and two rows
+    by_step = text(client.get("/inbox?due=draft&step=concertation"))
+    assert concertation in by_step and interview not in by_step
+    partners = text(client.get("/inbox?scope=partners&due=draft"))
+    assert report in partners and 'Brouillons<span class="chip-count">1</span>' in partners
+    listed = client.get("/api/v1/tasks?due=draft").get_json()
+    assert {t["id"] for t in listed["tasks"]} == {interview, concertation} and listed["counts"]["draft"] == 2
+    post(client, f"/tasks/{concertation}", {"action": "complete"})  # refused (422): the draft stays
+    assert text(client.get("/inbox?due=draft")).count(BADGE) == 2
+
