@@ -28,6 +28,9 @@ PAGE = 30
 SEARCH_LIMIT = 50  # matches shown for a search (the most recent), on one page
 
 
+STATUSES = ("open", "exited", "closed")
+
+
 def visible_cases(user: User):
     """The statement of the cases `user` may open (case manager: theirs; professional: member)."""
     stmt = select(Case)
@@ -41,7 +44,7 @@ def visible_cases(user: User):
 @bp.get("/")
 @roles_required(*ACTORS)
 def index():
-    status = request.args.get("status") if request.args.get("status") in ("open", "exited", "closed") else None
+    status = request.args.get("status") if request.args.get("status") in STATUSES else None
     number = page_number(request.args)
     return _listing(status=status, number=number)
 
@@ -59,17 +62,8 @@ def search():
 def _listing(*, status: str | None, number: int, wanted: str | None = None):
     """The cases page: one page of the user's cases, or those whose reference or youth's
     pseudonym holds `wanted` (at most SEARCH_LIMIT, newest first)."""
-    user, session = current_user(), db()
-    stmt = visible_cases(user)
-    if status:
-        stmt = stmt.where(Case.status == status)
-    if wanted:
-        stmt = stmt.where(or_(Case.reference.icontains(wanted, autoescape=True),
-                              Case.youth_pseudonym.icontains(wanted, autoescape=True)))
-    total = session.scalar(stmt.with_only_columns(func.count(Case.id)))
-    size = SEARCH_LIMIT if wanted else PAGE
-    rows = list(session.scalars(stmt.order_by(Case.opened_at.desc(), Case.id.desc())
-                                .offset((number - 1) * size).limit(size)))
+    session = db()
+    total, rows = page_of_cases(status=status, number=number, size=SEARCH_LIMIT if wanted else PAGE, wanted=wanted)
     # What each case waits on: each step once, with how many of its tasks are open (a plan
     # being followed has a report open per action), named in the page's language.
     steps: dict[str, dict[str, int]] = {}
@@ -83,6 +77,21 @@ def _listing(*, status: str | None, number: int, wanted: str | None = None):
             waiting[label] = waiting.get(label, 0) + 1
     return render_template("cases/index.html", rows=rows, steps=steps, status=status, page=number,
                            pages=1 if wanted else max(1, -(-total // PAGE)), total=total, wanted=wanted)
+
+
+def page_of_cases(*, status: str | None, number: int, size: int, wanted: str | None = None) -> tuple[int, list[Case]]:
+    """How many of the signed-in user's cases there are with `status` (all when None) whose
+    reference or youth's pseudonym holds `wanted`, and page `number` of them, newest first."""
+    session, stmt = db(), visible_cases(current_user())
+    if status:
+        stmt = stmt.where(Case.status == status)
+    if wanted:
+        stmt = stmt.where(or_(Case.reference.icontains(wanted, autoescape=True),
+                              Case.youth_pseudonym.icontains(wanted, autoescape=True)))
+    total = session.scalar(stmt.with_only_columns(func.count(Case.id)))
+    rows = list(session.scalars(stmt.order_by(Case.opened_at.desc(), Case.id.desc())
+                                .offset((number - 1) * size).limit(size)))
+    return total, rows
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -9,7 +9,6 @@ from workflows.users import get_user
 
 from .conftest import login, text
 
-
 BADGE = '<span class="badge draft">Brouillon</span>'
 
 
