@@ -11,9 +11,11 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, case, func, select
+from sqlalchemy import Boolean, ColumnElement, bindparam, case, func, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Select
+from sqlalchemy.sql.functions import FunctionElement
 
 from engine.clock import BRUSSELS
 from engine.db import statement
@@ -99,9 +101,31 @@ def _params(user: User, query: Query, now: dt.datetime) -> dict[str, Any]:
             "week_end": end_of_week(now), "step": query.step}
 
 
-def _scope(task, shape: Shape) -> list[ColumnElement[bool]]:
+class _Likely(FunctionElement):
+    """A criterion SQLite's planner is told holds for almost every row (`likelihood(x, 0.99)`),
+    so that it does not start from its index; the criterion itself elsewhere."""
+
+    type = Boolean()
+    inherit_cache = True
+
+
+@compiles(_Likely)
+def _likely_anywhere(element, compiler, **kw) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(_Likely, "sqlite")
+def _likely_on_sqlite(element, compiler, **kw) -> str:
+    return f"likelihood({compiler.process(element.clauses, **kw)}, 0.99)"
+
+
+def _scope(task, shape: Shape, *, drafted: bool = False) -> list[ColumnElement[bool]]:
     """The scope and the case filter, on `task` (HumanTask or an alias): what every count and the
-    list share."""
+    list share. `drafted`: only the tasks whose form has a draft, found from the drafts' side (a
+    person has a few drafts and may hold thousands of tasks; without statistics on an empty or
+    new table, SQLite would start from the person's tasks, 5 ms for 10,000 of them)."""
+    if drafted:
+        return [task.id.in_(select(TaskDraft.task_id)), *(_Likely(c) for c in _scope(task, shape))]
     scope, professional, by_case = shape
     if scope == "mine":
         # A case manager's own tasks carry their username as assignee (reassigning a case moves
@@ -121,13 +145,7 @@ def _window(task, window: str | None) -> list[ColumnElement[bool]]:
         return [task.due_at < bindparam("now")]
     if window == "week":
         return [task.due_at >= bindparam("now"), task.due_at <= bindparam("week_end")]
-    return []  # "draft" is a join (see `_drafted`)
-
-
-def _drafted(stmt: Select, task) -> Select:
-    """`stmt` narrowed to the tasks whose form has a draft, from the drafts' side: a person has a
-    few drafts and may hold thousands of tasks, so each draft finds its task, not the reverse."""
-    return stmt.join(TaskDraft, TaskDraft.task_id == task.id)
+    return []  # "draft": see `_scope`
 
 
 @statement
@@ -144,8 +162,8 @@ def _counts_statement(shape: Shape) -> Select:
                 .scalar_subquery())
 
     drafted = aliased(HumanTask)
-    drafts = (_drafted(select(drafted.spec_name, func.count().label("n")), drafted)
-              .where(*_scope(drafted, shape)).group_by(drafted.spec_name).cte("drafts"))
+    drafts = (select(drafted.spec_name, func.count().label("n")).where(*_scope(drafted, shape, drafted=True))
+              .group_by(drafted.spec_name).cte("drafts"))
     return (select(steps.c.spec_name, steps.c.total, within("overdue"), within("week"), func.coalesce(drafts.c.n, 0))
             .outerjoin(drafts, drafts.c.spec_name == steps.c.spec_name))
 
@@ -224,13 +242,12 @@ def _versions() -> Select:
 @statement
 def _rows_statement(shape: Shape, window: str | None, by_step: bool, dated: bool, count: bool = False) -> Select:
     """One page of the tasks with a due date, by due date (`dated`), or of those without, by age."""
-    stmt = select(func.count() if count else HumanTask).where(*_scope(HumanTask, shape),
+    stmt = select(func.count() if count else HumanTask).where(*_scope(HumanTask, shape, drafted=window == "draft"),
                                                                *_window(HumanTask, window))
     if by_step:
         stmt = stmt.where(HumanTask.spec_name == bindparam("step"))
     if window == "draft":  # a few rows: dated and undated in one, by due date then age
-        return (_drafted(stmt, HumanTask).order_by(HumanTask.due_at.is_(None), HumanTask.due_at,
-                                                   HumanTask.created_at, HumanTask.id)
+        return (stmt.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
                 .offset(bindparam("offset")).limit(bindparam("limit")))
     if count:
         return stmt.where(HumanTask.due_at.is_not(None))
