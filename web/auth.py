@@ -55,7 +55,7 @@ def login():
         if current_user() is not None:
             return redirect(local_path(request.args.get("next")) or url_for("auth.home"))
         return render_template("auth/login.html", next=local_path(request.args.get("next")) or "",
-                               can_reset=_reset_by_email())
+                               can_reset=_reset_by_email(), signed_out=session.pop("signed_out", False))
     username = (request.form.get("username") or "").strip().lower()
     password = request.form.get("password") or ""
     target = local_path(request.form.get("next"))
@@ -84,6 +84,7 @@ def logout():
     target = local_path(request.form.get("next")) if idle else None
     language = session.get("lang")
     logout_user()
+    session["signed_out"] = True  # the sign-in page tells the browser's other tabs (static/signed_out.js)
     if idle:
         if language:
             session["lang"] = language

@@ -65,3 +65,20 @@ def test_browser_idle_session_warns_lets_her_stay_and_keeps_her_form_as_a_draft(
     page.wait_for_url(re.compile(rf".*/tasks/{request_task}$"))
     assert reasoning.input_value() == "Le jeune explique sa situation avec clarté et mesure"
     page.shots("draft-back")
+
+
+def test_browser_signing_out_in_one_tab_takes_the_others_to_the_sign_in_page(app, serve, page, request_task):
+    """A shared computer: she signs out in one tab; the case in another tab must not stay on screen."""
+    base = serve(app)
+    page.goto(f"{base}/login")
+    page.get_by_label("Nom d'utilisateur").fill("anne")
+    page.get_by_label("Mot de passe").fill(demo.DEMO_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(re.compile(r".*/inbox$"))
+    other = page.context.new_page()
+    other.goto(f"{base}/tasks/{request_task}")
+    assert "Vérifier la demande" in other.inner_text("main")
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.wait_for_url(re.compile(r".*/login$"))
+    other.wait_for_url(re.compile(r".*/login\?next=/tasks/"), timeout=5_000)
+    assert "Vérifier la demande" not in other.inner_text("main")

@@ -298,3 +298,10 @@ def test_a_head_request_reads_a_form_page_and_never_sends_its_form(app, client, 
     assert response.status_code == 200
     with app.db.transaction(write=False) as session:
         assert session.scalars(select(LoginFailure)).all() == []
+
+
+def test_the_sign_in_page_after_signing_out_tells_the_other_tabs_once(client, seeded):
+    login(client, "anne")
+    post(client, "/logout")
+    assert "signed_out.js" in text(client.get("/login"))  # once the session is gone (static/session.js)
+    assert "signed_out.js" not in text(client.get("/login"))

@@ -3,7 +3,8 @@
 // few minutes. Before the end it warns, with a countdown and a button to stay. At the end it
 // saves the task form as a draft (when it was changed) and signs out, and the sign-in page says
 // why. Tabs share when the server last heard from the person (a time, nothing else), so that a
-// tab left open does not close the session another tab is using.
+// tab left open does not close the session another tab is using; and signing out in one tab
+// takes every other tab to the sign-in page at once, instead of leaving a case on screen.
 (function () {
   "use strict";
   var body = document.body;
@@ -12,7 +13,7 @@
   var dialog = document.getElementById("idle-dialog");
   var leave = document.getElementById("idle-logout");
   if (!idle || !keepalive || !dialog || !leave || typeof dialog.showModal !== "function") { return; }
-  var KEY = "casework.contact";
+  var KEY = "casework.contact", SIGNED_OUT = "casework.signed-out";
   var warnBefore = Math.min(120000, idle / 4);
   var askEvery = Math.min(300000, idle / 4);
   var csrf = leave.querySelector("input[name=csrf_token]").value;
@@ -107,5 +108,11 @@
   });
   dialog.querySelector("[data-idle-stay]").addEventListener("click", function () { dialog.close(); ask(); });
   dialog.addEventListener("cancel", function () { ask(); });  // Escape: the person is there
+  window.addEventListener("storage", function (event) {
+    // Another tab has signed out (static/signed_out.js, on the sign-in page that follows, once
+    // the session is gone: a request of this tab made before could bring its cookie back). This
+    // page is loaded again, which leads to the sign-in page.
+    if (event.key === SIGNED_OUT && !ending) { ending = true; window.location.assign(here()); }
+  });
   setInterval(tick, 1000);
 }());
