@@ -78,9 +78,9 @@ def login():
 @bp.post("/logout")
 def logout():
     """Sign out. With reason=idle (static/session.js, after its warning), the sign-in page says
-    why and leads back to `next`. Signed out already (another tab ended the session): the same
-    answer, never an error."""
-    idle = request.form.get("reason") == "idle" and current_user() is not None
+    why and leads back to `next`. Signed out already (another tab, or the server a moment
+    before, ended the session): the same answer, never an error."""
+    idle = request.form.get("reason") == "idle"
     target = local_path(request.form.get("next")) if idle else None
     language = session.get("lang")
     logout_user()

@@ -277,7 +277,20 @@ def test_signing_out_for_idleness_leads_back_to_the_page_and_says_why(client, se
     assert client.get("/inbox").status_code == 302
     # Another tab ended it already: signing out again (its page's token is gone) is no error.
     again = client.post("/logout", data={"csrf_token": "from-the-other-tab", "reason": "idle", "next": "/inbox"})
-    assert again.status_code == 302 and again.location.endswith("/login")
+    assert again.status_code == 302 and again.location.endswith("/login?next=/inbox")
+
+
+def test_signing_out_for_idleness_just_after_the_server_ended_the_session_says_why_once(
+        client, seeded, monkeypatch):
+    import time
+
+    login(client, "anne")
+    token = csrf(client)
+    _at(monkeypatch, time.time() + 31 * 60)  # the page's timer ran a little late (a busy computer)
+    response = client.post("/logout", data={"csrf_token": token, "reason": "idle", "next": "/inbox"})
+    assert response.status_code == 302 and response.location.endswith("/login?next=/inbox")
+    page = text(client.get(response.location))
+    assert page.count("votre session s'est fermée après 30 minutes") == 1
 
 
 def test_signing_out_for_idleness_never_leads_off_site(client, seeded):
