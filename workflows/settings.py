@@ -32,11 +32,17 @@ def parse_offset(text: str) -> dt.timedelta:
 IDLE_DEFAULT, IDLE_MIN, IDLE_MAX = 30, 5, 480
 
 
-def _minutes(text: str) -> int:
+def _number(env: Mapping[str, str], name: str, default: int | float, kind: type = int) -> int | float:
+    """The number a CASEWORK_* variable holds (`default` when unset or empty); SettingsError
+    naming it, not a traceback, when it holds something else."""
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
     try:
-        return int(text.strip())
+        return kind(text)
     except ValueError:
-        raise SettingsError(f"CASEWORK_IDLE_MINUTES must be a whole number of minutes, not '{text}'") from None
+        what = "a whole number" if kind is int else "a number"
+        raise SettingsError(f"{name} must be {what}, not '{text}'") from None
 
 
 @dataclass(frozen=True)
@@ -73,16 +79,16 @@ class Settings:
             clock_offset=parse_offset(offset) if offset else None,
             bpmn_dir=Path(env.get("CASEWORK_BPMN_DIR", DEFAULT_BPMN_DIR)),
             smtp_host=env.get("CASEWORK_SMTP_HOST") or None,
-            smtp_port=int(env.get("CASEWORK_SMTP_PORT", "25")),
+            smtp_port=_number(env, "CASEWORK_SMTP_PORT", 25),
             smtp_tls=env.get("CASEWORK_SMTP_TLS", "none"),
             smtp_user=env.get("CASEWORK_SMTP_USER") or None,
             smtp_password=env.get("CASEWORK_SMTP_PASSWORD") or None,
             mail_sender=env.get("CASEWORK_MAIL_SENDER", "casework@localhost"),
             base_url=env.get("CASEWORK_BASE_URL", "http://127.0.0.1:5000"),
-            scheduler_interval=float(env.get("CASEWORK_SCHEDULER_INTERVAL", "5")),
+            scheduler_interval=_number(env, "CASEWORK_SCHEDULER_INTERVAL", 5.0, float),
             scheduler_enabled=env.get("CASEWORK_SCHEDULER", "on") != "off",
-            digest_hour=int(env.get("CASEWORK_DIGEST_HOUR", "7")),
-            idle_minutes=_minutes(env.get("CASEWORK_IDLE_MINUTES") or str(IDLE_DEFAULT)),
+            digest_hour=_number(env, "CASEWORK_DIGEST_HOUR", 7),
+            idle_minutes=_number(env, "CASEWORK_IDLE_MINUTES", IDLE_DEFAULT),
         )
         values.update(overrides)
         settings = cls(**values)

@@ -40,3 +40,15 @@ def test_the_idle_time_is_thirty_minutes_unless_set():
 def test_an_idle_time_out_of_bounds_or_not_minutes_is_refused(value):
     with pytest.raises(SettingsError, match="CASEWORK_IDLE_MINUTES"):
         Settings.from_env({"CASEWORK_IDLE_MINUTES": value})
+
+
+@pytest.mark.parametrize("name,value", [("CASEWORK_SMTP_PORT", "abc"), ("CASEWORK_SMTP_PORT", "25.5"),
+                                        ("CASEWORK_DIGEST_HOUR", "seven"), ("CASEWORK_SCHEDULER_INTERVAL", "5s")])
+def test_a_setting_that_is_not_a_number_is_named_not_a_traceback(name, value):
+    with pytest.raises(SettingsError, match=f"{name} must be .*number, not '{value}'"):
+        Settings.from_env({name: value})
+
+
+def test_numbers_unset_or_empty_take_their_defaults():
+    settings = Settings.from_env({"CASEWORK_SMTP_PORT": "", "CASEWORK_SCHEDULER_INTERVAL": " 2.5 "})
+    assert settings.smtp_port == 25 and settings.scheduler_interval == 2.5 and settings.digest_hour == 7
