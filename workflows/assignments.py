@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from engine import audit
 from engine.models import HumanTask
 
-from . import cases
+from . import cases, notifications
 from .errors import ConflictError, PermissionDeniedError
 from .members import add_member
 from .models import Case, PlanAction, User
@@ -81,3 +81,5 @@ def reassign(session: Session, user: User, task: HumanTask, case: Case, to: User
             action.carrier_id = to.id
     audit.record(session, at=now, actor=user.username, kind="task_reassigned", business_key=case.reference,
                  instance_id=case.instance_id, detail={"task_id": task.id, "from": previous, "to": to.username})
+    if to.username != previous:
+        notifications.tell_carriers(session, case, [task], now)

@@ -16,6 +16,7 @@ from engine.deployments import latest_version
 from engine.models import HumanTask, ProcessInstance, ProcessVersion
 from engine.runtime import Runtime
 
+from . import notifications
 from .context import TaskContext
 from .errors import FormError, NotFoundError, PermissionDeniedError
 from .forms import FieldError
@@ -137,8 +138,8 @@ def instance_of(session: Session, case: Case) -> ProcessInstance:
 def sync_case_status(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, now: dt.datetime,
                      new_tasks: list[HumanTask]) -> None:
     """Runtime save hook: a finished process closes its case; new tasks are overseen by the case's
-    current manager, and new case-manager tasks go to them (the diagram knows the manager who was
-    there when the case opened)."""
+    current manager, new case-manager tasks go to them (the diagram knows the manager who was
+    there when the case opened), and the professionals who carry new actions are told."""
     if instance.status != "completed" and not new_tasks:
         return
     case = loaded_case(session, instance.business_key)
@@ -151,6 +152,9 @@ def sync_case_status(session: Session, instance: ProcessInstance, workflow: Bpmn
         row.supervisor = manager.username
         if row.lane == "case_manager":
             row.assignee = manager.username
+    carried = [row for row in new_tasks if row.lane == "professional" and row.assignee]
+    if carried:
+        notifications.tell_carriers(session, case, carried, now)
     if instance.status == "completed" and case.status != "closed":
         case.status, case.closed_at = "closed", now
 

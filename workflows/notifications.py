@@ -64,6 +64,28 @@ def enqueue(session: Session, *, key: str, recipient: User, reason: str, now: dt
     return session.scalar(select(Notification.id).where(Notification.key == key))
 
 
+ACTION_ASSIGNED = "action_assigned"
+
+
+def tell_carriers(session: Session, case: Case, rows: Sequence[Any], now: dt.datetime) -> None:
+    """Each professional who now carries a plan action (`rows`: its open report tasks, new or
+    handed over) is told at once, not only once it is overdue: a partner who signs in once a
+    month learns there is something to do. One notification per task and carrier."""
+    names = {row.assignee for row in rows if row.assignee}
+    if not names:
+        return
+    people = {user.username: user for user in session.scalars(
+        select(User).where(User.username.in_(names), User.role == "professional", User.active.is_(True)))}
+    for row in rows:
+        person = people.get(row.assignee)
+        if person is None:
+            continue
+        action_id = row.item.get("id") if isinstance(row.item, dict) else None
+        enqueue(session, key=f"{case.reference}:{ACTION_ASSIGNED}:{row.id}:{person.username}", recipient=person,
+                reason=ACTION_ASSIGNED, now=now, case=case,
+                detail={"task_id": row.id, **({"action_id": action_id} if isinstance(action_id, int) else {})})
+
+
 @statement
 def _insert_unless_queued(dialect: str):
     if dialect == "postgresql":

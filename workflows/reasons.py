@@ -22,6 +22,8 @@ TITLES: dict[str, tuple[str, str]] = {
                                      "Reminder: a message from the youth awaits your acknowledgement"),
     "post_exit_check_in": ("Il est temps de prendre des nouvelles après la sortie",
                            "Time to check in after the exit"),
+    "action_assigned": ("Une action d'un plan vous a été confiée",
+                        "A plan action was entrusted to you"),
     "youth_wish": ("Un désidérata du jeune vous a été transmis",
                    "A wish of the youth was passed on to you"),
     "youth_complaint": ("Une plainte du jeune vous a été transmise",

@@ -200,14 +200,16 @@ def test_daily_digest_lists_everything_in_one_email_once_a_day(app, clock, smtp)
         held = session.scalar(select(Notification).where(Notification.recipient_id == user(session, "sophie").id))
         assert held.email_status == "digest"
     assert outbox.tick().digests == 1  # past 07:00 and none yet today: her digest goes now
-    assert sorted(m.to[0] for m in smtp.received) == ["karim@example.org", "sophie@example.org"]
+    assert sorted(m.to[0] for m in smtp.received) == ["karim@example.org"] * 2 + ["sophie@example.org"]
     [digest] = smtp.to("sophie@example.org")
     assert digest.subject == "casework : Votre résumé quotidien (06/03/2026)"
     assert f"Rappel : une action du plan est en retard (dossier {ref})" in digest.body
     assert "1 action(s) du plan en retard" in digest.body
     assert "Action 1" not in digest.body  # what the action is stays in the app
-    [karims] = smtp.to("karim@example.org")
+    told, karims = smtp.to("karim@example.org")  # his action when the plan was made, then the reminder
+    assert "Une action d'un plan vous a été confiée" in told.subject
     assert "Rappel : une action du plan est en retard" in karims.subject
+    assert f"Une action d'un plan vous a été confiée (dossier {ref})" in digest.body  # sophie's, in her digest
     clock.advance(hours=12)
     assert outbox.tick().digests == 0  # once a day
     clock.set(dt.datetime(2026, 3, 7, 5, 59, tzinfo=dt.UTC))  # 06:59 in Brussels the next day
@@ -218,8 +220,8 @@ def test_daily_digest_lists_everything_in_one_email_once_a_day(app, clock, smtp)
     assert "Nouveau depuis" not in second.body and "1 action(s) du plan en retard" in second.body
     with app.db.transaction(write=False) as session:
         sophie = user(session, "sophie")
-        assert notifications.unread_count(session, sophie) == 1  # digests are e-mails, not app notifications
-        assert [n.reason for n in notifications.for_user(session, sophie)] == ["action_overdue"]
+        assert notifications.unread_count(session, sophie) == 2  # digests are e-mails, not app notifications
+        assert sorted(n.reason for n in notifications.for_user(session, sophie)) == ["action_assigned", "action_overdue"]
         assert session.scalar(select(Notification.email_status).where(
             Notification.recipient_id == sophie.id, Notification.reason == "action_overdue")) == "digested"
 

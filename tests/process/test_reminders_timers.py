@@ -80,11 +80,13 @@ def test_overdue_action_reminds_its_carrier_weekly_three_times_from_the_morning_
     assert tick(app) == 0
     clock.set(due + dt.timedelta(minutes=1))
     assert tick(app) == 1
-    assert sorted(received(app)) == [("karim", "action_overdue", ref), ("sophie", "action_overdue", ref)]
+    overdue = "action_overdue"  # (each carrier was told of the action when the plan was made: action_assigned)
+    assert sorted(received(app, overdue)) == [("karim", overdue, ref), ("sophie", overdue, ref)]
     advance_days(app, clock, 40)
-    assert sorted(received(app)) == [("karim", "action_overdue", ref)] * 3 + [("sophie", "action_overdue", ref)] * 3
+    assert sorted(received(app, overdue)) == [("karim", overdue, ref)] * 3 + [("sophie", overdue, ref)] * 3
     with app.db.transaction(write=False) as session:
-        details = {n.detail["action_id"] for n in session.scalars(select(Notification))}
+        details = {n.detail["action_id"] for n in session.scalars(select(Notification).where(
+            Notification.reason == overdue))}
     assert len(details) == 2  # each reminder says which action it is about
 
 
@@ -160,7 +162,7 @@ def test_a_reminder_whose_carrier_was_disabled_goes_to_the_case_manager(app, clo
     with app.db.transaction() as session:
         user(session, "karim").active = False
     advance_days(app, clock, 5)
-    assert sorted(received(app)) == [("anne", "action_overdue", ref), ("sophie", "action_overdue", ref)]
+    assert sorted(received(app, "action_overdue")) == [("anne", "action_overdue", ref), ("sophie", "action_overdue", ref)]
 
 
 def test_every_reminder_of_the_process_reaches_its_person_once_in_the_app_and_by_email(app, clock, smtp):
@@ -184,6 +186,10 @@ def test_every_reminder_of_the_process_reaches_its_person_once_in_the_app_and_by
         ("anne", "post_exit_check_in", refs["post_exit_wait"]): 1,
         ("karim", "action_overdue", refs["action_overdue"]): 3,
         ("sophie", "action_overdue", refs["action_overdue"]): 3,
+        # Told of their action when the plan was made (the case past its exit had one for sophie).
+        ("karim", "action_assigned", refs["action_overdue"]): 1,
+        ("sophie", "action_assigned", refs["action_overdue"]): 1,
+        ("sophie", "action_assigned", refs["post_exit_wait"]): 1,
     }
     assert Counter(received(app)) == expected
     with app.db.transaction(write=False) as session:
@@ -200,7 +206,7 @@ def test_every_reminder_of_the_process_reaches_its_person_once_in_the_app_and_by
             assert row.email_status == "sent"
             assert mailer._message_id(row.key, settings.mail_sender) in ids
     one_each = [m for m in smtp.received if m.message["Message-ID"] in by_id]
-    assert Counter(m.to[0] for m in one_each) == {"anne@example.org": 6, "karim@example.org": 3}
+    assert Counter(m.to[0] for m in one_each) == {"anne@example.org": 6, "karim@example.org": 4}
     # sophie: daily digests while her action is overdue, and no e-mail per reminder
     assert len(smtp.to("sophie@example.org")) == len(digests) >= 3
     assert all("résumé quotidien" in m.subject for m in smtp.to("sophie@example.org"))
