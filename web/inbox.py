@@ -5,8 +5,10 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, g, render_template, request
+from sqlalchemy import select
 
 from workflows import inbox as inbox_mod
+from workflows.models import CaseMember
 
 from .access import current_user, roles_required
 from .forms import page_number
@@ -38,8 +40,12 @@ def index():
         params.update(changes)
         return "?" + urlencode({k: v for k, v in params.items() if v not in (None, "", "mine")})
 
+    # A partner's first visit: nothing yet, and no case either. Say what will come here (one
+    # indexed lookup, on an empty and unfiltered inbox only).
+    newcomer = (user.role == "professional" and result.counts.total == 0 and not query.case_ref
+                and db().scalar(select(CaseMember.id).where(CaseMember.user_id == user.id).limit(1)) is None)
     return render_template("inbox/index.html", result=result, query=query, link=link,
-                           scopes=inbox_mod.scopes_for(user))
+                           scopes=inbox_mod.scopes_for(user), newcomer=newcomer)
 
 
 def step_titles() -> dict[str, str]:

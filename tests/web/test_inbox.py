@@ -175,3 +175,17 @@ def test_the_drafts_filter_lists_the_forms_begun_and_counts_them(app, client, se
     post(client, f"/tasks/{concertation}", {"action": "complete"})  # refused (422): the draft stays
     assert text(client.get("/inbox?due=draft")).count(BADGE) == 2
 
+
+
+def test_a_new_partner_is_told_what_will_come_to_their_inbox(app, client, seeded):
+    from workflows.users import create_user
+
+    with app.db.transaction() as session:
+        create_user(session, username="nina", display_name="Nina (fictive)", role="professional",
+                    password="demo-casework", now=app.clock.now())
+    login(client, "nina")
+    page = text(client.get("/inbox"))
+    assert "Vous ne prenez encore part à aucun dossier." in page and "Bravo" not in page
+    login(client, "sophie")  # she carries actions: her tasks, not the newcomer's words
+    assert "Vous ne prenez encore part" not in text(client.get("/inbox"))
+    assert "Vous ne prenez encore part" not in text(client.get("/inbox?case=CM-NOPE00"))
