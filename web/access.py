@@ -73,12 +73,7 @@ def adopt_user(user: User | None) -> User | None:
     idle = seconds - session.get("seen", seconds) > current_app.config["CASEWORK_IDLE_S"]
     if user is None or not user.active or session.get("pw") != _password_stamp(user) \
             or seconds - signed_in > SESSION_MAX_S or idle:
-        language = session.get("lang")
-        session.clear()
-        if idle and not request.path.startswith("/api/"):
-            if language:  # the sign-in page, and why, in the language of the session
-                session["lang"] = language
-            flash_idle_end()
+        logout_user(idle=idle and not request.path.startswith("/api/"))
         user = None
     else:
         session["seen"] = seconds
@@ -86,8 +81,7 @@ def adopt_user(user: User | None) -> User | None:
     return user
 
 
-def flash_idle_end() -> None:
-    """Say on the sign-in page why the session ended (in the language it was in)."""
+def _flash_idle_end() -> None:
     minutes = current_app.config["CASEWORK_IDLE_S"] // 60
     flash(gettext("For the young people's privacy, your session closed after %(minutes)d minutes without "
                   "activity. Sign in again to go on.", minutes=minutes) if minutes else
@@ -133,9 +127,16 @@ def login_user(user: User) -> None:
     g.user = user
 
 
-def logout_user() -> None:
+def logout_user(*, idle: bool = False) -> None:
+    """End the session. `idle`: it ended for lack of activity, which the sign-in page then says,
+    in the language the session was in."""
+    language = session.get("lang")
     session.clear()
     g.user = None
+    if idle:
+        if language:
+            session["lang"] = language
+        _flash_idle_end()
 
 
 def _refuse_anonymous():

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from workflows import mailer, password_reset, throttle, users
 from workflows.errors import FormError
 
-from .access import current_user, flash_idle_end, local_path, login_required, login_user, logout_user
+from .access import current_user, local_path, login_required, login_user, logout_user
 from .forms import error_map
 from .i18n import LOCALES, locale
 from .transactions import casework, db, now
@@ -82,13 +82,8 @@ def logout():
     before, ended the session): the same answer, never an error."""
     idle = request.form.get("reason") == "idle"
     target = local_path(request.form.get("next")) if idle else None
-    language = session.get("lang")
-    logout_user()
+    logout_user(idle=idle)
     session["signed_out"] = True  # the sign-in page tells the browser's other tabs (static/signed_out.js)
-    if idle:
-        if language:
-            session["lang"] = language
-        flash_idle_end()
     return redirect(url_for("auth.login", next=target) if target else url_for("auth.login"))
 
 

@@ -152,8 +152,9 @@ def submit(task_id: str):
         case = task_mod.cases.get_case(session, snapshot.business_key)
         return _render(snapshot, case, data, status=409, notice=domain_message(err), closed=True)
     flash(_("Done: “%(title)s” on case %(ref)s.", title=snapshot.title, ref=case.reference), "success")
-    if local_path(request.form.get("next_url")):
-        return redirect(request.form["next_url"])
+    back = local_path(request.form.get("next_url"))
+    if back:
+        return redirect(back)
     # More to do on this case (the next step is often yours): the inbox shows just that case.
     more = any(t.assignee == user.username for t in task_mod.open_tasks_of_case(session, _runtime(), case))
     return redirect(url_for("inbox.index", case=case.reference) if more else url_for("inbox.index"))
