@@ -163,6 +163,9 @@ class Database:
             self.write_engine.dispose()
 
 
+MAX_ROW_ID = 2**31 - 1  # PostgreSQL's integer: the largest id or number a row can have
+
+
 def statement(build: Callable[..., S]) -> Callable[..., S]:
     """Decorate a function that builds a SQL statement, with `bindparam`s for its values: it runs
     once per arguments, and the statement is reused. Building a statement and its cache key costs

@@ -50,10 +50,9 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.routing import IntegerConverter
 
+from engine.db import MAX_ROW_ID
 from workflows.bootstrap import Casework, build
 from workflows.settings import Settings
-
-from .forms import MAX_ROW_ID
 
 # The Babel default domain and locale. English message ids, French catalogue, French by default.
 LOCALES = ("fr", "en")

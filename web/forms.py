@@ -14,13 +14,11 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from engine.db import MAX_ROW_ID
 from workflows.forms import FIRST_YEAR, LAST_YEAR
 
 ROW = "_row"
 LAST_PAGE = 10_000  # no list is paged further; a larger number is taken as this one
-
-
-MAX_ROW_ID = 2**31 - 1  # PostgreSQL's integer: the largest id or number a row can have
 
 
 def row_id(text: str | None) -> int | None:

@@ -27,6 +27,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from engine import audit
+from engine.db import MAX_ROW_ID
 from engine.models import AuditEvent
 
 from . import throttle, users
@@ -81,7 +82,7 @@ def check(session: Session, secret: str | bytes, token: str, now: dt.datetime, p
     except ValueError:
         raise InvalidLink() from None
     age = now.timestamp() - issued
-    if not 0 <= age <= _PURPOSES[purpose][1].total_seconds() or not 0 < user_id < 2**31:  # no row has such an id
+    if not 0 <= age <= _PURPOSES[purpose][1].total_seconds() or not 0 < user_id <= MAX_ROW_ID:
         raise InvalidLink()
     user = session.get(User, user_id)
     if user is None or not user.active:
