@@ -8,6 +8,7 @@ import engine.models  # noqa: F401 - registers the engine tables on Base.metadat
 import workflows.models  # noqa: F401 - and the domain tables
 import workflows.throttle  # noqa: F401 - failed sign-ins (web rate limit)
 import workflows.drafts  # noqa: F401 - task form drafts
+import workflows.signins  # noqa: F401 - open sign-ins
 from engine.db import Base, single_connection_engine
 from workflows.settings import Settings
 

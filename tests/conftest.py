@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 import workflows.drafts  # noqa: F401 - every table on Base.metadata (truncation)
+import workflows.signins  # noqa: F401
 import workflows.throttle  # noqa: F401
 from engine.bundles import Bundle
 from engine.clock import ManualClock

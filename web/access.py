@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import hmac
@@ -14,7 +15,7 @@ from sqlalchemy import Select, bindparam, select
 
 from engine import audit
 from engine.db import statement
-from workflows import throttle, users
+from workflows import signins, throttle, users
 from workflows.models import Case, User
 
 from .transactions import casework, db, now
@@ -43,20 +44,28 @@ def _load_user() -> User | None:
     user_id = session_user_id()
     if user_id is None:
         return None
-    return adopt_user(db().scalar(_user_by_id(), {"user_id": user_id}))
+    return adopt_user(db().scalar(_user_by_id(), {"user_id": user_id, "sign_in": sign_in_key()}))
 
 
 def session_user_id() -> int | None:
     """The id of the user the session cookie says is signed in, not yet read from the database:
-    for a view that reads the user in its own first statement (then `adopt_user`)."""
-    return session.get("uid") or None
+    for a view that reads the user in its own first statement, with `signins.live` and the
+    parameter `sign_in_key()` (then `adopt_user`). None for a cookie without a sign-in key (a
+    session from before they existed: its user signs in again)."""
+    return (session.get("uid") or None) if session.get("sid") else None
+
+
+def sign_in_key() -> str | None:
+    """The digest naming this session's sign-in (workflows/signins.py), for `signins.live`."""
+    key = session.get("sid")
+    return signins.digest(key) if key else None
 
 
 # A session ends after CASEWORK_IDLE_MINUTES without a request (30 by default; pages ask for
 # more time while someone types, warn before the end and keep a task form as a draft, see
 # static/session.js) and, however busy, 12 hours after signing in: a cookie copied from a
 # shared computer cannot be kept alive for ever.
-SESSION_MAX_S = 12 * 3600
+SESSION_MAX_S = int(signins.MAX_AGE.total_seconds())
 
 
 def _seconds() -> float:
@@ -99,7 +108,7 @@ def _password_stamp(user: User) -> str:
 
 @statement
 def _user_by_id() -> Select:
-    return select(User).where(User.id == bindparam("user_id"))
+    return select(User).where(User.id == bindparam("user_id"), signins.live(User.id))
 
 
 def _basic_auth() -> User | None:
@@ -118,18 +127,23 @@ def _basic_auth() -> User | None:
 
 
 def login_user(user: User) -> None:
+    """Open a session for `user` (recorded: the request must commit, as a form post does)."""
     session.clear()  # a new session id on sign-in (no fixation)
+    seconds = int(_seconds())
     session["uid"] = user.id
+    session["sid"] = signins.open_one(db(), user.id, dt.datetime.fromtimestamp(seconds, dt.UTC))
     session["pw"] = _password_stamp(user)
-    session["at"] = session["seen"] = int(_seconds())
+    session["at"] = session["seen"] = seconds
     session["lang"] = user.locale or "fr"
     session.permanent = True
     g.user = user
 
 
 def logout_user(*, idle: bool = False) -> None:
-    """End the session. `idle`: it ended for lack of activity, which the sign-in page then says,
-    in the language the session was in."""
+    """End the session in this browser. `idle`: it ended for lack of activity, which the
+    sign-in page then says, in the language the session was in. Its sign-in record stays (an
+    idle or too old session is refused by its cookie's times anyway): a view that ends a
+    session at the person's request closes it first (`signins.close`)."""
     language = session.get("lang")
     session.clear()
     g.user = None

@@ -9,7 +9,8 @@ import threading
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from workflows import mailer, password_reset, throttle, users
+from engine import audit
+from workflows import mailer, password_reset, signins, throttle, users
 from workflows.errors import FormError
 
 from .access import current_user, local_path, login_required, login_user, logout_user
@@ -82,6 +83,7 @@ def logout():
     before, ended the session): the same answer, never an error."""
     idle = request.form.get("reason") == "idle"
     target = local_path(request.form.get("next")) if idle else None
+    signins.close(db(), session.get("sid"))  # a copy of the cookie no longer serves either
     logout_user(idle=idle)
     session["signed_out"] = True  # the sign-in page tells the browser's other tabs (static/signed_out.js)
     return redirect(url_for("auth.login", next=target) if target else url_for("auth.login"))
@@ -94,6 +96,20 @@ def keepalive():
     if current_user() is None:
         return {"error": "signed_out"}, 401
     return "", 204
+
+
+@bp.post("/account/sessions/end")
+@login_required
+def sign_out_everywhere():
+    """End every session of the signed-in person, on every device, this one included: for a
+    session left open on a shared computer, or a device lost."""
+    user = current_user()
+    ended = signins.close_all(db(), user.id)
+    audit.record(db(), at=now(), actor=user.username, kind="signed_out_everywhere", detail={"sessions": ended})
+    logout_user()
+    session["signed_out"] = True  # as a sign-out: the browser's other tabs leave too
+    flash(_("You are signed out on every device. Sign in again to go on here."), "success")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -18,7 +18,16 @@ from workflows.models import Case, User
 from workflows.permissions import require_act
 
 from . import forms
-from .access import adopt_user, audit_read, current_user, local_path, refusal, roles_required, session_user_id
+from .access import (
+    adopt_user,
+    audit_read,
+    current_user,
+    local_path,
+    refusal,
+    roles_required,
+    session_user_id,
+    sign_in_key,
+)
 from .errors import domain_message
 from .i18n import locale
 from .transactions import db, now, writes
@@ -121,7 +130,7 @@ def submit(task_id: str):
     # user included (one query; the role is checked right after it, before anything is
     # written); a draft or a row added or removed reads the user, then the task.
     session, signed_in = db(), session_user_id()
-    held = task_mod.hold(session, _runtime(), task_id, user_id=signed_in) \
+    held = task_mod.hold(session, _runtime(), task_id, user_id=signed_in, sign_in=sign_in_key()) \
         if signed_in is not None and _completing(request.form) else None
     user = adopt_user(held.user) if held else current_user()
     refused = refusal(user, ACTORS)

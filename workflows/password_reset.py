@@ -133,7 +133,7 @@ def reset(session: Session, user: User, new: str, again: str, *, now: dt.datetim
     errors = users.new_password_errors(new, again)
     if errors:
         raise FormError(errors)
-    user.password_hash = users.hash_password(new)
+    users.replace_password(session, user, new)
     throttle.clear(session, user.username)  # the failed sign-ins that may have led here
     audit.record(session, at=now, actor=user.username, kind=DONE,
                  detail={"user": user.username, "via": "invitation" if purpose == INVITATION else "e-mail"})

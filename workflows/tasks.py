@@ -14,7 +14,7 @@ from engine.memo import VersionMemo
 from engine.models import HumanTask, ProcessInstance, ProcessVersion
 from engine.runtime import Runtime, holding_read, missing_task_error
 
-from . import assignments, cases, consent, drafts, evaluations, messages, plans
+from . import assignments, cases, consent, drafts, evaluations, messages, plans, signins
 from .context import TaskContext
 from .errors import NotFoundError
 from .forms import check_submission, load_schema, small_values
@@ -75,16 +75,18 @@ class Held:
     action_id: int | None = None  # a report's plan action, if of this case (plans.action_column)
 
 
-def hold(session: Session, runtime: Runtime, task_id: str, *, user_id: int | None = None) -> Held | None:
+def hold(session: Session, runtime: Runtime, task_id: str, *, user_id: int | None = None,
+         sign_in: str | None = None) -> Held | None:
     """Hold a task's case for this transaction and read the task, its case, its version, every
     open task of the case, for a consent step the decisions so far, and for a report its plan
     action: one query. None if the task is not open (completed meanwhile).
 
-    With `user_id`, the same query reads that user if active (`Held.user`): a request that
-    completes a task needs no read of its own for who is signed in."""
+    With `user_id` and its session's `sign_in` (a `signins.digest`), the same query reads that
+    user if active and still signed in there (`Held.user`): a request that completes a task
+    needs no read of its own for who is signed in."""
     read = _held_rows(session.get_bind().dialect.name, user_id is not None)
-    found = runtime.hold_task(session, task_id, read, {"uid": user_id} if user_id is not None else None) \
-        if task_id else None
+    found = runtime.hold_task(session, task_id, read, {"uid": user_id, "sign_in": sign_in}
+                              if user_id is not None else None) if task_id else None
     mine = next((row for row in found[1] if row[1].id == task_id), None) if found else None
     if mine is None:
         return None
@@ -109,8 +111,9 @@ def _held_rows(dialect: str, with_user: bool = False) -> Select:
             .options(lazyload(Case.case_manager),
                      joinedload(ProcessInstance.version).load_only(
                          ProcessVersion.process_id, ProcessVersion.content_hash, ProcessVersion.lanes)))
-    if with_user:  # on the held task's row only, and only if active
-        read = read.add_columns(User).outerjoin(User, and_(User.id == bindparam("uid"), User.active.is_(True), held))
+    if with_user:  # on the held task's row only, and only if active and signed in
+        read = read.add_columns(User).outerjoin(User, and_(User.id == bindparam("uid"), User.active.is_(True), held,
+                                                           signins.live(User.id)))
     return read
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 
+from . import signins
 from .errors import FormError, InputError, NotFoundError
 from .forms import FieldError
 from .models import ROLES, User
@@ -86,16 +87,26 @@ def list_users(session: Session, role: str | None = None) -> list[User]:
 
 
 def set_active(session: Session, username: str, active: bool) -> User:
+    """Enable or disable an account; disabling ends its sessions on every device."""
     user = get_user(session, username)
     user.active = active
+    if not active:
+        signins.close_all(session, user.id)
     return user
+
+
+def replace_password(session: Session, user: User, password: str) -> None:
+    """Give `user` a new password: every session signed in with the old one ends, on every
+    device (the caller may sign the person in again)."""
+    user.password_hash = hash_password(password)
+    signins.close_all(session, user.id)
 
 
 def set_password(session: Session, username: str, password: str, *, actor: str, now: dt.datetime) -> User:
     """Give `username` a new password (an administrator's act, audited). Raises NotFoundError,
     InputError (too short)."""
     user = get_user(session, username)
-    user.password_hash = hash_password(password)
+    replace_password(session, user, password)
     audit.record(session, at=now, actor=actor, kind="password_changed", detail={"user": username})
     return user
 
@@ -117,7 +128,7 @@ def change_password(session: Session, user: User, current: str, new: str, again:
     errors += new_password_errors(new, again)
     if errors:
         raise FormError(errors)
-    user.password_hash = hash_password(new)
+    replace_password(session, user, new)
     audit.record(session, at=now, actor=user.username, kind="password_changed", detail={"user": user.username})
 
 
