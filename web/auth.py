@@ -237,9 +237,7 @@ def reset_password():
                              request.form.get("new_password_again") or "", now=when, purpose=purpose)
     except FormError as err:
         return render_template("auth/reset.html", errors=error_map(err.errors, locale()), **welcome), 422
-    session.pop("reset_token", None)
-    session.pop("reset_purpose", None)
-    login_user(user)
+    login_user(user)  # a new session: the link's token and purpose leave with the old one
     flash(_("Your password is set. Welcome to casework.") if welcome["invitation"] else
           _("Your new password is set. Your other sessions are signed out."), "success")
     return redirect(url_for("auth.home"))

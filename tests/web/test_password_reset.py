@@ -78,6 +78,8 @@ def test_a_partner_who_forgot_gets_a_link_and_chooses_a_new_password(app, mail_c
     assert differ.status_code == 422 and "Les deux saisies du nouveau mot de passe diffèrent." in text(differ)
     done = post(mail_client, "/password/reset", {"new_password": NEW, "new_password_again": NEW})
     assert done.status_code == 302
+    with mail_client.session_transaction() as cookie:  # the new session keeps nothing of the link
+        assert "reset_token" not in cookie and "reset_purpose" not in cookie
     assert "Votre nouveau mot de passe est enregistré." in text(mail_client.get("/inbox"))  # signed in
 
     post(mail_client, "/logout")
