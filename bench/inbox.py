@@ -6,7 +6,8 @@ process waits on for the others).
 
 Seeding: a few real cases run through the process (demo paths), then their rows are cloned in
 SQL up to N open cases (case, instance, open task, membership, and the records a case past its
-concertation has: two consents, a plan of two objectives and three actions): 40 are marc's (a
+concertation has: two consents, a plan of two objectives and three actions; one task in 170 has a
+saved draft, about 60 in anne's inbox, for its "Brouillons" count and filter): 40 are marc's (a
 case manager with a usual load), all the others anne's (the worst case: one person holds every
 case). Clones are only read (inbox, case list), but they fill the tables a completion's
 statements search (consents, plans, actions) as a year of work would; pages and completions that
@@ -59,6 +60,7 @@ from engine.serializer import triggered  # noqa: E402
 from web import create_app  # noqa: E402
 from workflows import demo, inbox, schema, services, tasks  # noqa: E402
 from workflows.bootstrap import build  # noqa: E402
+from workflows.drafts import TaskDraft  # noqa: E402
 from workflows.models import Case, CaseMember, Consent, Objective, PlanAction, PlanVersion, User  # noqa: E402
 from workflows.settings import Settings  # noqa: E402
 
@@ -89,7 +91,7 @@ def seed(casework, total: int) -> dict:
         now = casework.clock.now()
         rng = random.Random(7)
         clones = max(0, total - open_real)
-        cases, instances, tasks, members = [], [], [], []
+        cases, instances, tasks, members, task_drafts = [], [], [], [], []
         consents, plans, objectives, actions = [], [], [], []
         first_id = (session.scalar(select(sa.func.max(Case.id))) or 0) + 1
         first_instance = (session.scalar(select(sa.func.max(ProcessInstance.id))) or 0) + 1
@@ -117,6 +119,9 @@ def seed(casework, total: int) -> dict:
                           "spec_name": step, "title": titles.get(step, step), "lane": "case_manager",
                           "assignee": manager, "supervisor": manager, "form": f"{step}.json", "due_at": due,
                           "created_at": now})
+            if n % 170 == 1:  # a form begun and kept as a draft
+                task_drafts.append({"task_id": tasks[-1]["id"], "business_key": reference,
+                                    "saved_by_id": users[manager].id, "saved_at": now, "data": {"notes": "…"}})
             consents.extend({"case_id": case_id, "person": person, "label": label, "status": "given",
                              "scope": "", "decided_on": now.date(), "collected_by_id": users[manager].id,
                              "recorded_at": now, "youth_mature": True if person == "youth" else None,
@@ -151,7 +156,8 @@ def seed(casework, total: int) -> dict:
         for table, rows in ((ProcessInstance.__table__, instances), (Case.__table__, cases),
                             (HumanTask.__table__, tasks), (CaseMember.__table__, members),
                             (Consent.__table__, consents), (PlanVersion.__table__, plans),
-                            (Objective.__table__, objectives), (PlanAction.__table__, actions)):
+                            (Objective.__table__, objectives), (PlanAction.__table__, actions),
+                            (TaskDraft.__table__, task_drafts)):
             for start in range(0, len(rows), 2000):
                 session.execute(table.insert(), rows[start:start + 2000])
         if casework.db.dialect == "postgresql":  # explicit ids: move the sequences past them
@@ -450,6 +456,7 @@ def run(kind: str, cases: int, requests: int, show_plans: bool) -> dict:
             "inbox (anne, first page)": served(lambda: client.get("/inbox")),
             "inbox (anne, overdue, page 3)": served(lambda: client.get("/inbox?due=overdue&page=3")),
             "inbox (anne, partners' actions)": served(lambda: client.get("/inbox?scope=partners")),
+            "inbox (anne, drafts)": served(lambda: client.get("/inbox?due=draft")),
             "inbox (sophie, professional)": served(lambda: sophie.get("/inbox")),
             f"inbox (marc, {TYPICAL} cases)": served(lambda: marc.get("/inbox")),
             "case page (plan, complaint)": served(lambda: client.get(f"/cases/{refs['Jeune H.']}")),
