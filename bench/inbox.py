@@ -58,7 +58,7 @@ from engine.models import HumanTask, ProcessInstance  # noqa: E402
 from engine.scripting import ScriptEngine  # noqa: E402
 from engine.serializer import triggered  # noqa: E402
 from web import create_app  # noqa: E402
-from workflows import demo, inbox, schema, services, tasks  # noqa: E402
+from workflows import demo, inbox, schema, services, signins, tasks  # noqa: E402
 from workflows.bootstrap import build  # noqa: E402
 from workflows.drafts import TaskDraft  # noqa: E402
 from workflows.models import Case, CaseMember, Consent, Objective, PlanAction, PlanVersion, User  # noqa: E402
@@ -375,7 +375,8 @@ def explain(casework, now, report_task: str) -> None:
     sophie = _user_id(casework, "sophie")
     with casework.db.transaction() as session:
         compiled = tasks._held_rows(casework.db.dialect, True).compile(dialect=session.bind.dialect)
-        params = compiled.construct_params({"key": report_task, "uid": sophie})
+        params = compiled.construct_params({"key": report_task, "uid": sophie,
+                                            "sign_in": signins.digest("a sign-in key")})
         connection = session.connection()
         if casework.db.dialect == "sqlite":
             rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled),
