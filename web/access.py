@@ -139,11 +139,25 @@ def login_user(user: User) -> None:
     g.user = user
 
 
+def sign_out(*, idle: bool = False, everywhere: bool = False) -> int:
+    """End the session at the person's request: its sign-in closed, so that a copy of the
+    cookie no longer serves (`everywhere`: every sign-in of the person, on every device), the
+    session ended (`logout_user`), and the sign-in page then tells the browser's other tabs
+    (static/signed_out.js). How many sign-ins were closed."""
+    user_id = session_user_id()
+    if everywhere and user_id is not None:
+        closed = signins.close_all(db(), user_id)
+    else:
+        closed = signins.close(db(), session.get("sid"))
+    logout_user(idle=idle)
+    session["signed_out"] = True
+    return closed
+
+
 def logout_user(*, idle: bool = False) -> None:
     """End the session in this browser. `idle`: it ended for lack of activity, which the
     sign-in page then says, in the language the session was in. Its sign-in record stays (an
-    idle or too old session is refused by its cookie's times anyway): a view that ends a
-    session at the person's request closes it first (`signins.close`)."""
+    idle or too old session is refused by its cookie's times anyway; see `sign_out`)."""
     language = session.get("lang")
     session.clear()
     g.user = None

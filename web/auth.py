@@ -10,10 +10,10 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 
 from engine import audit
-from workflows import mailer, password_reset, signins, throttle, users
+from workflows import mailer, password_reset, throttle, users
 from workflows.errors import FormError
 
-from .access import current_user, local_path, login_required, login_user, logout_user
+from .access import current_user, local_path, login_required, login_user, sign_out
 from .forms import error_map
 from .i18n import LOCALES, locale
 from .transactions import casework, db, now
@@ -83,9 +83,7 @@ def logout():
     before, ended the session): the same answer, never an error."""
     idle = request.form.get("reason") == "idle"
     target = local_path(request.form.get("next")) if idle else None
-    signins.close(db(), session.get("sid"))  # a copy of the cookie no longer serves either
-    logout_user(idle=idle)
-    session["signed_out"] = True  # the sign-in page tells the browser's other tabs (static/signed_out.js)
+    sign_out(idle=idle)
     return redirect(url_for("auth.login", next=target) if target else url_for("auth.login"))
 
 
@@ -103,11 +101,9 @@ def keepalive():
 def sign_out_everywhere():
     """End every session of the signed-in person, on every device, this one included: for a
     session left open on a shared computer, or a device lost."""
-    user = current_user()
-    ended = signins.close_all(db(), user.id)
-    audit.record(db(), at=now(), actor=user.username, kind="signed_out_everywhere", detail={"sessions": ended})
-    logout_user()
-    session["signed_out"] = True  # as a sign-out: the browser's other tabs leave too
+    username = current_user().username
+    ended = sign_out(everywhere=True)
+    audit.record(db(), at=now(), actor=username, kind="signed_out_everywhere", detail={"sessions": ended})
     flash(_("You are signed out on every device. Sign in again to go on here."), "success")
     return redirect(url_for("auth.login"))
 

@@ -45,10 +45,12 @@ def open_one(session: Session, user_id: int, now: dt.datetime) -> str:
     return cookie_key
 
 
-def close(session: Session, cookie_key: str | None) -> None:
-    """End the sign-in whose cookie carries `cookie_key` (nothing if there is none)."""
-    if cookie_key:
-        session.execute(delete(SignIn).where(SignIn.key == digest(cookie_key)))
+def close(session: Session, cookie_key: str | None) -> int:
+    """End the sign-in whose cookie carries `cookie_key` (nothing if there is none); 1 if it
+    was open, else 0."""
+    if not cookie_key:
+        return 0
+    return session.execute(delete(SignIn).where(SignIn.key == digest(cookie_key))).rowcount
 
 
 def close_all(session: Session, user_id: int) -> int:
