@@ -36,13 +36,15 @@ from SpiffWorkflow.task import Task, TaskState
 from .errors import EngineError
 from .scripting import ScriptEngine
 
-# Our state format: SpiffWorkflow's own serialization of the workflow, minus the specs.
-STATE_FORMAT = "1.5-nospec"
+# Our state format: SpiffWorkflow's own serialization of the workflow, minus the specs, with each
+# workflow's tasks written as rows (`_TaskConverter.rows`): half the text, written and read faster.
+# States written before ("1.5-nospec": tasks as SpiffWorkflow's mapping of dicts) are still read.
+STATE_FORMAT = "2-rows"
 
 
-# A task's id appears four times in a state (its key, its own id, its parent's children, its
-# children's parent) and ids outlive a step: each is parsed and printed once (at most 65,536
-# kept, about 12 MB). UUIDs are immutable, so one object may serve every workflow naming it.
+# Task ids outlive a step (and appear four times in a state written as task dicts: its key, its own
+# id, its parent's children, its children's parent): each is parsed and printed once (at most
+# 65,536 kept, about 12 MB). UUIDs are immutable, so one object may serve every workflow naming it.
 _uuid = functools.lru_cache(maxsize=1 << 16)(UUID)
 _text_of = functools.lru_cache(maxsize=1 << 16)(str)
 _MUTABLE = (dict, list, set)
@@ -59,15 +61,11 @@ def _restored(registry, value: Any) -> Any:
     return registry.restore(value)
 
 
-class _TaskKeys:
-    """Workflow converters: task ids printed once (see `_text_of`), and tasks converted by our
-    task converter itself, not through the registry, which looks the converter up and wraps it
-    in two more calls per task (a tenth of the time a case's 51 tasks take either way)."""
-
-    def mapping_to_dict(self, mapping, **kwargs):
-        tasks = getattr(self.registry, "task_converter", None)  # None: SpiffWorkflow's own (tests)
-        return {_text_of(key): tasks.to_dict_typed(value) if tasks is not None and type(value) is Task
-                else self.registry.convert(value, **kwargs) for key, value in mapping.items()}
+class _TaskRows:
+    """Workflow converters: tasks written as rows (see `_TaskConverter.rows`), and read either as
+    rows or, from states written before STATE_FORMAT "2-rows", as SpiffWorkflow's mapping of
+    task dicts, converted by our task converter itself, not through the registry, which looks
+    the converter up and wraps it in two more calls per task."""
 
     def mapping_from_dict(self, mapping, key_class=None, **kwargs):
         tasks = getattr(self.registry, "task_converter", None)
@@ -77,10 +75,40 @@ class _TaskKeys:
                 if typename is not None and type(value) is dict and value.get("typename") == typename
                 else self.registry.restore(value, **kwargs) for key, value in mapping.items()}
 
+    def common_to_dict(self, workflow) -> dict[str, Any]:
+        """What `WorkflowConverter.to_dict` writes, with the tasks as rows (see `_TaskConverter`)."""
+        return {
+            "data": self.registry.convert(self.registry.clean(workflow.data)),
+            "correlations": workflow.correlations,
+            "last_task": _text_of(workflow.last_task.id) if workflow.last_task is not None else None,
+            "success": workflow.success,
+            "completed": workflow.completed,
+            "tasks": self.registry.task_converter.rows(workflow),
+            "root": _text_of(workflow.task_tree.id),
+        }
+
+    def tasks_from_dict(self, workflow, dct: dict[str, Any]) -> None:
+        """Restore `workflow.tasks` and its tree from either form of a state (rows or mapping)."""
+        tasks = dct["tasks"]
+        if type(tasks) is list:
+            workflow.tasks = self.registry.task_converter.from_rows(tasks, workflow)
+        else:
+            workflow.tasks = self.mapping_from_dict(tasks, _uuid, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(_uuid(dct["root"]))
+
+
+# A task row's fixed fields (`_TaskConverter.rows`); an optional seventh, a dict, holds what
+# most tasks lack, under one-letter keys: ROW_TRIGGERED, ROW_INTERNAL, ROW_DATA, ROW_UPDATES,
+# ROW_DELETIONS, ROW_EMPTY.
+ROW_ID, ROW_PARENT, ROW_CHILDREN, ROW_CHANGED, ROW_STATE, ROW_SPEC = range(6)
+ROW_TRIGGERED, ROW_INTERNAL, ROW_DATA, ROW_UPDATES, ROW_DELETIONS, ROW_EMPTY = "tiduxe"
+
 
 class _TaskConverter(TaskConverter):
-    """SpiffWorkflow 3.2.0's task converter, the same format written and read with less work
-    (tests/unit/test_serializer.py checks both ways against SpiffWorkflow's own, task by task).
+    """A workflow's tasks written as rows (`rows`, since STATE_FORMAT "2-rows"), and read as rows
+    or as SpiffWorkflow 3.2.0's task dicts (`from_dict`, with less work than its own converter).
+    tests/unit/test_serializer.py checks, task by task, that either restores what SpiffWorkflow's
+    own converter restores from its own text.
 
     SpiffWorkflow stores a task's data as its changes from its parent's and rebuilds it on
     restore as a copy of the parent's (nested values copied one level) with the changes applied.
@@ -88,35 +116,7 @@ class _TaskConverter(TaskConverter):
 
     def __init__(self, target_class, registry, typename=None):
         super().__init__(target_class, registry, typename)
-        registry.task_converter = self  # for the workflow converters (see `_TaskKeys`)
-
-    def to_dict_typed(self, task: Task) -> dict[str, Any]:
-        """`to_dict` with the typename the registry adds."""
-        dct = self.to_dict(task)
-        dct["typename"] = self.typename
-        return dct
-
-    def to_dict(self, task: Task) -> dict[str, Any]:
-        parent = task.workflow.tasks.get(task._parent)
-        if parent is None:
-            data, delta = task.data, {}
-        else:
-            mine, theirs = task.data, parent.data
-            data = {}
-            delta = {"updates": {key: value for key, value in mine.items() if key not in theirs or value != theirs[key]},
-                     "deletions": [] if mine.keys() >= theirs.keys() else [key for key in theirs if key not in mine]}
-        return {
-            "id": _text_of(task.id),
-            "parent": _text_of(task._parent) if parent is not None else None,
-            "children": [_text_of(child) for child in task._children],
-            "last_state_change": task.last_state_change,
-            "state": task._state,
-            "task_spec": task.task_spec.name,
-            "triggered": task.triggered,
-            "internal_data": self.registry.convert(task.internal_data),
-            "data": data,
-            "delta": delta,
-        }
+        registry.task_converter = self  # for the workflow converters (see `_TaskRows`)
 
     def from_dict(self, dct: dict[str, Any], workflow) -> Task:
         task_spec = workflow.spec.task_specs.get(dct["task_spec"])
@@ -131,9 +131,7 @@ class _TaskConverter(TaskConverter):
         delta = dct.get("delta")
         parent = workflow.tasks.get(task._parent) if delta else None
         if parent is not None:
-            # What DeepMerge.merge({}, parent.data) gives: a new dict, containers copied.
-            data = {key: (value.copy() if type(value) in _MUTABLE else copy.copy(value))
-                    if isinstance(value, _MUTABLE) else value for key, value in parent.data.items()}
+            data = _inherited(parent.data)
             data.update(_restored(self.registry, delta.get("updates", {})))
             for key in delta.get("deletions", {}):
                 data.pop(key, None)
@@ -142,22 +140,115 @@ class _TaskConverter(TaskConverter):
         task.data = data
         return task
 
+    def rows(self, workflow) -> list[list[Any]]:
+        """A workflow's tasks as rows, in `workflow.tasks`' order: `[id, parent, children,
+        last_state_change, state, task_spec]` and, when needed, a dict of the rest. A parent or
+        child is named by its row's position (by its id should it not be a task of `workflow`),
+        so that each id is written once; the data as SpiffWorkflow's delta from the parent's
+        (updates, deletions), or ROW_EMPTY when the task has none of its parent's, or whole
+        (ROW_DATA) for a task with no parent before it."""
+        tasks = workflow.tasks
+        position = {task_id: i for i, task_id in enumerate(tasks)}
+        rows = []
+        for i, task in enumerate(tasks.values()):
+            parent_id = task._parent
+            parent_at = position.get(parent_id)
+            row = [_text_of(task.id),
+                   parent_at if parent_at is not None or parent_id is None else _text_of(parent_id),
+                   [position[child] if child in position else _text_of(child) for child in task._children],
+                   task.last_state_change, task._state, task.task_spec.name]
+            extra: dict[str, Any] = {}
+            if task.triggered:
+                extra[ROW_TRIGGERED] = True
+            if task.internal_data:
+                extra[ROW_INTERNAL] = self.registry.convert(task.internal_data)
+            mine = task.data
+            if parent_at is None or parent_at > i:  # restored before its parent, or no parent here
+                if mine:
+                    extra[ROW_DATA] = mine
+            else:
+                theirs = tasks[parent_id].data
+                if not mine and theirs:
+                    extra[ROW_EMPTY] = True
+                else:
+                    updates = {key: value for key, value in mine.items() if key not in theirs or value != theirs[key]}
+                    if updates:
+                        extra[ROW_UPDATES] = updates
+                    if not mine.keys() >= theirs.keys():
+                        extra[ROW_DELETIONS] = [key for key in theirs if key not in mine]
+            if extra:
+                row.append(extra)
+            rows.append(row)
+        return rows
 
-class _SubWorkflowConverter(_TaskKeys, BpmnSubWorkflowConverter):
+    def from_rows(self, rows: list[list[Any]], workflow) -> dict[UUID, Task]:
+        """The tasks `rows` wrote, into a new `workflow.tasks` (restored in order: a task's data
+        is built from its parent's, which `rows` wrote before it)."""
+        ids = [_uuid(row[ROW_ID]) for row in rows]
+        tasks: dict[UUID, Task] = {}
+        workflow.tasks = tasks  # each new Task adds itself
+        specs = workflow.spec.task_specs
+        events = workflow.top_workflow.event_manager
+        restored, make = self.registry, self.target_class
+        for row, task_id in zip(rows, ids, strict=True):
+            task_spec = specs.get(row[ROW_SPEC])
+            task = make(workflow, task_spec, state=row[ROW_STATE], id=task_id)
+            parent = row[ROW_PARENT]
+            task._parent = ids[parent] if type(parent) is int else _uuid(parent) if parent is not None else None
+            task._children = [ids[child] if type(child) is int else _uuid(child) for child in row[ROW_CHILDREN]]
+            task.last_state_change = row[ROW_CHANGED]
+            extra = row[6] if len(row) > 6 else {}
+            task.triggered = extra.get(ROW_TRIGGERED, False)
+            internal = extra.get(ROW_INTERNAL)
+            task.internal_data = _restored(restored, internal) if internal else {}
+            if isinstance(task_spec, CatchingEvent) and task.has_state(TaskState.WAITING):
+                events.add_task(task)
+            parent_task = tasks.get(task._parent) if type(parent) is int else None
+            if parent_task is None:
+                data = extra.get(ROW_DATA)
+                task.data = _restored(restored, data) if data else {}
+            elif ROW_EMPTY in extra:
+                task.data = {}
+            else:
+                data = _inherited(parent_task.data)
+                updates = extra.get(ROW_UPDATES)
+                if updates:
+                    data.update(_restored(restored, updates))
+                for key in extra.get(ROW_DELETIONS, ()):
+                    data.pop(key, None)
+                task.data = data
+        return tasks
+
+
+def _inherited(data: dict[str, Any]) -> dict[str, Any]:
+    """What DeepMerge.merge({}, parent.data) gives: a new dict, containers copied."""
+    return {key: (value.copy() if type(value) in _MUTABLE else copy.copy(value))
+            if isinstance(value, _MUTABLE) else value for key, value in data.items()}
+
+
+class _SubWorkflowConverter(_TaskRows, BpmnSubWorkflowConverter):
+    def to_dict(self, workflow):
+        dct = self.common_to_dict(workflow)
+        dct["parent_task_id"] = _text_of(workflow.parent_task_id)
+        dct["spec"] = workflow.spec.name
+        return dct
+
     def from_dict(self, dct, task, top_workflow):
         spec = top_workflow.subprocess_specs.get(task.task_spec.spec)
         subprocess = self.target_class(spec, task.id, top_workflow, deserializing=True)
-        subprocess.tasks = self.mapping_from_dict(dct["tasks"], _uuid, workflow=subprocess)
-        subprocess.task_tree = subprocess.tasks.get(_uuid(dct["root"]))
+        self.tasks_from_dict(subprocess, dct)
         self.set_default_attributes(subprocess, dct)
         return subprocess
 
 
-class _SpecFreeWorkflowConverter(_TaskKeys, BpmnWorkflowConverter):
+class _SpecFreeWorkflowConverter(_TaskRows, BpmnWorkflowConverter):
     """SpiffWorkflow's workflow converter, with the specs supplied by the caller."""
 
     def to_dict(self, workflow):
-        dct = WorkflowConverter.to_dict(self, workflow)
+        if getattr(self.registry, "task_converter", None) is None:  # SpiffWorkflow's own (tests)
+            dct = WorkflowConverter.to_dict(self, workflow)
+        else:
+            dct = self.common_to_dict(workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
@@ -166,8 +257,7 @@ class _SpecFreeWorkflowConverter(_TaskKeys, BpmnWorkflowConverter):
         if spec is None:  # a full serialization that embeds its specs
             return super().from_dict(dct)
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
-        workflow.tasks = self.mapping_from_dict(dct["tasks"], _uuid, workflow=workflow)
-        workflow.task_tree = workflow.tasks.get(_uuid(dct["root"]))
+        self.tasks_from_dict(workflow, dct)
         self.set_default_attributes(workflow, dct)
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
@@ -209,6 +299,14 @@ class Specs:
                 target.connect(spec.end)
 
 
+def _specs_and_states(workflow: dict[str, Any]) -> Iterator[tuple[str, int]]:
+    """(task spec name, state) of each task of a serialized workflow, in either form."""
+    tasks = workflow.get("tasks", {})
+    if type(tasks) is list:
+        return ((row[ROW_SPEC], row[ROW_STATE]) for row in tasks)
+    return ((task["task_spec"], task.get("state")) for task in tasks.values())
+
+
 def triggered(dct: dict[str, Any], top_spec: str, triggers: dict[str, set[str]]) -> Connections:
     """The event subprocesses a serialized workflow has triggered (they appear among its tasks)."""
     if not triggers:
@@ -216,7 +314,7 @@ def triggered(dct: dict[str, Any], top_spec: str, triggers: dict[str, set[str]])
     found: set[tuple[str, str]] = set()
     workflows = [(top_spec, dct), *((sp.get("spec"), sp) for sp in dct.get("subprocesses", {}).values())]
     for spec_name, workflow in workflows:
-        names = {task["task_spec"] for task in workflow.get("tasks", {}).values()}
+        names = {name for name, _state in _specs_and_states(workflow)}
         found |= {(spec_name, name) for name in names & triggers.get(spec_name, set())}
     return frozenset(found)
 
@@ -224,11 +322,9 @@ def triggered(dct: dict[str, Any], top_spec: str, triggers: dict[str, set[str]])
 def waiting_specs(dct: dict[str, Any]) -> set[str]:
     """Names of the task specs a serialized workflow waits on (timers, messages, ...), read from
     the saved state without restoring the workflow: for drawings, not for running it."""
-    from SpiffWorkflow.util.task import TaskState
-
     workflows = [dct, *dct.get("subprocesses", {}).values()]
-    return {task["task_spec"] for workflow in workflows for task in workflow.get("tasks", {}).values()
-            if task.get("state") == TaskState.WAITING}
+    return {name for workflow in workflows for name, state in _specs_and_states(workflow)
+            if state == TaskState.WAITING}
 
 
 class WorkflowCodec:
