@@ -7,6 +7,8 @@ on: open steps completed with the domain's sample task data, timers fired on a M
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from SpiffWorkflow.util.task import TaskState
 
@@ -14,12 +16,16 @@ from engine import clock as clock_mod
 from engine.bundles import Bundle
 from engine.clock import ManualClock
 from engine.scripting import RestrictedEnvironment, ScriptEngine
+from engine.serializer import STATE_FORMAT
 from engine.timers import next_due
 from tests.saved_instances import SAVED, restore, saved_at, step
 
 
-def test_saved_instances_exist_for_this_release():
+def test_saved_instances_exist_for_this_release_and_this_state_format():
+    """A change of STATE_FORMAT comes with instances saved in it (save_instances.py)."""
     assert len(SAVED) >= 5
+    formats = {json.loads(path.read_text(encoding="utf-8"))["serializer_version"] for path in SAVED}
+    assert STATE_FORMAT in formats and "1.5-nospec" in formats
 
 
 @pytest.mark.parametrize("path", SAVED, ids=lambda p: f"{p.parent.name}/{p.stem}")
