@@ -97,10 +97,10 @@ class _TaskRows:
         workflow.task_tree = workflow.tasks.get(_uuid(dct["root"]))
 
 
-# A task row's fixed fields (`_TaskConverter.rows`); an optional seventh, a dict, holds what
-# most tasks lack, under one-letter keys: ROW_TRIGGERED, ROW_INTERNAL, ROW_DATA, ROW_UPDATES,
+# A task row's fixed fields (`_TaskConverter.rows`); an optional last one, ROW_EXTRA, a dict, holds
+# what most tasks lack, under one-letter keys: ROW_TRIGGERED, ROW_INTERNAL, ROW_DATA, ROW_UPDATES,
 # ROW_DELETIONS, ROW_EMPTY.
-ROW_ID, ROW_PARENT, ROW_CHILDREN, ROW_CHANGED, ROW_STATE, ROW_SPEC = range(6)
+ROW_ID, ROW_PARENT, ROW_CHILDREN, ROW_CHANGED, ROW_STATE, ROW_SPEC, ROW_EXTRA = range(7)
 ROW_TRIGGERED, ROW_INTERNAL, ROW_DATA, ROW_UPDATES, ROW_DELETIONS, ROW_EMPTY = "tiduxe"
 
 
@@ -197,7 +197,7 @@ class _TaskConverter(TaskConverter):
             task._parent = ids[parent] if type(parent) is int else _uuid(parent) if parent is not None else None
             task._children = [ids[child] if type(child) is int else _uuid(child) for child in row[ROW_CHILDREN]]
             task.last_state_change = row[ROW_CHANGED]
-            extra = row[6] if len(row) > 6 else {}
+            extra = row[ROW_EXTRA] if len(row) > ROW_EXTRA else {}
             task.triggered = extra.get(ROW_TRIGGERED, False)
             internal = extra.get(ROW_INTERNAL)
             task.internal_data = _restored(restored, internal) if internal else {}
