@@ -32,3 +32,11 @@ def test_the_inbox_bench_runs_and_explains_its_plans(db):
 def test_the_lifecycle_bench_runs():
     out = _run("bench/lifecycle.py", "--cases", "5", "--rounds", "1")
     assert "ratio runtime / baseline" in out
+
+
+def test_the_timers_bench_runs():
+    # Real scheduler processes on PostgreSQL, a handful of timers, both scenarios, one scheduler.
+    out = _run("bench/timers.py", "--due", "4", "--idle", "4", "--steady", "3", "--spread", "2",
+               "--margin", "4", "--schedulers", "1")
+    assert "each reminder exactly once: yes" in out, out
+    assert "backlog of 4: all fired within" in out and "steady arrivals over 2 s" in out, out
