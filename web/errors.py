@@ -95,7 +95,9 @@ def domain_message(err: Exception) -> str:
     if isinstance(err, NotFoundError):
         return _messages()[404]
     if isinstance(err, PermissionDeniedError):
-        return _("You may not do this: %(reason)s", reason=str(err)) if str(err) else _messages()[403]
+        if not err.reason:
+            return _messages()[403]
+        return _("You may not do this: %(reason)s", reason=_(err.reason, **err.params))
     if isinstance(err, WorkflowRunError):
         return _("The process could not go on (element %(element)s). Nothing was saved; the process owner "
                  "has been told.", element=err.element_id or "?")

@@ -15,7 +15,7 @@ from workflows import messages as youth_messages
 from workflows import tasks as task_mod
 from workflows.errors import ConflictError, FormError, NotFoundError, TaskStateError
 from workflows.models import Case, User
-from workflows.permissions import require_act
+from workflows.permissions import require_act, require_view
 
 from . import forms
 from .access import (
@@ -222,6 +222,7 @@ def release(task_id: str):
     if task is None:
         raise NotFoundError("no such open task")
     case = task_mod.case_of(session, task)
+    require_view(session, current_user(), case)  # a task of a case one may not see: 404, as elsewhere
     assignments.release(session, current_user(), task, case, now())
     flash(_("Task released."), "success")
     return redirect(_back(task))

@@ -11,7 +11,7 @@ from engine import audit
 from engine.models import HumanTask
 
 from . import cases, notifications
-from .errors import ConflictError, PermissionDeniedError
+from .errors import N_, ConflictError, PermissionDeniedError
 from .members import add_member
 from .models import Case, PlanAction, User
 from .permissions import require_act
@@ -44,11 +44,20 @@ def release(session: Session, user: User, task: HumanTask, case: Case, now: dt.d
                  instance_id=case.instance_id, detail={"task_id": task.id})
 
 
+class ClaimedError(PermissionDeniedError):
+    """Someone else has taken the task: only they complete it, until they or the case manager
+    release it. `username` is who."""
+
+    def __init__(self, username: str) -> None:
+        self.username = username
+        super().__init__(N_("%(name)s is working on this task; ask them or the case manager to release it"),
+                         name=username)
+
+
 def check_claim(user: User, task: HumanTask) -> None:
     """Refuse completing a task someone else has taken."""
     if task.claimed_by and task.claimed_by != user.username:
-        raise PermissionDeniedError(f"{task.claimed_by} is working on this task; ask them or the case manager "
-                                    "to release it")
+        raise ClaimedError(task.claimed_by)
 
 
 def candidates(session: Session, task: HumanTask) -> list[User]:
@@ -70,7 +79,7 @@ def reassign(session: Session, user: User, task: HumanTask, case: Case, to: User
         cases.reassign(session, case, actor=user, to=to, now=now)
         return
     if to.role != "professional" or not to.active:
-        raise PermissionDeniedError(f"{to.username} is not an active professional")
+        raise PermissionDeniedError("%(name)s is not an active professional", name=to.display_name)
     previous = task.assignee
     task.assignee, task.claimed_by = to.username, None
     add_member(session, case, to, "carrier", now)

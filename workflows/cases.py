@@ -165,7 +165,7 @@ def reassign(session: Session, case: Case, *, actor: User, to: User, now: dt.dat
     if actor.role != "case_manager" or (case.case_manager_id != actor.id):
         raise PermissionDeniedError("only the case's own case manager hands it over")
     if to.role != "case_manager" or not to.active:
-        raise PermissionDeniedError(f"{to.username} is not an active case manager")
+        raise PermissionDeniedError("%(name)s is not an active case manager", name=to.display_name)
     previous = case.case_manager.username
     case.case_manager_id = to.id
     for task in session.scalars(select(HumanTask).where(HumanTask.business_key == case.reference)):

@@ -10,8 +10,6 @@ from .errors import NotFoundError, PermissionDeniedError
 from .members import is_member
 from .models import Case, User
 
-LANE_LABELS = {"case_manager": "le gestionnaire de cas", "professional": "les professionnels partenaires"}
-
 
 def can_view_case(session: Session, user: User, case: Case) -> bool:
     if not user.active:
@@ -30,18 +28,15 @@ def require_view(session: Session, user: User, case: Case) -> None:
 
 
 def require_act(session: Session, user: User, task: HumanTask, case: Case) -> None:
-    """Raise PermissionDeniedError with a reason the user can understand."""
-    if not user.active:
-        raise PermissionDeniedError("this account is disabled")
-    if user.role == "case_manager":
-        if case.case_manager_id != user.id:
-            raise PermissionDeniedError("this case is managed by another case manager")
-        return  # the case manager may also report for a partner
+    """Raise NotFoundError for a task of a case the user may not see (as `require_view`: that
+    the task exists is itself information), else PermissionDeniedError with a reason the user
+    can understand."""
+    if user.role not in ("case_manager", "professional"):
+        raise PermissionDeniedError("your role does not act on case tasks")
+    if not can_view_case(session, user, case):
+        raise NotFoundError("no such open task")
     if user.role == "professional":
-        if task.lane != "professional":
-            raise PermissionDeniedError(
-                f"this task is on the lane of {LANE_LABELS.get(task.lane or '', task.lane or '?')}, not yours")
-        if task.assignee != user.username:
-            raise PermissionDeniedError("this task is assigned to another professional")
-        return
-    raise PermissionDeniedError(f"the role {user.role} does not act on case tasks")
+        if task.lane == "case_manager":
+            raise PermissionDeniedError("this task is the case manager's")
+        if task.lane != "professional" or task.assignee != user.username:
+            raise PermissionDeniedError("this task is another professional's")

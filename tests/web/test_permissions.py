@@ -21,21 +21,21 @@ MATRIX = {
     ("GET", "/cases/new"): (200, 200, 200, 200, 403, 403, 302),
     ("POST", "/cases/"): (200, 200, 200, 200, 403, 403, 302),  # a search: each finds only their own cases
     ("GET", "/cases/{case}"): (200, 404, 200, 404, 403, 403, 302),
-    ("GET", "/tasks/{cm_task}"): (200, 403, 403, 403, 403, 403, 302),
-    ("GET", "/tasks/{action_task}"): (200, 403, 200, 403, 403, 403, 302),
+    ("GET", "/tasks/{cm_task}"): (200, 404, 403, 404, 403, 403, 302),  # 404: a task of a case one may not see
+    ("GET", "/tasks/{action_task}"): (200, 404, 200, 404, 403, 403, 302),
     # anne takes it then releases it (next row), so sophie may take it in turn.
-    ("POST", "/tasks/{action_task}/claim"): (302, 403, 302, 403, 403, 403, 302),
-    ("POST", "/tasks/{cm_task}"): (302, 403, 403, 403, 403, 403, 302),  # save a draft
-    ("POST", "/tasks/{action_task}/release"): (302, 403, 302, 403, 403, 403, 302),
-    ("POST", "/tasks/{action_task}/reassign"): (302, 403, 403, 403, 403, 403, 302),
+    ("POST", "/tasks/{action_task}/claim"): (302, 404, 302, 404, 403, 403, 302),
+    ("POST", "/tasks/{cm_task}"): (302, 404, 403, 404, 403, 403, 302),  # save a draft
+    ("POST", "/tasks/{action_task}/release"): (302, 404, 302, 404, 403, 403, 302),
+    ("POST", "/tasks/{action_task}/reassign"): (302, 404, 403, 403, 403, 403, 302),
     ("POST", "/cases/new"): (422, 422, 422, 422, 403, 403, 302),  # empty request: field errors
     ("POST", "/cases/{case}/notes"): (302, 404, 302, 404, 403, 403, 302),
     ("POST", "/cases/{case}/messages"): (302, 404, 403, 403, 403, 403, 302),
     ("POST", "/cases/{case}/reassign"): (302, 404, 403, 403, 403, 403, 302),
     ("GET", "/api/v1/tasks"): (200, 200, 200, 200, 403, 403, 401),
-    ("GET", "/api/v1/tasks/{cm_task}"): (200, 403, 403, 403, 403, 403, 401),
-    ("GET", "/api/v1/tasks/{action_task}"): (200, 403, 200, 403, 403, 403, 401),
-    ("POST", "/api/v1/tasks/{cm_task}/complete"): (422, 403, 403, 403, 403, 403, 401),
+    ("GET", "/api/v1/tasks/{cm_task}"): (200, 404, 403, 404, 403, 403, 401),
+    ("GET", "/api/v1/tasks/{action_task}"): (200, 404, 200, 404, 403, 403, 401),
+    ("POST", "/api/v1/tasks/{cm_task}/complete"): (422, 404, 403, 404, 403, 403, 401),
     ("GET", "/api/v1/cases"): (200, 200, 200, 200, 403, 403, 401),
     ("GET", "/api/v1/cases/{case}"): (200, 404, 200, 404, 403, 403, 401),
     ("GET", "/api/v1/openapi.json"): (200, 200, 200, 200, 200, 200, 200),
@@ -95,8 +95,8 @@ def test_every_role_against_every_route(app, flask_app, targets):
 # Completing a task (an empty form): field errors for those who may, the same refusals as
 # above for the others, and nothing saved either way.
 COMPLETING = {
-    "{cm_task}": (422, 403, 403, 403, 403, 403, 302),
-    "{action_task}": (422, 403, 422, 403, 403, 403, 302),
+    "{cm_task}": (422, 404, 403, 404, 403, 403, 302),
+    "{action_task}": (422, 404, 422, 404, 403, 403, 302),
     "00000000-0000-0000-0000-000000000000": (404, 404, 404, 404, 403, 403, 302),
 }
 
@@ -121,3 +121,20 @@ def test_the_matrix_lists_every_route_of_the_inbox_and_case_pages(flask_app):
             missing.extend(f"{method} {rule.rule}" for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
                            if (method, path) not in covered)
     assert not missing, f"routes missing from the permission matrix: {missing}"
+
+
+def test_a_refusal_says_why_in_the_page_language_and_a_task_of_a_case_one_may_not_see_is_404(
+        app, flask_app, targets):
+    from .conftest import text
+
+    sophie = flask_app.test_client()
+    login(sophie, "sophie")
+    page = " ".join(text(sophie.get(f"/tasks/{targets['cm_task']}")).split())
+    assert "Vous ne pouvez pas faire ceci : cette tâche revient au gestionnaire de cas" in page
+    post(sophie, "/language", {"lang": "en"})
+    page = " ".join(text(sophie.get(f"/tasks/{targets['cm_task']}")).split())
+    assert "You may not do this: this task is the case manager's" in page
+    nina = flask_app.test_client()
+    login(nina, "nina")
+    response = nina.get(f"/tasks/{targets['action_task']}")
+    assert response.status_code == 404 and "professional" not in text(response)
