@@ -13,6 +13,7 @@ from engine.models import HumanTask
 from workflows import assignments, case_view, drafts, plans
 from workflows import messages as youth_messages
 from workflows import tasks as task_mod
+from workflows.assignments import ClaimedError
 from workflows.errors import ConflictError, FormError, NotFoundError, TaskStateError
 from workflows.models import Case, User
 from workflows.permissions import require_act, require_view
@@ -156,6 +157,13 @@ def submit(task_id: str):
         task_mod.complete(session, _runtime(), user, task.id, data, held=held)
     except FormError as err:
         return _render(task, case, data, errors=err.errors, status=422)
+    except ClaimedError as err:
+        # Taken by someone else between this page's load and now: nothing was written; what was
+        # typed comes back with the reason, to save as a draft.
+        return _render(task, case, data, status=409, notice=_(
+            "%(name)s has taken this task: only they can complete it until they or the case manager "
+            "release it. What you typed is below: save it as a draft so as not to lose it.",
+            name=_display_name(err.username)))
     except (TaskStateError, ConflictError) as err:
         session.rollback()
         case = task_mod.cases.get_case(session, snapshot.business_key)
@@ -167,6 +175,13 @@ def submit(task_id: str):
     # More to do on this case (the next step is often yours): the inbox shows just that case.
     more = any(t.assignee == user.username for t in task_mod.open_tasks_of_case(session, _runtime(), case))
     return redirect(url_for("inbox.index", case=case.reference) if more else url_for("inbox.index"))
+
+
+def _display_name(username: str) -> str:
+    from workflows.users import find_active
+
+    found = find_active(db(), username)
+    return found.display_name if found is not None else username
 
 
 def _completing(form) -> bool:

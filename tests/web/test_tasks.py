@@ -146,11 +146,35 @@ def test_claim_release_and_someone_else_cannot_complete_a_claimed_task(app, clie
     assert post(other, f"/tasks/{tid}/claim").status_code == 409  # already taken by sophie
     response = post_fields(other, f"/tasks/{tid}", form_data(_sample(app, reference, "report_action"))
                            + [("action", "complete")])
-    assert response.status_code == 403 and "Sophie Renard" not in text(response)
+    assert response.status_code == 409 and "Sophie Renard a pris cette tâche" in text(response)
     assert post(other, f"/tasks/{tid}/release").status_code == 302  # the case manager may release
     response = post_fields(other, f"/tasks/{tid}", form_data(_sample(app, reference, "report_action"))
                            + [("action", "complete")])
     assert response.status_code == 302
+
+
+def test_a_partner_whose_task_the_case_manager_took_is_told_before_typing_and_loses_nothing(app, client, seeded):
+    reference = seeded["Jeune H."]
+    tid = task_id(app, reference, "report_action", "sophie")
+    manager = client.application.test_client()
+    login(manager, "anne")
+    assert post(manager, f"/tasks/{tid}/claim").status_code == 302
+    login(client, "sophie")
+    page = " ".join(text(client.get(f"/tasks/{tid}")).split())
+    assert "Anne Lambert a pris cette tâche" in page and "Vous pouvez enregistrer un brouillon" in page
+    assert 'value="complete" disabled' in page  # the button says so before anything is typed
+    # Taken while she typed (her page loaded before): her values come back, with the reason, in French.
+    fields = [("status", "done"), ("result", "Rendez-vous pris <b>le 3</b>"), ("action", "complete")]
+    response = post_fields(client, f"/tasks/{tid}", fields)
+    page = text(response)
+    assert response.status_code == 409 and "Anne Lambert a pris cette tâche" in page
+    assert "Rendez-vous pris &lt;b&gt;le 3&lt;/b&gt;" in response.get_data(as_text=True)  # kept, as text
+    assert "this task" not in page
+    with app.db.transaction(write=False) as session:
+        assert session.scalar(select(func.count()).select_from(FormSubmission)
+                              .where(FormSubmission.task_id == tid)) == 0
+    assert post_fields(client, f"/tasks/{tid}", fields[:2] + [("action", "draft")]).status_code == 302
+    assert "Rendez-vous pris" in text(client.get(f"/tasks/{tid}"))
 
 
 def test_case_manager_reassigns_a_partner_action(app, client, seeded):
