@@ -65,8 +65,10 @@ def _rollback() -> None:
         session.rollback()
 
 
-def render_error(status: int, code: str, message: str | None = None, *, fields=None, link=None):
-    """The friendly page (or JSON) for an error; `fields` = [{path, message}] for forms."""
+def render_error(status: int, code: str, message: str | None = None, *, fields=None, link=None,
+                 title: str | None = None):
+    """The friendly page (or JSON) for an error; `fields` = [{path, message}] for forms (and a
+    `label` to show instead of the path), `title` instead of the status's."""
     _rollback()
     message = message or _messages().get(status, _messages()[500])
     if _wants_json():
@@ -78,7 +80,7 @@ def render_error(status: int, code: str, message: str | None = None, *, fields=N
         response = jsonify(body)
         response.status_code = status
         return response
-    title = _titles().get(status, _titles()[500])
+    title = title or _titles().get(status, _titles()[500])
     return render_template("errors/error.html", status=status, title=title, message=message,
                            fields=fields or [], link=link), status
 

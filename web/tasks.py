@@ -30,7 +30,7 @@ from .access import (
     sign_in_key,
 )
 from .errors import domain_message
-from .i18n import locale
+from .i18n import format_datetime, locale
 from .transactions import db, now, writes
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
@@ -118,6 +118,8 @@ def _schema_or_empty(task: HumanTask) -> dict[str, Any]:
 @roles_required(*ACTORS)
 @writes
 def show(task_id: str):
+    if db().get(HumanTask, task_id) is None:  # completed: by whom and when (the Back button after it)
+        return _closed_meanwhile(task_id)
     task, case = load(task_id)
     audit_read("task_viewed", case, {"task_id": task.id})
     draft = drafts.get(db(), task.id)
@@ -197,21 +199,69 @@ def completion_of(task_id: str):
 
 
 def _closed_meanwhile(task_id: str):
-    """The task is gone: completed meanwhile. Show what was typed and the way to the case."""
+    """The task is gone (completed): say by whom and when, and the way to the case; for a form
+    sent (409), what was typed, by the form's labels. A page opened again (the Back button
+    after completing it) is 410. A task of a case the user may not see stays a 404."""
     from workflows.permissions import can_view_case
 
     from .errors import render_error
 
-    session = db()
+    session, user = db(), current_user()
     done = completion_of(task_id)
-    if done is None:
+    case = session.scalar(select(Case).where(Case.reference == done.business_key)) if done else None
+    if case is None or not can_view_case(session, user, case):
         raise NotFoundError("no such open task")
-    case = session.scalar(select(Case).where(Case.reference == done.business_key))
-    link = url_for("cases.show", reference=case.reference) if case and can_view_case(session, current_user(),
-                                                                                     case) else None
-    typed = [{"path": k, "message": v} for k, v in request.form.items()
+    link = url_for("cases.show", reference=case.reference)
+    when = format_datetime(done.at)
+    if request.method != "POST":
+        message = (_("You completed this task on %(when)s.", when=when) if done.actor == user.username else
+                   _("%(name)s completed this task on %(when)s.", name=_display_name(done.actor), when=when))
+        return render_error(410, "task_closed", message, link=link, title=_("This task is done"))
+    message = (_("You had already completed this task, on %(when)s: nothing more was saved.", when=when)
+               if done.actor == user.username else
+               _("%(name)s completed this task on %(when)s, before you: nothing of yours was saved. What you "
+                 "typed is below; open the case to see where it stands.", name=_display_name(done.actor), when=when))
+    describe = _fields_of_done(session, done)
+    typed = [dict(zip(("path", "label", "message"), (k, *describe(k, v)), strict=True)) for k, v in request.form.items()
              if k not in ("csrf_token", "action", "next_url") and not k.endswith(("._row", "._present")) and v.strip()]
-    return render_error(409, "task_closed", domain_message(TaskStateError("closed")), link=link, fields=typed)
+    return render_error(409, "task_closed", message, link=link, fields=typed,
+                        title=_("This task is done") if done.actor == user.username else None)
+
+
+def _fields_of_done(session, done):
+    """(name, value sent) -> (label, value) as a person reads them in the form of a completed
+    task (found from its audit event): "Consents (2): Person", "The youth" for
+    `consents.1.person`, `youth`; the name and value as sent if unknown."""
+    from engine.models import ProcessInstance
+
+    instance = session.get(ProcessInstance, done.instance_id) if done.instance_id else None
+    form = (instance.version.forms or {}).get((done.detail or {}).get("task", "")) if instance else None
+    labels: dict[str, str] = {}
+    choices: dict[str, dict[str, str]] = {}
+    if form:
+        version = instance.version
+        try:
+            schema = task_mod.schema_of(session, SimpleNamespace(form=form), version=(version.id, version.content_hash))
+        except NotFoundError:
+            schema = {}
+        for f in forms.build_fields(schema, {}, {}, locale=locale(), people=[]) if schema else []:
+            for one in (f, *f.template):
+                labels[one.name] = one.label
+                choices[one.name] = {option.value: option.label for option in one.options}
+                if one.kind in ("boolean", "checkbox"):
+                    choices[one.name] = {"true": _("Yes"), "false": _("No")}
+    colon = " : " if locale() == "fr" else ": "
+
+    def describe(name: str, value: str) -> tuple[str, str]:
+        parts = name.split(".")
+        if len(parts) == 3 and parts[1].isdigit() and parts[0] in labels:
+            key = f"{parts[0]}.__i__.{parts[2]}"
+            if key in labels:
+                return (f"{labels[parts[0]]} ({int(parts[1]) + 1}){colon}{labels[key]}",
+                        choices[key].get(value, value))
+        return labels.get(name, name), choices.get(name, {}).get(value, value)
+
+    return describe
 
 
 def _runtime():

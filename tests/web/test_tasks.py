@@ -107,17 +107,42 @@ def test_task_completed_meanwhile_says_so_and_links_to_the_case(app, client, see
     reference = seeded["Jeune A."]
     tid = task_id(app, reference, "verify_request")
     login(client, "anne")
-    with app.db.transaction() as session:
-        from workflows.cases import get_case
+    fields = form_data(_sample(app, reference, "verify_request"))
+    with app.db.transaction() as session:  # marc, covering for anne, completes it meanwhile
+        from workflows.cases import get_case, reassign
+        from workflows.users import find_active
 
+        anne, marc = find_active(session, "anne"), find_active(session, "marc")
+        reassign(session, get_case(session, reference), actor=anne, to=marc, now=app.clock.now())
         demo.advance(session, app.runtime, get_case(session, reference), "verify_request")
-    response = post_fields(client, f"/tasks/{tid}", form_data(_sample(app, reference, "verify_request"))
-                           + [("action", "complete")])
-    page = text(response)
+        reassign(session, get_case(session, reference), actor=marc, to=anne, now=app.clock.now())
+    response = post_fields(client, f"/tasks/{tid}", fields + [("action", "complete")])
+    page = " ".join(text(response).split())
     assert response.status_code == 409
-    assert "quelqu'un l'a terminée entre-temps" in page
+    assert "Marc Dubois a terminé cette tâche le" in page
+    assert "avant vous : rien de votre envoi n'a été enregistré" in page
     assert f'href="/cases/{reference}"' in page
-    assert "youth_age" in page  # what was typed is shown, not lost
+    assert "Âge du jeune : 14" in page  # what was typed is shown, by its label, not lost
+    assert "Vit dans la région du réseau : Oui" in page and "(1) : Personne : Le jeune" in page
+    assert "youth_age" not in page
+
+
+def test_a_task_one_completed_opened_again_says_so_and_links_to_the_case(app, client, seeded):
+    # The Back button after completing: not "this page does not exist".
+    reference = seeded["Jeune A."]
+    tid = task_id(app, reference, "verify_request")
+    login(client, "anne")
+    fields = form_data(_sample(app, reference, "verify_request"))
+    assert post_fields(client, f"/tasks/{tid}", fields + [("action", "complete")]).status_code == 302
+    response = client.get(f"/tasks/{tid}")
+    page = " ".join(text(response).split())
+    assert response.status_code == 410 and "Vous avez terminé cette tâche le" in page
+    assert f'href="/cases/{reference}"' in page
+    response = post_fields(client, f"/tasks/{tid}", fields + [("action", "complete")])  # sent again
+    assert response.status_code == 409 and "Vous aviez déjà terminé cette tâche" in text(response)
+    other = client.application.test_client()
+    login(other, "marc")  # a case he may not see: nothing said about it
+    assert other.get(f"/tasks/{tid}").status_code == 404
 
 
 def test_html_typed_in_a_field_is_shown_as_text(app, client, seeded):
