@@ -302,7 +302,11 @@ def reassign(task_id: str):
     target = find_active(db(), request.form.get("to") or "")
     if target is None:
         raise NotFoundError("no such active user")
-    assignments.reassign(db(), current_user(), task, case, target, now())
+    user = current_user()
+    assignments.reassign(db(), user, task, case, target, now())
+    if case.case_manager_id != user.id:  # a case manager's task hands the whole case over: it is no longer hers
+        flash(_("Case %(ref)s handed over to %(name)s.", ref=case.reference, name=target.display_name), "success")
+        return redirect(url_for("inbox.index"))
     flash(_("Handed over to %(name)s.", name=target.display_name), "success")
     return redirect(url_for("cases.show", reference=case.reference))
 

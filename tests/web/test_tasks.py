@@ -202,6 +202,15 @@ def test_a_partner_whose_task_the_case_manager_took_is_told_before_typing_and_lo
     assert "Rendez-vous pris" in text(client.get(f"/tasks/{tid}"))
 
 
+def test_handing_a_case_over_from_its_task_goes_back_to_the_inbox(app, client, seeded):
+    reference = seeded["Jeune A."]
+    tid = task_id(app, reference, "verify_request")
+    login(client, "anne")
+    response = post(client, f"/tasks/{tid}/reassign", {"to": "marc"})
+    assert response.status_code == 302 and response.location.endswith("/inbox")  # not the case she no longer has
+    assert f"Dossier {reference} confié à Marc Dubois" in text(client.get("/inbox"))
+
+
 def test_case_manager_reassigns_a_partner_action(app, client, seeded):
     reference = seeded["Jeune H."]
     tid = task_id(app, reference, "report_action", "sophie")
