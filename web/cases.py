@@ -68,10 +68,12 @@ def _listing(*, status: str | None, number: int, wanted: str | None = None):
     # being followed has a report open per action), named in the page's language.
     steps: dict[str, dict[str, int]] = {}
     if rows:
-        for key, step, title in session.execute(
-                select(HumanTask.business_key, HumanTask.spec_name, HumanTask.title)
+        read = (select(HumanTask.business_key, HumanTask.spec_name, HumanTask.title)
                 .where(HumanTask.business_key.in_([c.reference for c in rows]))
-                .order_by(HumanTask.created_at, HumanTask.id)):
+                .order_by(HumanTask.created_at, HumanTask.id))
+        if current_user().role != "case_manager":  # a youth's message waiting for its case manager: theirs
+            read = read.where(HumanTask.spec_name != messages.ACKNOWLEDGE_STEP)
+        for key, step, title in session.execute(read):
             waiting = steps.setdefault(key, {})
             label = step_title(step, title)
             waiting[label] = waiting.get(label, 0) + 1

@@ -85,7 +85,9 @@ def for_viewer(session: Session, viewer: User, case: Case) -> CaseView:
     full = viewer.role == "case_manager" and case.case_manager_id == viewer.id
     instance = session.get(ProcessInstance, case.instance_id) if case.instance_id else None
     tasks = list(session.scalars(_open_tasks_of_case(), {"reference": case.reference}))
-    current_steps = sorted({t.spec_name for t in tasks})
+    # A youth's wish or complaint is the case manager's until passed on: a partner does not see
+    # that one is waiting for its acknowledgement, in the drawing either.
+    current_steps = sorted({t.spec_name for t in tasks if full or t.spec_name != messages.ACKNOWLEDGE_STEP})
     if not full:
         tasks = [t for t in tasks if t.assignee == viewer.username]
     all_messages = messages.for_case(session, case)

@@ -84,6 +84,9 @@ def acknowledge(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
     return {"inform": [u.username for u in recipients]}
 
 
+ACKNOWLEDGE_STEP = "acknowledge_youth_message"  # the diagram's task that records and passes one on
+
+
 def message_of_task(session: Session, item: Any, case: Case) -> YouthMessage:
     """The wish or complaint a task is about, if it is one of the task's own case."""
     message = subject_of(session, YouthMessage, item, "a wish or complaint")

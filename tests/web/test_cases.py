@@ -94,6 +94,10 @@ def test_professional_sees_only_what_concerns_them(app, client, seeded):
     assert "Note interne du gestionnaire" not in page
     assert "ne pas être écouté" not in page  # the complaint was passed on to sophie only
     assert "Ruptures répétées" not in page  # the request's text is for the case manager and requester
+    # A complaint waiting for its case manager is not shown to partners, in the drawing either.
+    assert "Aucun ne vous a été transmis" in page and "Enregistrer et transmettre" not in text(client.get("/cases/"))
+    assert 'data-element="acknowledge_youth_message" data-state="current"' not in page
+    assert 'data-element="report_action" data-state="current"' in page
     login(client, "sophie")  # attended the concertation; the complaint was passed on to her
     page = text(client.get(f"/cases/{reference}"))
     assert "Action 1" in page and "Action 2" in page and "Action 3" in page
@@ -214,3 +218,4 @@ def test_a_youth_message_with_a_date_that_is_not_one_or_is_to_come_is_refused(ap
     assert post(client, f"/cases/{reference}/messages", {"kind": "wish", "text": "Revoir sa sœur",
                                                          "received_on": ""}).status_code == 302  # today
     assert count() == before + 1
+
