@@ -219,3 +219,13 @@ def test_a_youth_message_with_a_date_that_is_not_one_or_is_to_come_is_refused(ap
                                                          "received_on": ""}).status_code == 302  # today
     assert count() == before + 1
 
+
+def test_a_note_refused_comes_back_where_it_was_typed_with_its_field_focused(app, client, seeded):
+    reference = seeded["Jeune H."]
+    login(client, "anne")
+    page = text(client.get(f"/cases/{reference}"))
+    assert f'action="/cases/{reference}/notes#timeline"' in page  # the answer opens at the form
+    response = post(client, f"/cases/{reference}/notes", {"text": "   "})
+    page = text(response)
+    assert response.status_code == 422 and "Ce champ est obligatoire" in page
+    assert 'aria-describedby="note-error" autofocus' in page
