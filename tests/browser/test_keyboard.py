@@ -1,0 +1,44 @@
+"""Keyboard use of a task form: each field Tab reaches stays in view, above the sticky action bar."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from engine.models import HumanTask
+from workflows import demo
+
+from .test_journey import sign_in
+
+pytestmark = pytest.mark.sqlite_only
+
+# Where the focused control sits against the action bar (the part of a text area where one types).
+_PLACE = """() => {
+    const e = document.activeElement, bar = document.querySelector('.actions-bar');
+    if (!e || !bar || bar.contains(e) || !e.closest('#task-form')) return null;
+    const r = e.getBoundingClientRect(), b = bar.getBoundingClientRect();
+    return {name: e.name || e.id, bottom: e.tagName === 'TEXTAREA' ? r.top + 30 : r.bottom, bar: b.top};
+}"""
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (768, 1024)], ids=["laptop", "tablet"])
+def test_tabbing_through_a_long_form_never_hides_a_field_under_the_action_bar(app, live_server, page, size):
+    with app.db.transaction() as session:
+        demo.seed_cases(session, app.runtime)
+    with app.db.transaction(write=False) as session:
+        tasks = [session.scalar(select(HumanTask.id).where(HumanTask.spec_name == step).limit(1))
+                 for step in ("concertation", "evaluation", "verify_request")]
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    sign_in(page, live_server, "anne")
+    hidden, reached = [], 0
+    for task in tasks:
+        page.goto(f"{live_server}/tasks/{task}")
+        page.focus("#task-form input:not([type=hidden])")
+        for _ in range(60):
+            page.keyboard.press("Tab")
+            place = page.evaluate(_PLACE)
+            if place is not None:
+                reached += 1
+                if place["bottom"] > place["bar"] + 1:
+                    hidden.append(place)
+    assert reached > 40 and not hidden, hidden
