@@ -19,7 +19,7 @@ from .context import TaskContext
 from .errors import FormError, NotFoundError
 from .forms import FieldError
 from .members import add_member
-from .models import ActionReport, Case, Objective, Participant, PlanAction, PlanVersion
+from .models import ActionReport, Case, Objective, Participant, PlanAction, PlanVersion, User
 from .users import find_active
 
 # The step that reports on a plan action (its handler below finds the action with the task).
@@ -191,11 +191,41 @@ def _reports_of_actions() -> Select:
 
 
 @dataclass(frozen=True)
+class Difference:
+    """One field of an objective or an action, before and after: a text, a date or (carrier) a user."""
+
+    field: str  # title | indicator | what | carrier | due | how | duration
+    old: str | dt.date | User
+    new: str | dt.date | User
+
+
+@dataclass(frozen=True)
 class Change:
     kind: str  # added | removed | changed
     what: str  # objective | action
     label: str
-    detail: str = ""
+    differences: tuple[Difference, ...] = ()
+
+    @property
+    def detail(self) -> str:
+        """The differences as plain text, in the API's terms: usernames and ISO dates."""
+        return "; ".join(f"{d.field}: {_plain(d.old)} → {_plain(d.new)}" for d in self.differences)
+
+
+def _plain(value: str | dt.date | User) -> str:
+    if isinstance(value, User):
+        return value.username
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _differences(old: Any, new: Any, fields: dict[str, str]) -> tuple[Difference, ...]:
+    """{field: attribute}: the fields whose value is not the same in `old` and `new`."""
+    return tuple(Difference(name, getattr(old, attribute), getattr(new, attribute)) for name, attribute in fields.items()
+                 if _plain(getattr(old, attribute)) != _plain(getattr(new, attribute)))
+
+
+_OBJECTIVE_FIELDS = {"title": "title", "indicator": "indicator"}
+_ACTION_FIELDS = {"what": "what", "carrier": "carrier", "due": "due_on", "how": "how", "duration": "duration"}
 
 
 def diff(old: PlanVersion | None, new: PlanVersion) -> list[Change]:
@@ -211,9 +241,9 @@ def diff(old: PlanVersion | None, new: PlanVersion) -> list[Change]:
     for key in before.keys() - after.keys():
         changes.append(Change("removed", "objective", f"{key} {before[key].title}"))
     for key in before.keys() & after.keys():
-        if (before[key].title, before[key].indicator) != (after[key].title, after[key].indicator):
-            changes.append(Change("changed", "objective", f"{key} {after[key].title}",
-                                  f"{before[key].title} -> {after[key].title}"))
+        differences = _differences(before[key], after[key], _OBJECTIVE_FIELDS)
+        if differences:
+            changes.append(Change("changed", "objective", f"{key} {after[key].title}", differences))
 
     def action_key(action: PlanAction) -> tuple[str, str]:
         return action.objective.key, action.what.strip().lower()
@@ -225,10 +255,9 @@ def diff(old: PlanVersion | None, new: PlanVersion) -> list[Change]:
     for key in old_actions.keys() - new_actions.keys():
         changes.append(Change("removed", "action", old_actions[key].what))
     for key in new_actions.keys() & old_actions.keys():
-        a, b = old_actions[key], new_actions[key]
-        if (a.carrier_id, a.due_on, a.how, a.duration) != (b.carrier_id, b.due_on, b.how, b.duration):
-            changes.append(Change("changed", "action", b.what,
-                                  f"{a.carrier.username} {a.due_on} -> {b.carrier.username} {b.due_on}"))
+        differences = _differences(old_actions[key], new_actions[key], _ACTION_FIELDS)
+        if differences:
+            changes.append(Change("changed", "action", new_actions[key].what, differences))
     return sorted(changes, key=lambda c: (c.what, c.kind, c.label))
 
 

@@ -68,6 +68,41 @@ def test_plan_diff_shows_what_changed_between_versions(app, client, seeded):
     assert "ajouté — objectif : O3" in page
 
 
+def _second_plan(app, reference: str, change) -> None:
+    """Complete the case's second concertation with the first plan's answers, as `change` alters them."""
+    from workflows import demo
+    from workflows.cases import get_case
+    from workflows.tasks import complete
+    from workflows.users import get_user
+
+    with app.db.transaction() as session:
+        case = get_case(session, reference)
+        data = demo.sample(session, app.runtime, case, "concertation")  # the answers of the first pass
+        change(data)
+        complete(session, app.runtime, get_user(session, "anne"), demo.open_task(session, case, "concertation").id,
+                 data)
+
+
+def test_plan_diff_names_people_and_dates_as_the_page_does(app, client, seeded):
+    reference = seeded["Jeune K."]
+
+    def change(data):
+        data["actions"][1]["due"] = "2026-04-15"  # was 2026-03-23
+        data["actions"][2]["carrier"] = "karim"  # was lea
+
+    _second_plan(app, reference, change)
+    login(client, "anne")
+    changes = text(client.get(f"/cases/{reference}")).split("Ce qui a changé depuis la version 1")[1]
+    assert "modifié — action : Action 2 : stabiliser le lieu de vie (échéance : 23/03/2026 → 15/04/2026)" in changes
+    assert "modifié — action : Action 3 : reprendre une scolarité adaptée (porteur : Léa Martin → Karim Haddad)" \
+        in changes
+    assert "->" not in changes and "2026-03-23" not in changes and "karim" not in changes
+    post(client, "/language", {"lang": "en", "next": "/"})
+    changes = text(client.get(f"/cases/{reference}")).split("What changed since version 1")[1]
+    assert "changed — action : Action 2 : stabiliser le lieu de vie (due date : 23/03/2026 → 15/04/2026)" in changes
+    assert "(carried by : Léa Martin → Karim Haddad)" in changes
+
+
 def test_note_and_youth_message(app, client, seeded):
     reference = seeded["Jeune H."]
     login(client, "anne")
