@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -229,7 +230,7 @@ _ACTION_FIELDS = {"what": "what", "carrier": "carrier", "due": "due_on", "how": 
 
 
 def diff(old: PlanVersion | None, new: PlanVersion) -> list[Change]:
-    """What changed between two plan versions: objectives by key, actions by objective and text."""
+    """What changed between two plan versions: objectives by key, actions as `_pair_actions` matches them."""
     if old is None:
         return [Change("added", "objective", f"{o.key} {o.title}") for o in new.objectives] + \
                [Change("added", "action", a.what) for a in new.actions]
@@ -244,21 +245,49 @@ def diff(old: PlanVersion | None, new: PlanVersion) -> list[Change]:
         differences = _differences(before[key], after[key], _OBJECTIVE_FIELDS)
         if differences:
             changes.append(Change("changed", "objective", f"{key} {after[key].title}", differences))
-
-    def action_key(action: PlanAction) -> tuple[str, str]:
-        return action.objective.key, action.what.strip().lower()
-
-    old_actions = {action_key(a): a for a in old.actions}
-    new_actions = {action_key(a): a for a in new.actions}
-    for key in new_actions.keys() - old_actions.keys():
-        changes.append(Change("added", "action", new_actions[key].what))
-    for key in old_actions.keys() - new_actions.keys():
-        changes.append(Change("removed", "action", old_actions[key].what))
-    for key in new_actions.keys() & old_actions.keys():
-        differences = _differences(old_actions[key], new_actions[key], _ACTION_FIELDS)
+    pairs, removed, added = _pair_actions(old.actions, new.actions)
+    changes += [Change("added", "action", a.what) for a in added]
+    changes += [Change("removed", "action", a.what) for a in removed]
+    for a, b in pairs:
+        differences = _differences(a, b, _ACTION_FIELDS)
         if differences:
-            changes.append(Change("changed", "action", new_actions[key].what, differences))
+            changes.append(Change("changed", "action", b.what, differences))
     return sorted(changes, key=lambda c: (c.what, c.kind, c.label))
+
+
+def _pair_actions(old: list[PlanAction], new: list[PlanAction]) \
+        -> tuple[list[tuple[PlanAction, PlanAction]], list[PlanAction], list[PlanAction]]:
+    """The same action in both versions, (old, new); then the removed ones and the added ones.
+
+    Actions have no identity across versions (each concertation stores its own rows): one is the
+    same if it serves the same objective with the same text (case and spaces aside) or, reworded,
+    if it holds the same rank among its objective's actions (a second pass starts from the
+    previous plan, so an action is reworded in place)."""
+    free = list(range(len(old)))  # the old actions not paired yet
+    paired: dict[int, int] = {}  # new index -> old index
+    for same in (_texts, _places):
+        before, after = same(old), same(new)
+        for j in range(len(new)):
+            i = next((i for i in free if before[i] == after[j]), None) if j not in paired else None
+            if i is not None:
+                paired[j] = i
+                free.remove(i)
+    return ([(old[paired[j]], new[j]) for j in sorted(paired)], [old[i] for i in free],
+            [a for j, a in enumerate(new) if j not in paired])
+
+
+def _texts(actions: list[PlanAction]) -> list[tuple[str, Any]]:
+    return [(a.objective.key, a.what.strip().lower()) for a in actions]
+
+
+def _places(actions: list[PlanAction]) -> list[tuple[str, Any]]:
+    """(objective key, rank among that objective's actions) of each action."""
+    seen: Counter[str] = Counter()
+    places = []
+    for action in actions:
+        places.append((action.objective.key, seen[action.objective.key]))
+        seen[action.objective.key] += 1
+    return places
 
 
 def defaults_for_new_pass(plan: PlanVersion | None) -> dict[str, Any]:

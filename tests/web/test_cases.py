@@ -103,6 +103,25 @@ def test_plan_diff_names_people_and_dates_as_the_page_does(app, client, seeded):
     assert "(carried by : Léa Martin → Karim Haddad)" in changes
 
 
+def test_plan_diff_shows_a_reworded_action_as_changed(app, client, seeded):
+    reference = seeded["Jeune K."]
+
+    def change(data):
+        data["actions"][0]["what"] = "Inscrire le jeune en école à mi-temps"  # reworded, in its place
+        data["actions"][1]["due"] = "2026-04-15"
+
+    _second_plan(app, reference, change)
+    login(client, "anne")
+    changes = text(client.get(f"/cases/{reference}")).split("Ce qui a changé depuis la version 1")[1].split("</ul>")[0]
+    assert "modifié — action : Inscrire le jeune en école à mi-temps (texte : Action 1 : reprendre une scolarité " \
+        "adaptée → Inscrire le jeune en école à mi-temps)" in changes
+    assert "(échéance : 23/03/2026 → 15/04/2026)" in changes
+    assert "ajouté" not in changes and "retiré" not in changes
+    post(client, "/language", {"lang": "en", "next": "/"})
+    changes = text(client.get(f"/cases/{reference}")).split("What changed since version 1")[1]
+    assert "changed — action : Inscrire le jeune en école à mi-temps (text : Action 1 : reprendre" in changes
+
+
 def test_note_and_youth_message(app, client, seeded):
     reference = seeded["Jeune H."]
     login(client, "anne")
