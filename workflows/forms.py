@@ -41,6 +41,9 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "invalid": {"fr": "Valeur invalide.", "en": "Invalid value."},
     "not_finite": {"fr": "Donnez un nombre fini.", "en": "Give a finite number."},
     "date_range": {"fr": "Une date entre {first} et {last}.", "en": "A date between {first} and {last}."},
+    "future": {"fr": "Une date passée, ou aujourd'hui.", "en": "A date in the past, or today."},
+    "before_concertation": {"fr": "Pas avant la date de la concertation ({date}).",
+                            "en": "Not before the date of the concertation ({date})."},
     "not_json": {"fr": "Les données ne sont pas un objet JSON.", "en": "The data is not a JSON object."},
 }
 _TYPE_NAMES = {"fr": {"integer": "un nombre entier", "number": "un nombre", "boolean": "oui ou non",

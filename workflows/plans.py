@@ -50,7 +50,7 @@ def remind_from(due: dt.date) -> str:
 
 def _check_plan(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
     """Cross-field rules JSON Schema cannot say; returns {username: user} of the carriers."""
-    errors: list[FieldError] = []
+    errors = _check_dates(ctx, data)
     keys: set[str] = set()
     for i, objective in enumerate(data["objectives"]):
         if objective["key"] in keys:
@@ -71,6 +71,19 @@ def _check_plan(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
     if errors:
         raise FormError(errors)
     return carriers
+
+
+def _check_dates(ctx: TaskContext, data: dict[str, Any]) -> list[FieldError]:
+    """A concertation is held today at the latest (Brussels' day); no action is due before it."""
+    held_on = dt.date.fromisoformat(data["held_on"])
+    errors = []
+    if held_on > ctx.now.astimezone(BRUSSELS).date():
+        errors.append(FieldError("held_on", "future"))
+    for i, action in enumerate(data["actions"]):
+        if dt.date.fromisoformat(action["due"]) < held_on:
+            errors.append(FieldError(f"actions/{i}/due", "before_concertation",
+                                     {"date": held_on.strftime("%d/%m/%Y")}))
+    return errors
 
 
 def concertation(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:

@@ -371,6 +371,42 @@ def test_a_plan_action_due_in_year_9999_is_a_field_error_not_a_crash(app, client
     assert task_id(app, reference, "concertation") == tid
 
 
+def test_a_concertation_to_come_or_an_action_due_before_it_is_a_field_error(app, client, seeded):
+    reference = seeded["Jeune G."]  # today is 02/03/2026 (the tests' clock)
+    tid = task_id(app, reference, "concertation")
+    login(client, "anne")
+    data = _sample(app, reference, "concertation")
+    data["held_on"], data["actions"][1]["due"] = "2026-03-03", "2026-03-02"
+    response = post_fields(client, f"/tasks/{tid}", form_data(data) + [("action", "complete")])
+    page = text(response)
+    assert response.status_code == 422
+    assert '<p class="field-error" id="f-held_on-error">Une date passée, ou aujourd\'hui.</p>' in page
+    assert '<p class="field-error" id="f-actions-1-due-error">Pas avant la date de la concertation (03/03/2026).</p>' \
+        in page
+    assert 'value="2026-03-03"' in page and 'value="2026-03-02"' in page  # what was typed is kept
+    assert task_id(app, reference, "concertation") == tid  # nothing saved
+    data["held_on"], data["actions"][1]["due"] = "2026-03-02", "2020-01-01"
+    post(client, "/language", {"lang": "en", "next": "/"})
+    page = text(post_fields(client, f"/tasks/{tid}", form_data(data) + [("action", "complete")]))
+    assert "A date in the past, or today." not in page
+    assert "Not before the date of the concertation (02/03/2026)." in page
+
+
+def test_a_concertation_may_be_held_on_the_brussels_day_and_its_actions_due_then(app, client, seeded):
+    import datetime as dt
+
+    reference = seeded["Jeune G."]
+    tid = task_id(app, reference, "concertation")
+    app.clock.set(dt.datetime(2026, 3, 2, 23, 30, tzinfo=dt.UTC))  # 03/03/2026 00:30 in Brussels
+    login(client, "anne")
+    data = _sample(app, reference, "concertation")
+    data["held_on"] = "2026-03-03"
+    for action in data["actions"]:
+        action["due"] = "2026-03-03"
+    response = post_fields(client, f"/tasks/{tid}", form_data(data) + [("action", "complete")])
+    assert response.status_code == 302
+
+
 def test_taking_a_task_never_leads_off_site(app, client, seeded):
     tid = task_id(app, seeded["Jeune A."], "verify_request")
     login(client, "anne")
