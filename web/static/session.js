@@ -114,5 +114,16 @@
     // page is loaded again, which leads to the sign-in page.
     if (event.key === SIGNED_OUT && !ending) { ending = true; window.location.assign(here()); }
   });
+  // Leaving a page whose form was changed (a link, the language switch, signing out, closing the
+  // tab) asks first: what was typed would be lost. Sending that form does not ask, nor does the
+  // end of an idle session, which keeps a task form as a draft.
+  var sending = false;
+  document.addEventListener("submit", function (event) { if (initial.has(event.target)) { sending = true; } }, true);
+  window.addEventListener("beforeunload", function (event) {
+    if (sending || ending || ![draftForm].concat(otherForms).some(changed)) { return; }
+    event.preventDefault();
+    event.returnValue = "";
+  });
+  window.addEventListener("pageshow", function () { sending = false; });  // back from the cache
   setInterval(tick, 1000);
 }());

@@ -1,0 +1,41 @@
+"""Typed values are not lost by leaving the page unawares: the browser asks first."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from engine.models import HumanTask
+from workflows import demo
+
+from .test_journey import sign_in
+
+pytestmark = pytest.mark.sqlite_only
+
+
+def test_leaving_a_changed_form_asks_first_and_sending_it_does_not(app, live_server, page):
+    with app.db.transaction() as session:
+        demo.seed_cases(session, app.runtime)
+    with app.db.transaction(write=False) as session:
+        task = session.scalar(select(HumanTask.id).where(HumanTask.spec_name == "clarification_interview").limit(1))
+    sign_in(page, live_server, "anne")
+    asked = []
+
+    def answer(dialog):
+        asked.append(dialog.type)
+        dialog.dismiss()  # stay on the page
+
+    page.on("dialog", answer)
+    page.goto(f"{live_server}/tasks/{task}")
+    page.get_by_role("button", name="EN", exact=True).click()  # nothing typed: no question
+    page.wait_for_selector("html[lang=en]")
+    assert asked == []
+    field = page.locator("#task-form textarea").first
+    field.fill("Entretien du 3 : à reprendre")
+    page.get_by_role("button", name="FR", exact=True).click()
+    page.wait_for_timeout(300)
+    assert asked == ["beforeunload"] and field.input_value() == "Entretien du 3 : à reprendre"
+    page.get_by_role("button", name="Save a draft").click()  # sending the form itself: no question
+    page.wait_for_load_state()
+    assert asked == ["beforeunload"]
+    assert not page.script_problems, page.script_problems
