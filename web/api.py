@@ -142,4 +142,19 @@ def case_json(view: case_view.CaseView) -> dict[str, Any]:
 
 @bp.route("/<path:_rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def unknown(_rest: str):
+    """No such endpoint (404), or an endpoint that does not take this method (405)."""
+    from flask import current_app
+    from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    allowed = []
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        try:
+            endpoint, _args = adapter.match(request.path, method=method)
+        except HTTPException:
+            continue
+        if endpoint != "api.unknown":
+            allowed.append(method)
+    if allowed:
+        raise MethodNotAllowed(valid_methods=allowed)
     raise NotFoundError("no such API endpoint")

@@ -31,6 +31,8 @@ def init_app(app: Flask) -> None:
             return None
         if request.endpoint == "auth.logout" and not session.get("uid"):
             return None  # signing out nobody changes nothing (a tab whose session another ended)
+        if request.endpoint == "api.unknown":
+            return None  # no such endpoint, or not with this method: it answers 404 or 405 and changes nothing
         sent = request.headers.get(HEADER) or request.form.get(FIELD) or ""
         expected = session.get("csrf") or ""
         # Compared as bytes: compare_digest refuses text that is not ASCII (a TypeError, a 500).

@@ -155,8 +155,11 @@ def init_app(app: Flask) -> None:
     def _http(err: HTTPException):
         status = err.code or 500
         code = "csrf" if err.description == "csrf" else (err.name or "error").lower().replace(" ", "_")
-        message = (_("Your form had expired. Reload the page and send it again.")
-                   if err.description == "csrf" else None)
+        message = None
+        if err.description == "csrf":
+            message = (_("A call with the session cookie must send its CSRF token in the X-CSRF-Token header "
+                         "(or sign in with HTTP Basic instead).") if request.path.startswith("/api/") else
+                       _("Your form had expired. Reload the page and send it again."))
         return render_error(status, code, message)
 
     @app.errorhandler(Exception)

@@ -97,7 +97,13 @@ def test_tasks_list_show_and_complete_with_basic_auth(app, client, seeded):
 def test_session_cookie_posts_need_the_csrf_header(app, client, seeded):
     tid = task_id(app, seeded["Jeune A."], "verify_request")
     login(client, "anne")
-    assert client.post(f"/api/v1/tasks/{tid}/complete", json={}).status_code == 400
+    refused = client.post(f"/api/v1/tasks/{tid}/complete", json={})
+    assert refused.status_code == 400 and "X-CSRF-Token" in refused.get_json()["message"]
+    assert "formulaire" not in refused.get_json()["message"]
+    # An endpoint that does not take the method: 405, whatever the token; an unknown one: 404.
+    assert client.delete("/api/v1/tasks").status_code == 405
+    assert client.post("/api/v1/cases").status_code == 405
+    assert client.delete("/api/v1/nothing-here").status_code == 404
     response = client.post(f"/api/v1/tasks/{tid}/complete", json={}, headers={"X-CSRF-Token": csrf(client)})
     assert response.status_code == 422
 
