@@ -36,7 +36,7 @@ MAPPING: tuple[tuple[type[Exception], int, str], ...] = (
 
 def _titles() -> dict[int, str]:
     return {400: _("Bad request"), 401: _("Please sign in"), 403: _("Not allowed"), 404: _("Not found"),
-            405: _("Not allowed"), 409: _("Someone was faster"), 413: _("Too large"), 422: _("Please check the form"),
+            405: _("Not possible here"), 409: _("Someone was faster"), 413: _("Too large"), 422: _("Please check the form"),
             429: _("Too many attempts"), 500: _("Something went wrong")}
 
 

@@ -57,3 +57,12 @@ def test_in_english_steps_are_named_by_their_forms_english_titles(app, client, s
     post(client, "/language", {"lang": "en", "next": "/"})
     home = text(client.get("/"))
     assert "Report on the action" in home and "Rendre compte de l" not in home
+
+
+def test_error_pages_name_what_went_wrong_and_lead_each_role_home(app, client, seeded):
+    login(client, "chantal")  # a coordinator has no tasks
+    page = text(client.get("/inbox"))
+    assert "Retour à l'accueil" in page and "Retour à mes tâches" not in page
+    login(client, "anne")
+    page = text(client.get(f"/cases/{seeded['Jeune H.']}/notes"))  # a form's address, opened
+    assert "Action impossible ici" in page and "Non autorisé" not in page and "Retour à mes tâches" in page

@@ -25,6 +25,7 @@ def test_the_top_bar_counts_unread_notifications_and_the_list_opens_the_case(cli
     assert 'class="count" aria-label="1 non lue(s)">1</span>' in page
     listed = text(client.get("/notifications/"))
     assert f"Rappel : le consentement est toujours attendu (dossier {ref})" in listed
+    assert '<button class="small">Ouvrir</button>' in listed  # the verb, not the filter's "Ouverts"
     with app.db.transaction(write=False) as session:
         note_id = session.scalar(select(Notification.id))
     opened = post(client, f"/notifications/{note_id}/open")

@@ -165,7 +165,7 @@ def test_claim_release_and_someone_else_cannot_complete_a_claimed_task(app, clie
     page = " ".join(text(client.get(f"/tasks/{tid}")).split())
     # People by name, never by username.
     assert "Pris par Sophie Renard" in page and "Attribuée à <strong>Sophie Renard" in page
-    assert "prise par <strong>Sophie Renard" in page and "par sophie" not in page
+    assert "</strong> ; prise par <strong>Sophie Renard" in page and "par sophie" not in page
     other = client.application.test_client()
     login(other, "anne")
     assert post(other, f"/tasks/{tid}/claim").status_code == 409  # already taken by sophie
