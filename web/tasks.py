@@ -70,6 +70,9 @@ def context_of(task: HumanTask, case: Case) -> dict[str, Any]:
         except NotFoundError:
             pass
     full = user.role == "case_manager" and case.case_manager_id == user.id
+    if task.spec_name == task_mod.NOT_ELIGIBLE_STEP and full:  # why, to tell the requester
+        context["eligibility"] = _not_eligible_because(task_mod.facts_of(session, _runtime(), task,
+                                                                         task_mod.ELIGIBILITY_FACTS))
     if full:  # the plan with where each action stands: what an evaluation or a new pass weighs
         context["plan"] = plans.current(session, case)
         if context["plan"] is not None:
@@ -78,6 +81,23 @@ def context_of(task: HumanTask, case: Case) -> dict[str, Any]:
                if full or any(r.user_id == user.id for r in m.recipients)]
     context["recent"] = case_view.timeline(session, case, user, full, visible)[:5]
     return context
+
+
+def _not_eligible_because(facts: dict[str, Any]) -> str | None:
+    """The eligibility rule a request failed (bpmn/eligibility.dmn), with the answer it weighed."""
+    reason = facts.get("eligibility_reason")
+    if reason == "age":
+        return _("The service is for young people from 0 to 23: the verification gave %(age)s years.",
+                 age=facts.get("youth_age", "?"))
+    if reason == "region":
+        return _("The youth must live in the network's region: the verification said they do not.")
+    if reason == "needs":
+        return _("The situation must be severe, complex and multiple, needing intersectoral support: the "
+                 "verification said it is not.")
+    if reason == "attempts":
+        return _("Several attempts to get out of the dead end must have failed (at least 2): the verification "
+                 "gave %(count)s.", count=facts.get("failed_attempts", "?"))
+    return None
 
 
 def _render(task: HumanTask, case: Case, values: dict[str, Any], *, errors=None, status: int = 200,

@@ -117,6 +117,24 @@ def _held_rows(dialect: str, with_user: bool = False) -> Select:
     return read
 
 
+# The step that tells a requester their request is not eligible, and what the eligibility
+# decision (bpmn/eligibility.dmn) left in its data: why, and the answers it weighed.
+NOT_ELIGIBLE_STEP = "inform_requester_not_eligible"
+ELIGIBILITY_FACTS = ("eligibility_reason", "youth_age", "lives_in_region", "severe_complex_multiple", "failed_attempts")
+
+
+def facts_of(session: Session, runtime: Runtime, task: HumanTask, names: tuple[str, ...]) -> dict[str, Any]:
+    """Values of the process data `task` sees, by name (those it has): what a decision before it
+    computed, for its page. Restores the case's workflow read-only (a page that needs it only)."""
+    import uuid
+
+    instance = session.get(ProcessInstance, task.instance_id)
+    if instance is None:
+        return {}
+    found = runtime.load(session, instance).get_task_from_id(uuid.UUID(task.id))
+    return {name: found.data[name] for name in names if found is not None and name in found.data}
+
+
 def open_tasks_of_case(session: Session, runtime: Runtime, case: Case) -> list[HumanTask]:
     """The open tasks of a case (none read again when its case is held in this transaction)."""
     instance = session.get(ProcessInstance, case.instance_id)

@@ -414,3 +414,17 @@ def test_taking_a_task_never_leads_off_site(app, client, seeded):
     assert response.status_code == 302 and response.location == f"/tasks/{tid}"
     response = post(client, f"/tasks/{tid}/release", {"next_url": "/inbox?due=week"})
     assert response.location == "/inbox?due=week"
+
+
+def test_telling_a_requester_their_request_is_not_eligible_shows_why(app, client, seeded):
+    reference = seeded["Jeune A."]
+    tid = task_id(app, reference, "verify_request")
+    login(client, "anne")
+    sample = {**_sample(app, reference, "verify_request"), "failed_attempts": 1}
+    assert post_fields(client, f"/tasks/{tid}", form_data(sample) + [("action", "complete")]).status_code == 302
+    page = " ".join(text(client.get(f"/tasks/{task_id(app, reference, 'inform_requester_not_eligible')}")).split())
+    assert "Pourquoi la demande n'est pas éligible :</strong> Plusieurs tentatives pour sortir de l'impasse " \
+           "doivent avoir échoué (au moins 2) : la vérification en indique 1." in page
+    post(client, "/language", {"lang": "en"})
+    page = " ".join(text(client.get(f"/tasks/{task_id(app, reference, 'inform_requester_not_eligible')}")).split())
+    assert "Why the request is not eligible:</strong> Several attempts" in page
