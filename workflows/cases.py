@@ -174,6 +174,10 @@ def reassign(session: Session, case: Case, *, actor: User, to: User, now: dt.dat
             task.assignee, task.claimed_by = to.username, None
     audit.record(session, at=now, actor=actor.username, kind="case_reassigned", business_key=case.reference,
                  instance_id=case.instance_id, detail={"from": previous, "to": to.username})
+    # The new case manager learns at once that the case and its open tasks are theirs now.
+    notifications.enqueue(session, key=f"{case.reference}:{notifications.CASE_HANDED_OVER}:{now.isoformat()}:"
+                          f"{to.username}", recipient=to, reason=notifications.CASE_HANDED_OVER, now=now, case=case,
+                          detail={"from": previous})
 
 
 # -- closing steps ------------------------------------------------------------------------------

@@ -65,6 +65,7 @@ def enqueue(session: Session, *, key: str, recipient: User, reason: str, now: dt
 
 
 ACTION_ASSIGNED = "action_assigned"
+CASE_HANDED_OVER = "case_handed_over"
 
 
 def tell_carriers(session: Session, case: Case, rows: Sequence[Any], now: dt.datetime) -> None:

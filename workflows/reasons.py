@@ -24,6 +24,7 @@ TITLES: dict[str, tuple[str, str]] = {
                            "Time to check in after the exit"),
     "action_assigned": ("Une action d'un plan vous a été confiée",
                         "A plan action was entrusted to you"),
+    "case_handed_over": ("Un dossier vous a été confié", "A case was handed over to you"),
     "youth_wish": ("Un désidérata du jeune vous a été transmis",
                    "A wish of the youth was passed on to you"),
     "youth_complaint": ("Une plainte du jeune vous a été transmise",

@@ -283,3 +283,15 @@ def test_a_note_refused_comes_back_where_it_was_typed_with_its_field_focused(app
     page = text(response)
     assert response.status_code == 422 and "Ce champ est obligatoire" in page
     assert 'aria-describedby="note-error" autofocus' in page
+
+
+def test_the_case_manager_a_case_is_handed_to_is_told_at_once(app, client, seeded):
+    reference = seeded["Jeune A."]
+    login(client, "anne")
+    assert post(client, f"/cases/{reference}/reassign", {"to": "marc"}).status_code == 302
+    login(client, "marc")
+    listed = text(client.get("/notifications/"))
+    assert f"Un dossier vous a été confié (dossier {reference})" in listed
+    assert 'aria-label="1 non lue(s)"' in text(client.get("/inbox"))
+    login(client, "anne")
+    assert "Un dossier vous a été confié" not in text(client.get("/notifications/"))
