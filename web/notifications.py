@@ -67,7 +67,8 @@ def outbox():
     wanted = request.args.get("status")
     statuses = [wanted] if wanted in reasons.EMAIL_STATUSES else ["pending", "sending", "failed", "unknown"]
     lang = locale()
-    rows = [{"row": n, "text": reasons.describe(n, lang), "status": reasons.email_status(n.email_status, lang)}
+    describe = reasons.describe if notifications.outbox_names_cases(user) else lambda n, lang: reasons.title(n.reason, lang)
+    rows = [{"row": n, "text": describe(n, lang), "status": reasons.email_status(n.email_status, lang)}
             for n in notifications.outbox(session, user, statuses, limit=300)]
     counts = notifications.outbox_counts(session, user)
     return render_template("notifications/outbox.html", rows=rows, status=wanted if wanted in statuses else None,

@@ -108,9 +108,11 @@ def notifications_group() -> None:
     """Your notifications; the e-mail outbox (coordinators, case managers)."""
 
 
-def _row(n: Notification, locale: str) -> dict[str, Any]:
-    return {"id": n.id, "at": n.created_at, "reason": n.reason, "case": n.case.reference if n.case else None,
-            "text": reasons.describe(n, locale), "read": n.read_at is not None, "recipient": n.recipient.username,
+def _row(n: Notification, locale: str, with_case: bool = True) -> dict[str, Any]:
+    return {"id": n.id, "at": n.created_at, "reason": n.reason,
+            "case": n.case.reference if n.case and with_case else None,
+            "text": reasons.describe(n, locale) if with_case else reasons.title(n.reason, locale),
+            "read": n.read_at is not None, "recipient": n.recipient.username,
             "email": n.email_status, "attempts": n.attempts, "next_attempt": n.next_attempt_at,
             "sent_at": n.sent_at, "error": n.last_error}
 
@@ -178,7 +180,8 @@ def notifications_outbox(state: State, statuses: tuple[str, ...], limit: int, as
         viewer = state.actor(session)
         counts = notifications.outbox_counts(session, viewer)
         wanted = list(statuses) if statuses else ["pending", "sending", "failed", "unknown"]
-        rows = [_row(n, "en") for n in notifications.outbox(session, viewer, wanted, limit)]
+        rows = [_row(n, "en", notifications.outbox_names_cases(viewer))
+                for n in notifications.outbox(session, viewer, wanted, limit)]
         waiting = notifications.oldest_waiting(session, viewer, app.clock.now())
     if as_json:
         _json({"counts": counts, "smtp_configured": bool(app.settings.smtp_host), "notifications": rows})

@@ -150,6 +150,13 @@ def set_email_digest(session: Session, user: User, on: bool) -> None:
 
 
 # -- the admin view: what is pending or failing ------------------------------------------------
+def outbox_names_cases(viewer: User) -> bool:
+    """Whether the outbox shows `viewer` which case each e-mail is about. A coordinator sees no
+    case: which partner is told what about which case would say who takes part in it; what the
+    e-mail is about, to whom and how it stands are enough to act on it."""
+    return viewer.role == "case_manager"
+
+
 def _scope(query, viewer: User):
     """Coordinators see every notification; a case manager those of their cases and their own."""
     if viewer.role == "coordinator":

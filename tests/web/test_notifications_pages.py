@@ -70,11 +70,14 @@ def test_the_outbox_page_shows_what_waits_and_sends_failed_ones_again(client, ap
     login(client, "chantal")
     page = text(client.get("/notifications/outbox"))
     assert "L'e-mail n'est pas configuré" in page
-    assert ref in page and "SMTP 550 mailbox unavailable" in page and "échec" in page
+    assert "SMTP 550 mailbox unavailable" in page and "échec" in page
+    assert "Rappel : le consentement est toujours attendu" in page and ref not in page  # no case for a coordinator
     done = post(client, "/notifications/outbox/retry", {"all_failed": "1"}, follow_redirects=True)
     assert "1 e-mail(s) seront renvoyés." in text(done)
     with app.db.transaction(write=False) as session:
         assert session.scalar(select(Notification.email_status)) == "pending"
+    login(client, "anne")  # the case's case manager sees which case
+    assert ref in text(client.get("/notifications/outbox"))
 
 
 @pytest.mark.parametrize("username,status", [("sophie", 403), ("paul", 403), ("anne", 200), ("chantal", 200)])
