@@ -50,6 +50,12 @@ def test_browser_process_owner_changes_reminder_in_modeler_and_deploys(app, live
     page.goto(live_server + "/processes/case_management/edit")
     reminder = page.locator('.djs-element[data-element-id="concertation_reminder"]')
     reminder.wait_for(state="visible", timeout=15000)
+    # The whole diagram shows to the right of the tool palette, none of it underneath.
+    assert not page.evaluate("""() => {
+        const tools = document.querySelector('#canvas .djs-palette').getBoundingClientRect();
+        return [...document.querySelectorAll('#canvas .djs-shape')].some(shape => {
+            const r = shape.getBoundingClientRect();
+            return r.width > 0 && r.left < tools.right && r.top < tools.bottom && r.bottom > tools.top; }); }""")
     reminder.click()
     timer = page.locator("#element-timer")
     timer.wait_for(state="visible")

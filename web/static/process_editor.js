@@ -19,7 +19,19 @@
   var current = null;
 
   modeler.importXML(source.value).then(function () {
-    modeler.get("canvas").zoom("fit-viewport");
+    var canvas = modeler.get("canvas");
+    canvas.zoom("fit-viewport");
+    // The tool palette lies over the canvas's left edge: zoom out so that the whole diagram
+    // fits to its right, its start event not hidden under the tools.
+    var palette = document.querySelector("#canvas .djs-palette");
+    if (palette) {
+      var box = canvas.viewbox();
+      var covered = palette.getBoundingClientRect().right - document.getElementById("canvas").getBoundingClientRect().left + 24;
+      var shift = Math.max(0, covered) / box.scale;
+      var ratio = (box.width + shift) / box.width;
+      canvas.viewbox({ x: box.x - shift, y: box.y - (box.height * ratio - box.height) / 2, width: box.width + shift,
+                       height: box.height * ratio });
+    }
   }).catch(function (err) {
     var note = document.createElement("p");
     note.className = "error";
