@@ -322,9 +322,19 @@ def triggered(dct: dict[str, Any], top_spec: str, triggers: dict[str, set[str]])
 def waiting_specs(dct: dict[str, Any]) -> set[str]:
     """Names of the task specs a serialized workflow waits on (timers, messages, ...), read from
     the saved state without restoring the workflow: for drawings, not for running it."""
+    return specs_in_state(dct, TaskState.WAITING)
+
+
+def completed_specs(dct: dict[str, Any]) -> set[str]:
+    """Names of the task specs of a serialized workflow with a task completed (see waiting_specs)."""
+    return specs_in_state(dct, TaskState.COMPLETED)
+
+
+def specs_in_state(dct: dict[str, Any], state: int) -> set[str]:
+    """Names of the task specs of a serialized workflow with a task in `state` (one TaskState),
+    read from the saved state without restoring the workflow: for drawings, not for running it."""
     workflows = [dct, *dct.get("subprocesses", {}).values()]
-    return {name for workflow in workflows for name, state in _specs_and_states(workflow)
-            if state == TaskState.WAITING}
+    return {name for workflow in workflows for name, found in _specs_and_states(workflow) if found == state}
 
 
 class WorkflowCodec:

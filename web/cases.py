@@ -132,9 +132,10 @@ def _page(case: Case, *, note_errors=None, message_errors=None, values=None, sta
         source, elements = _drawing_inputs(version)
         if source:
             current = list(view.current_steps)
+            waiting, automatic = case_view.drawn_states(view.instance, elements)
             if view.instance.status == "running":
-                current += case_view.waiting_events(view.instance, elements)
-            svg = diagram.render(source, current=current, done=view.done_steps if view.full else (),
+                current += waiting
+            svg = diagram.render(source, current=current, done=[*view.done_steps, *automatic] if view.full else (),
                                  title=_("Process of case %(ref)s", ref=case.reference))
     managers = list(session.scalars(_other_managers(), {"manager_id": case.case_manager_id})) if view.full else []
     return render_template("cases/show.html", view=view, case=case, version=version, svg=svg, managers=managers,

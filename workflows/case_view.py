@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, aliased
 
 from engine.db import statement
 from engine.models import AuditEvent, HumanTask, ProcessInstance
-from engine.serializer import waiting_specs
+from engine.serializer import completed_specs, waiting_specs
 
 from . import consent, evaluations, messages, plans
 from .models import (
@@ -233,15 +233,27 @@ def add_note(session: Session, viewer: User, case: Case, text: str, now) -> Case
     return note
 
 
-def waiting_events(instance: ProcessInstance, elements: dict[str, Any]) -> list[str]:
-    """Intermediate events the process waits on (a timer before the post-exit check-in, ...).
+# Steps the engine does by itself: no form is submitted for them, so the history cannot say
+# they were done; the saved state can.
+AUTOMATIC_STEPS = ("businessRuleTask", "serviceTask", "scriptTask", "sendTask")
+
+
+def drawn_states(instance: ProcessInstance, elements: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """What the drawing marks beyond the open tasks and the forms submitted: the intermediate
+    events the process waits on (a timer before the post-exit check-in, ...), and the automatic
+    steps done (the eligibility decision, a reminder sent, ...).
 
     Read from the saved state, without restoring the workflow (the case page may afford a parse;
     the inbox never reads the state). A state that cannot be read leaves the drawing without
     these highlights rather than failing the page.
     """
     try:
-        waiting = waiting_specs(json.loads(instance.state))
+        state = json.loads(instance.state)
+        waiting, completed = waiting_specs(state), completed_specs(state)
     except Exception:  # noqa: BLE001 - a drawing aid, never a reason to refuse the page
-        return []
-    return sorted(w for w in waiting if w and (elements.get(w) or {}).get("type") == "intermediateCatchEvent")
+        return [], []
+
+    def of_type(names: set[str], types: tuple[str, ...]) -> list[str]:
+        return sorted(name for name in names if name and (elements.get(name) or {}).get("type") in types)
+
+    return of_type(waiting, ("intermediateCatchEvent",)), of_type(completed, AUTOMATIC_STEPS)

@@ -36,7 +36,8 @@ def test_case_page_shows_diagram_plan_consent_timeline_and_is_audited(app, clien
     login(client, "anne")
     page = text(client.get(f"/cases/{reference}"))
     assert "<svg" in page and 'data-element="concertation" data-state="current"' in page
-    assert 'data-state="done"' in page
+    assert 'data-element="verify_request" data-state="done"' in page  # a form submitted
+    assert 'data-element="check_eligibility" data-state="done"' in page  # an automatic step: from the state
     assert "Version 1" in page and "en vigueur" in page and "objectifs non atteints" in page
     assert "Consentement" in page and "donné" in page
     assert "Historique" in page and "Formulaire envoyé" in page
