@@ -189,3 +189,43 @@ def test_a_new_partner_is_told_what_will_come_to_their_inbox(app, client, seeded
     login(client, "sophie")  # she carries actions: her tasks, not the newcomer's words
     assert "Vous ne prenez encore part" not in text(client.get("/inbox"))
     assert "Vous ne prenez encore part" not in text(client.get("/inbox?case=CM-NOPE00"))
+
+
+def test_case_filter_matches_part_of_a_reference_and_counts_agree(app, seeded, monkeypatch):
+    app.clock.advance(days=8)  # some tasks late, others due this week
+    reference = seeded["Jeune H."]  # with a partner's action: in both scopes
+    part = reference[3:7].lower()  # without the "CM-" prefix, in small letters
+    with app.db.transaction(write=False) as session:
+        anne, now = get_user(session, "anne"), app.clock.now()
+        for max_keys in (inbox.MAX_KEYS, 0):  # its keys looked up first, or read by each statement
+            monkeypatch.setattr(inbox, "MAX_KEYS", max_keys)
+            for scope in ("mine", "partners"):
+                everything = inbox.page(session, anne, inbox.Query(scope=scope, page_size=500), now).tasks
+                for window in (None, "overdue", "week"):
+                    for typed in (part, f"cm-{part}", reference[2:8]):
+                        found = inbox.page(session, anne, inbox.Query(scope=scope, case_ref=typed, window=window,
+                                                                      page_size=500), now)
+                        expected = {t.id for t in inbox.page(session, anne, inbox.Query(
+                            scope=scope, window=window, page_size=500), now).tasks
+                            if typed.upper().removeprefix("CM-") in t.business_key}
+                        assert {t.id for t in found.tasks} == expected and found.matching == len(expected)
+                        assert sum(found.counts.by_step.values()) == len(expected)
+                assert any(t.business_key == reference for t in everything)
+        # "_" and "%" are letters here, not wildcards; two letters are too few to filter by.
+        assert inbox.page(session, anne, inbox.Query(case_ref="___"), now).matching == 0
+        assert inbox.page(session, anne, inbox.Query(case_ref="%%%"), now).matching == 0
+        assert inbox.page(session, anne, inbox.Query(case_ref=part[:2]), now).matching == \
+            inbox.page(session, anne, inbox.Query(), now).matching
+
+
+def test_inbox_page_filters_by_part_of_a_reference(app, client, seeded):
+    reference = seeded["Jeune G."]
+    login(client, "anne")
+    rows = text(client.get(f"/inbox?case={reference[3:7].lower()}")).split("<tbody>")[1]
+    assert reference in rows and seeded["Jeune A."] not in rows
+    page = text(client.get("/inbox?case=CM-000"))  # references have no 0 (read aloud, it is an O)
+    assert "<tbody>" not in page and "Bravo" not in page
+    assert "Aucune tâche ne correspond à ces filtres." in page and 'href="?">Effacer les filtres</a>' in page
+    short = text(client.get(f"/inbox?case={reference[3:5]}"))
+    assert "Tapez au moins 3 caractères de la référence après « CM- »." in short
+    assert seeded["Jeune A."] in short and reference in short  # too short to filter by: every task
