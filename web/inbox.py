@@ -32,8 +32,9 @@ def query_from_args(args) -> inbox_mod.Query:
 @roles_required("case_manager", "professional")
 def index():
     user = current_user()
-    query = query_from_args(request.args)
-    result = inbox_mod.page(db(), user, query, now(), step_titles())
+    # A page past the last one (tasks done meanwhile, an old link) shows the last one.
+    result = inbox_mod.page(db(), user, query_from_args(request.args), now(), step_titles(), clamp=True)
+    query = result.query
 
     def link(**changes):
         params = {"scope": query.scope, "step": query.step, "case": query.case_ref, "due": query.window}

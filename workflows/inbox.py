@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Boolean, ColumnElement, bindparam, case, func, select
@@ -323,15 +323,19 @@ def _around_rows() -> tuple[Select, Select, Select, Select]:
 
 
 def page(session: Session, user: User, query: Query, now: dt.datetime,
-         titles: dict[str, str] | None = None) -> Page:
+         titles: dict[str, str] | None = None, *, clamp: bool = False) -> Page:
     """One page of tasks, overdue first then by due date (tasks without a due date last); steps
-    labelled by `titles` (see `counts`)."""
+    labelled by `titles` (see `counts`). `clamp`: a page past the last one is the last one (its
+    `query` says which), not an empty page (tasks done meanwhile, an old link)."""
     week_end = end_of_week(now)
     shape, params = _prepared(session, user, query, now)
     facet = _counts(session, query, shape, params, titles)
     if shape is None:
         return Page([], facet, query, now, week_end, 0)
     matching = facet.by_step.get(query.step, 0) if query.step else sum(facet.by_step.values())
+    last = max(1, -(-matching // query.page_size))
+    if clamp and query.page > last:
+        query = replace(query, page=last)
     offset = (max(1, query.page) - 1) * query.page_size
     rows_of = functools.partial(_rows_statement, shape, query.window, bool(query.step))
     # Two index range scans instead of one sort on an expression: dated tasks by due date, then

@@ -229,3 +229,23 @@ def test_inbox_page_filters_by_part_of_a_reference(app, client, seeded):
     short = text(client.get(f"/inbox?case={reference[3:5]}"))
     assert "Tapez au moins 3 caractères de la référence après « CM- »." in short
     assert seeded["Jeune A."] in short and reference in short  # too short to filter by: every task
+
+
+def test_a_page_past_the_last_shows_the_last_page(app, client, seeded):
+    login(client, "anne")
+    first = text(client.get("/inbox"))
+    rows = first.split("<tbody>")[1].split("</tbody>")[0]
+    for url in ("/inbox?page=2", "/inbox?page=10000", f"/inbox?case={seeded['Jeune G.']}&page=3"):
+        page = text(client.get(url))
+        assert "Bravo" not in page and "<tbody>" in page, url
+        if url == "/inbox?page=2":  # fewer tasks than a page holds: the one page, without a pager
+            assert page.split("<tbody>")[1].split("</tbody>")[0] == rows and 'class="pager"' not in page
+    with app.db.transaction(write=False) as session:
+        anne, now = get_user(session, "anne"), app.clock.now()
+        pages = inbox.page(session, anne, inbox.Query(page_size=3), now).pages
+        last = inbox.page(session, anne, inbox.Query(page_size=3, page=pages), now)
+        past = inbox.page(session, anne, inbox.Query(page_size=3, page=pages + 5), now, clamp=True)
+        assert pages > 1 and past.query.page == pages and [t.id for t in past.tasks] == [t.id for t in last.tasks]
+        assert not inbox.page(session, anne, inbox.Query(page_size=3, page=pages + 5), now).tasks  # the API's
+    listed = client.get("/api/v1/tasks?page=2").get_json()  # an API client pages until a page is empty
+    assert listed["tasks"] == [] and listed["pages"] == 1
