@@ -249,3 +249,17 @@ def test_a_page_past_the_last_shows_the_last_page(app, client, seeded):
         assert not inbox.page(session, anne, inbox.Query(page_size=3, page=pages + 5), now).tasks  # the API's
     listed = client.get("/api/v1/tasks?page=2").get_json()  # an API client pages until a page is empty
     assert listed["tasks"] == [] and listed["pages"] == 1
+
+
+def test_the_title_counts_the_tasks_listed_under_every_filter(app, client, seeded):
+    import re
+
+    login(client, "anne")  # ten tasks, one of them due this week (an acknowledgement, in two days)
+    for query in ("", "due=week", "due=overdue", "step=verify_request", f"case={seeded['Jeune G.']}",
+                  "step=verify_request&due=week", "scope=partners", "case=CM-000"):
+        page = text(client.get(f"/inbox?{query}"))
+        shown = int(re.search(r'Mes tâches <span class="muted">\((\d+)\)</span>', page).group(1))
+        rows = page.split("<tbody>")[1].count("<tr") if "<tbody>" in page else 0
+        assert shown == rows, query
+    week = text(client.get("/inbox?due=week"))
+    assert 0 < week.split("<tbody>")[1].count("<tr") < text(client.get("/inbox")).split("<tbody>")[1].count("<tr")
