@@ -84,6 +84,22 @@ def test_the_error_summary_lists_the_errors_in_the_order_of_the_form(app, client
     assert "Consentements (le jeune et chaque représentant légal) (1) : Personne</a>" in summary
 
 
+def test_the_error_summary_counts_its_errors_in_words(app, client, seeded):
+    reference = seeded["Jeune A."]
+    tid = task_id(app, reference, "verify_request")
+    login(client, "anne")
+    data = _sample(app, reference, "verify_request")
+    data.pop("youth_age")
+    one = form_data(data) + [("action", "complete")]
+    data.pop("clarification_interview")
+    two = form_data(data) + [("action", "complete")]
+    assert "Veuillez corriger 1 erreur :" in text(post_fields(client, f"/tasks/{tid}", one))
+    assert "Veuillez corriger 2 erreurs :" in text(post_fields(client, f"/tasks/{tid}", two))
+    post(client, "/language", {"lang": "en", "next": "/"})
+    assert "Please correct 1 error:" in text(post_fields(client, f"/tasks/{tid}", one))
+    assert "Please correct 2 errors:" in text(post_fields(client, f"/tasks/{tid}", two))
+
+
 def test_draft_is_saved_and_offered_again(app, client, seeded):
     reference = seeded["Jeune E."]
     tid = task_id(app, reference, "clarification_interview")
