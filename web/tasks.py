@@ -89,7 +89,8 @@ def _render(task: HumanTask, case: Case, values: dict[str, Any], *, errors=None,
                for u in persons]
     fields = forms.build_fields(schema, values, error_by_field, locale=lang, people=choices)
     # (anchor or None, what the person reads, message): labels, not field names, in the form's order.
-    summary = forms.error_summary(fields, error_by_field, lambda rows, number, label: f"{rows} ({number}) : {label}")
+    summary = forms.error_summary(fields, error_by_field, lambda rows, number, label: _(
+        "%(rows)s (%(number)d): %(field)s", rows=rows, number=number, field=label))
     draft = drafts.get(session, task.id) if not closed else None
     user = current_user()
     can_reassign = user.role == "case_manager" and case.case_manager_id == user.id and not closed

@@ -100,6 +100,24 @@ def test_the_error_summary_counts_its_errors_in_words(app, client, seeded):
     assert "Please correct 2 errors:" in text(post_fields(client, f"/tasks/{tid}", two))
 
 
+def test_the_error_summary_writes_its_colons_as_each_language_does(app, client, seeded):
+    reference = seeded["Jeune A."]
+    tid = task_id(app, reference, "verify_request")
+    login(client, "anne")
+    data = _sample(app, reference, "verify_request")
+    data.pop("youth_age")
+    data["consents"][0].pop("person")
+    posted = form_data(data) + [("action", "complete")]
+    french = text(post_fields(client, f"/tasks/{tid}", posted)).split('id="error-summary"')[1].split("</ul>")[0]
+    assert ">Âge du jeune</a> : Ce champ est obligatoire.</li>" in french
+    assert "légal) (1) : Personne</a> : Ce champ est obligatoire.</li>" in french
+    post(client, "/language", {"lang": "en", "next": "/"})
+    english = text(post_fields(client, f"/tasks/{tid}", posted)).split('id="error-summary"')[1].split("</ul>")[0]
+    assert ">Youth's age</a>: This field is required.</li>" in english
+    assert "representative) (1): Person</a>: This field is required.</li>" in english
+    assert " :" not in english
+
+
 def test_draft_is_saved_and_offered_again(app, client, seeded):
     reference = seeded["Jeune E."]
     tid = task_id(app, reference, "clarification_interview")
