@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -246,6 +247,38 @@ def row_edit(data: dict[str, Any], form: MultiDict) -> bool:
             data[array] = rows[:int(index)] + rows[int(index) + 1:]
         return True
     return False
+
+
+def error_summary(fields: list[Field], errors: dict[str, str],
+                  row_label: Callable[[str, int, str], str]) -> list[tuple[str | None, str, str]]:
+    """The errors as the form's summary lists them: (the field to link to, or None; its label; the
+    message), in the order the fields appear in the form (the schema's order, each row's fields in
+    their row); an error on part of a field (a row, an item of a list) just after that field's.
+    The whole form's errors come first, those of no field shown last. `row_label(label of the
+    rows, row number, label of the field)` names a field in a row."""
+    shown: dict[str, str] = {}  # field name -> label, in the form's order
+    for item in fields:
+        shown[item.name] = item.label
+        for number, row in enumerate(item.rows, 1):
+            shown.update((sub.name, row_label(item.label, number, sub.label)) for sub in row)
+    place = {name: index for index, name in enumerate(shown)}
+
+    def owner(key: str) -> str | None:  # the field an error is on, or on part of
+        while key and key not in shown:
+            key = key.rpartition(".")[0]
+        return key or None
+
+    def order(entry: tuple[int, str]) -> tuple[int, bool, int]:
+        position, key = entry
+        name = owner(key)
+        where = -1 if key == "" else place[name] if name else len(place)
+        return where, key != name, position
+
+    summary = []
+    for _position, key in sorted(enumerate(errors), key=order):
+        name = owner(key)
+        summary.append((name, shown[name] if name else key, errors[key]))
+    return summary
 
 
 def error_map(errors, locale: str) -> dict[str, str]:

@@ -32,8 +32,9 @@ def query_from_args(args) -> inbox_mod.Query:
 @roles_required("case_manager", "professional")
 def index():
     user = current_user()
-    query = query_from_args(request.args)
-    result = inbox_mod.page(db(), user, query, now(), step_titles())
+    # A page past the last one (tasks done meanwhile, an old link) shows the last one.
+    result = inbox_mod.page(db(), user, query_from_args(request.args), now(), step_titles(), clamp=True)
+    query = result.query
 
     def link(**changes):
         params = {"scope": query.scope, "step": query.step, "case": query.case_ref, "due": query.window}
@@ -44,8 +45,11 @@ def index():
     # indexed lookup, on an empty and unfiltered inbox only).
     newcomer = (user.role == "professional" and result.counts.total == 0 and not query.case_ref
                 and db().scalar(select(CaseMember.id).where(CaseMember.user_id == user.id).limit(1)) is None)
+    by_case = inbox_mod.case_filter(query.case_ref)
     return render_template("inbox/index.html", result=result, query=query, link=link,
-                           scopes=inbox_mod.scopes_for(user), newcomer=newcomer)
+                           scopes=inbox_mod.scopes_for(user), newcomer=newcomer,
+                           filtered=bool(query.step or query.window or by_case),
+                           short_ref=bool(query.case_ref) and by_case is None, min_part=inbox_mod.MIN_PART)
 
 
 def step_titles() -> dict[str, str]:

@@ -109,12 +109,9 @@ def _render(task: HumanTask, case: Case, values: dict[str, Any], *, errors=None,
     choices = [forms.Option(u.username, f"{u.display_name} ({u.organisation})" if u.organisation else u.display_name)
                for u in persons]
     fields = forms.build_fields(schema, values, error_by_field, locale=lang, people=choices)
-    labels = {f.name: f.label for f in fields}
-    labels.update({sub.name: f"{f.label} ({index + 1}) : {sub.label}"
-                   for f in fields for index, row in enumerate(f.rows) for sub in row})
-    # (anchor or None, what the person reads, message): labels, not field names.
-    summary = [(key if key in labels else None, labels.get(key, key), message)
-               for key, message in error_by_field.items()]
+    # (anchor or None, what the person reads, message): labels, not field names, in the form's order.
+    summary = forms.error_summary(fields, error_by_field, lambda rows, number, label: _(
+        "%(rows)s (%(number)d): %(field)s", rows=rows, number=number, field=label))
     draft = drafts.get(session, task.id) if not closed else None
     user = current_user()
     can_reassign = user.role == "case_manager" and case.case_manager_id == user.id and not closed

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Boolean, ColumnElement, bindparam, case, func, select
@@ -30,13 +31,16 @@ from .models import Case, PlanAction, User
 SCOPES = ("mine", "partners")
 WINDOWS = ("overdue", "week", "draft")  # due windows, and the tasks whose form has a draft
 PAGE_SIZE = 25
+MIN_PART = 3  # characters of a partial case reference, besides its "CM-" prefix
+MAX_KEYS = 500  # cases a partial reference is looked up as, one by one; beyond, read in each statement
+_WHOLE_REFERENCE = re.compile(r"CM-[0-9A-Z]{6}")  # as workflows.cases.new_reference makes them
 
 
 @dataclass
 class Query:
     scope: str = "mine"
     step: str | None = None
-    case_ref: str | None = None
+    case_ref: str | None = None  # a case reference or part of one, as typed (see `case_filter`)
     window: str | None = None  # overdue | week | draft
     page: int = 1
     page_size: int = PAGE_SIZE
@@ -85,20 +89,55 @@ def scopes_for(user: User) -> tuple[str, ...]:
     return ()
 
 
+def case_filter(typed: str | None) -> str | None:
+    """How a typed case reference filters the inbox: "whole" (a whole reference, looked up by
+    equality), "part" (the references holding it, in any case, as the cases search matches them),
+    or None (nothing typed, or fewer than MIN_PART characters besides a "CM-" prefix: no filter)."""
+    text = (typed or "").strip().upper()
+    if _WHOLE_REFERENCE.fullmatch(text):
+        return "whole"
+    return "part" if len(text.removeprefix("CM-")) >= MIN_PART else None
+
+
 # Statements are built once per shape (scope, who, which filters), with parameters for the values
 # (engine.db.statement). A shape is a tuple of its flags.
-Shape = tuple[str, bool, bool]  # scope, the user is a professional, filtered by case
+Shape = tuple[str, bool, str | None]  # scope, the user is a professional, the case filter (see `_of_case`)
 
 
 def _shape(user: User, query: Query) -> Shape | None:
     if query.scope not in scopes_for(user):
         return None
-    return (query.scope, user.role == "professional", bool(query.case_ref))
+    return (query.scope, user.role == "professional", case_filter(query.case_ref))
 
 
 def _params(user: User, query: Query, now: dt.datetime) -> dict[str, Any]:
     return {"username": user.username, "case_ref": (query.case_ref or "").strip().upper(), "now": now,
             "week_end": end_of_week(now), "step": query.step}
+
+
+def _prepared(session: Session, user: User, query: Query, now: dt.datetime) -> tuple[Shape | None, dict[str, Any]]:
+    """The statements' shape and parameters. A part of a reference is first looked up as the
+    business keys holding it (one scan of their index), so that every statement then reads
+    those cases' tasks from that index; a part held by more than MAX_KEYS keys is read again
+    by each statement instead (`_of_case`)."""
+    shape, params = _shape(user, query), _params(user, query, now)
+    if shape is None or shape[2] != "part":
+        return shape, params
+    # References are in capitals (workflows.cases.new_reference); so is the typed text here.
+    params["case_part"] = "%" + params["case_ref"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    keys = list(session.scalars(_keys_holding(), {**params, "limit": MAX_KEYS + 1}))
+    if len(keys) > MAX_KEYS:
+        return (*shape[:2], "many"), params
+    return shape, {**params, "case_keys": keys}
+
+
+@statement
+def _keys_holding() -> Select:
+    return _holding(aliased(HumanTask)).distinct().limit(bindparam("limit"))
+
+
+def _holding(keys) -> Select:
+    return select(keys.business_key).where(keys.business_key.like(bindparam("case_part"), escape="\\"))
 
 
 class _Likely(FunctionElement):
@@ -135,9 +174,19 @@ def _scope(task, shape: Shape, *, drafted: bool = False) -> list[ColumnElement[b
             criteria.append(task.lane == "professional")
     else:  # the partners' actions in the cases this case manager oversees
         criteria = [task.supervisor == bindparam("username"), task.lane == "professional"]
-    if by_case:
-        criteria.append(task.business_key == bindparam("case_ref"))
+    if by_case:  # a case's few tasks, found from its key's index (the person's may be thousands)
+        return [_of_case(task, by_case), *(_Likely(c) for c in criteria)]
     return criteria
+
+
+def _of_case(task, by_case: str) -> ColumnElement[bool]:
+    """A whole reference ("whole"), the keys a part of one was found in ("part"), or the keys
+    holding it, read in the statement (a part held by many: "many"; see `_prepared`)."""
+    if by_case == "whole":
+        return task.business_key == bindparam("case_ref")
+    if by_case == "part":
+        return task.business_key.in_(bindparam("case_keys", expanding=True))
+    return task.business_key.in_(_holding(aliased(HumanTask)))
 
 
 def _window(task, window: str | None) -> list[ColumnElement[bool]]:
@@ -172,12 +221,16 @@ def counts(session: Session, user: User, query: Query, now: dt.datetime,
            titles: dict[str, str] | None = None) -> Counts:
     """Totals per step and per due window, from the user's index ranges only; steps labelled by
     `titles` (default: `step_titles` in the diagram's language)."""
-    shape = _shape(user, query)
+    return _counts(session, query, *_prepared(session, user, query, now), titles)
+
+
+def _counts(session: Session, query: Query, shape: Shape | None, params: dict[str, Any],
+            titles: dict[str, str] | None) -> Counts:
     result = Counts()
     if shape is None:
         return result
     titles = step_titles(session) if titles is None else titles
-    for step, total, late, soon, drafted in session.execute(_counts_statement(shape), _params(user, query, now)):
+    for step, total, late, soon, drafted in session.execute(_counts_statement(shape), params):
         result.titles[step] = titles.get(step, step)
         in_window = {"overdue": late, "week": soon, "draft": drafted}.get(query.window or "", total)
         if in_window:
@@ -270,16 +323,19 @@ def _around_rows() -> tuple[Select, Select, Select, Select]:
 
 
 def page(session: Session, user: User, query: Query, now: dt.datetime,
-         titles: dict[str, str] | None = None) -> Page:
+         titles: dict[str, str] | None = None, *, clamp: bool = False) -> Page:
     """One page of tasks, overdue first then by due date (tasks without a due date last); steps
-    labelled by `titles` (see `counts`)."""
+    labelled by `titles` (see `counts`). `clamp`: a page past the last one is the last one (its
+    `query` says which), not an empty page (tasks done meanwhile, an old link)."""
     week_end = end_of_week(now)
-    facet = counts(session, user, query, now, titles)
-    shape = _shape(user, query)
+    shape, params = _prepared(session, user, query, now)
+    facet = _counts(session, query, shape, params, titles)
     if shape is None:
         return Page([], facet, query, now, week_end, 0)
     matching = facet.by_step.get(query.step, 0) if query.step else sum(facet.by_step.values())
-    params = _params(user, query, now)
+    last = max(1, -(-matching // query.page_size))
+    if clamp and query.page > last:
+        query = replace(query, page=last)
     offset = (max(1, query.page) - 1) * query.page_size
     rows_of = functools.partial(_rows_statement, shape, query.window, bool(query.step))
     # Two index range scans instead of one sort on an expression: dated tasks by due date, then

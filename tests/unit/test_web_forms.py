@@ -72,3 +72,20 @@ def test_web_forms_a_number_that_is_not_finite_is_kept_as_typed():
     for typed in ("nan", "inf", "-Infinity", "1e999"):
         assert forms.parse(number, MultiDict([("amount", typed)])) == {"amount": typed}
     assert forms.parse(number, MultiDict([("amount", "12,5")])) == {"amount": 12.5}
+
+
+def test_web_forms_error_summary_follows_the_form_rows_in_place():
+    values = {"consents": [{"person": "youth"}, {}]}
+    errors = {"clarification_interview": "c", "consents.1.status": "s1", "": "whole", "youth_age": "a",
+              "consents.0": "row", "unknown": "u", "consents.0.person": "p0"}
+    fields = forms.build_fields(schema("verify_request"), values, errors, locale="en", people=[])
+    summary = forms.error_summary(fields, errors, lambda rows, n, label: f"{rows[:7]} {n}, {label}")
+    assert summary == [
+        (None, "", "whole"),  # the whole form's first
+        ("youth_age", "Youth's age", "a"),
+        ("consents", "Consents (the youth and each legal representative)", "row"),  # a row: on its rows
+        ("consents.0.person", "Consent 1, Person", "p0"),
+        ("consents.1.status", "Consent 2, Consent", "s1"),
+        ("clarification_interview", "Hold a clarification interview", "c"),  # the last field
+        (None, "unknown", "u"),  # no field of the form: last
+    ]

@@ -25,6 +25,20 @@ def test_every_message_has_a_french_translation():
     assert not missing, f"add these to messages.po: {missing}"
 
 
+def test_every_plural_message_has_its_french_forms():
+    # ngettext("1 error", "%(num)d errors", n): a msgid_plural beside the msgid, and each plural form.
+    method_map = [("web/**.py", "python"), ("web/templates/**.html", "jinja2")]
+    found = {message for _file, _line, message, _comments, _context in
+             extract_from_dir(str(ROOT), method_map=method_map, keywords={"ngettext": (1, 2)})
+             if isinstance(message, tuple) and all(message)}
+    assert found  # the extractor reads them (the task form's error summary has one)
+    with (ROOT / "web/translations/fr/LC_MESSAGES/messages.po").open("rb") as handle:
+        catalog = read_po(handle)
+    missing = sorted(message for message in found if (entry := catalog.get(message[0])) is None
+                     or entry.id != message or len(entry.string) != catalog.num_plurals or not all(entry.string))
+    assert not missing, f"add these to messages.po, with msgid_plural and each msgstr[n]: {missing}"
+
+
 def test_template_texts_follow_the_page_language_and_escape_their_values(app):
     from flask import render_template_string
 

@@ -189,3 +189,77 @@ def test_a_new_partner_is_told_what_will_come_to_their_inbox(app, client, seeded
     login(client, "sophie")  # she carries actions: her tasks, not the newcomer's words
     assert "Vous ne prenez encore part" not in text(client.get("/inbox"))
     assert "Vous ne prenez encore part" not in text(client.get("/inbox?case=CM-NOPE00"))
+
+
+def test_case_filter_matches_part_of_a_reference_and_counts_agree(app, seeded, monkeypatch):
+    app.clock.advance(days=8)  # some tasks late, others due this week
+    reference = seeded["Jeune H."]  # with a partner's action: in both scopes
+    part = reference[3:7].lower()  # without the "CM-" prefix, in small letters
+    with app.db.transaction(write=False) as session:
+        anne, now = get_user(session, "anne"), app.clock.now()
+        for max_keys in (inbox.MAX_KEYS, 0):  # its keys looked up first, or read by each statement
+            monkeypatch.setattr(inbox, "MAX_KEYS", max_keys)
+            for scope in ("mine", "partners"):
+                everything = inbox.page(session, anne, inbox.Query(scope=scope, page_size=500), now).tasks
+                for window in (None, "overdue", "week"):
+                    for typed in (part, f"cm-{part}", reference[2:8]):
+                        found = inbox.page(session, anne, inbox.Query(scope=scope, case_ref=typed, window=window,
+                                                                      page_size=500), now)
+                        expected = {t.id for t in inbox.page(session, anne, inbox.Query(
+                            scope=scope, window=window, page_size=500), now).tasks
+                            if typed.upper().removeprefix("CM-") in t.business_key}
+                        assert {t.id for t in found.tasks} == expected and found.matching == len(expected)
+                        assert sum(found.counts.by_step.values()) == len(expected)
+                assert any(t.business_key == reference for t in everything)
+        # "_" and "%" are letters here, not wildcards; two letters are too few to filter by.
+        assert inbox.page(session, anne, inbox.Query(case_ref="___"), now).matching == 0
+        assert inbox.page(session, anne, inbox.Query(case_ref="%%%"), now).matching == 0
+        assert inbox.page(session, anne, inbox.Query(case_ref=part[:2]), now).matching == \
+            inbox.page(session, anne, inbox.Query(), now).matching
+
+
+def test_inbox_page_filters_by_part_of_a_reference(app, client, seeded):
+    reference = seeded["Jeune G."]
+    login(client, "anne")
+    rows = text(client.get(f"/inbox?case={reference[3:7].lower()}")).split("<tbody>")[1]
+    assert reference in rows and seeded["Jeune A."] not in rows
+    page = text(client.get("/inbox?case=CM-000"))  # references have no 0 (read aloud, it is an O)
+    assert "<tbody>" not in page and "Bravo" not in page
+    assert "Aucune tâche ne correspond à ces filtres." in page and 'href="?">Effacer les filtres</a>' in page
+    short = text(client.get(f"/inbox?case={reference[3:5]}"))
+    assert "Tapez au moins 3 caractères de la référence après « CM- »." in short
+    assert seeded["Jeune A."] in short and reference in short  # too short to filter by: every task
+
+
+def test_a_page_past_the_last_shows_the_last_page(app, client, seeded):
+    login(client, "anne")
+    first = text(client.get("/inbox"))
+    rows = first.split("<tbody>")[1].split("</tbody>")[0]
+    for url in ("/inbox?page=2", "/inbox?page=10000", f"/inbox?case={seeded['Jeune G.']}&page=3"):
+        page = text(client.get(url))
+        assert "Bravo" not in page and "<tbody>" in page, url
+        if url == "/inbox?page=2":  # fewer tasks than a page holds: the one page, without a pager
+            assert page.split("<tbody>")[1].split("</tbody>")[0] == rows and 'class="pager"' not in page
+    with app.db.transaction(write=False) as session:
+        anne, now = get_user(session, "anne"), app.clock.now()
+        pages = inbox.page(session, anne, inbox.Query(page_size=3), now).pages
+        last = inbox.page(session, anne, inbox.Query(page_size=3, page=pages), now)
+        past = inbox.page(session, anne, inbox.Query(page_size=3, page=pages + 5), now, clamp=True)
+        assert pages > 1 and past.query.page == pages and [t.id for t in past.tasks] == [t.id for t in last.tasks]
+        assert not inbox.page(session, anne, inbox.Query(page_size=3, page=pages + 5), now).tasks  # the API's
+    listed = client.get("/api/v1/tasks?page=2").get_json()  # an API client pages until a page is empty
+    assert listed["tasks"] == [] and listed["pages"] == 1
+
+
+def test_the_title_counts_the_tasks_listed_under_every_filter(app, client, seeded):
+    import re
+
+    login(client, "anne")  # ten tasks, one of them due this week (an acknowledgement, in two days)
+    for query in ("", "due=week", "due=overdue", "step=verify_request", f"case={seeded['Jeune G.']}",
+                  "step=verify_request&due=week", "scope=partners", "case=CM-000"):
+        page = text(client.get(f"/inbox?{query}"))
+        shown = int(re.search(r'Mes tâches <span class="muted">\((\d+)\)</span>', page).group(1))
+        rows = page.split("<tbody>")[1].count("<tr") if "<tbody>" in page else 0
+        assert shown == rows, query
+    week = text(client.get("/inbox?due=week"))
+    assert 0 < week.split("<tbody>")[1].count("<tr") < text(client.get("/inbox")).split("<tbody>")[1].count("<tr")

@@ -67,6 +67,57 @@ def test_invalid_form_is_422_with_errors_beside_fields_and_values_kept(app, clie
     assert task_id(app, reference, "verify_request") == tid  # nothing moved
 
 
+def test_the_error_summary_lists_the_errors_in_the_order_of_the_form(app, client, seeded):
+    import re
+
+    reference = seeded["Jeune A."]
+    tid = task_id(app, reference, "verify_request")
+    login(client, "anne")
+    data = _sample(app, reference, "verify_request")
+    for name in ("clarification_interview", "youth_age"):  # the last field and the first
+        data.pop(name)
+    data["consents"][0].pop("person")  # in a row, in the middle of the form
+    response = post_fields(client, f"/tasks/{tid}", form_data(data) + [("action", "complete")])
+    summary = text(response).split('id="error-summary"')[1].split("</ul>")[0]
+    assert re.findall(r'<a href="#([^"]+)">', summary) == ["f-youth_age", "f-consents-0-person",
+                                                          "f-clarification_interview"]
+    assert "Consentements (le jeune et chaque représentant légal) (1) : Personne</a>" in summary
+
+
+def test_the_error_summary_counts_its_errors_in_words(app, client, seeded):
+    reference = seeded["Jeune A."]
+    tid = task_id(app, reference, "verify_request")
+    login(client, "anne")
+    data = _sample(app, reference, "verify_request")
+    data.pop("youth_age")
+    one = form_data(data) + [("action", "complete")]
+    data.pop("clarification_interview")
+    two = form_data(data) + [("action", "complete")]
+    assert "Veuillez corriger 1 erreur :" in text(post_fields(client, f"/tasks/{tid}", one))
+    assert "Veuillez corriger 2 erreurs :" in text(post_fields(client, f"/tasks/{tid}", two))
+    post(client, "/language", {"lang": "en", "next": "/"})
+    assert "Please correct 1 error:" in text(post_fields(client, f"/tasks/{tid}", one))
+    assert "Please correct 2 errors:" in text(post_fields(client, f"/tasks/{tid}", two))
+
+
+def test_the_error_summary_writes_its_colons_as_each_language_does(app, client, seeded):
+    reference = seeded["Jeune A."]
+    tid = task_id(app, reference, "verify_request")
+    login(client, "anne")
+    data = _sample(app, reference, "verify_request")
+    data.pop("youth_age")
+    data["consents"][0].pop("person")
+    posted = form_data(data) + [("action", "complete")]
+    french = text(post_fields(client, f"/tasks/{tid}", posted)).split('id="error-summary"')[1].split("</ul>")[0]
+    assert ">Âge du jeune</a> : Ce champ est obligatoire.</li>" in french
+    assert "légal) (1) : Personne</a> : Ce champ est obligatoire.</li>" in french
+    post(client, "/language", {"lang": "en", "next": "/"})
+    english = text(post_fields(client, f"/tasks/{tid}", posted)).split('id="error-summary"')[1].split("</ul>")[0]
+    assert ">Youth's age</a>: This field is required.</li>" in english
+    assert "representative) (1): Person</a>: This field is required.</li>" in english
+    assert " :" not in english
+
+
 def test_draft_is_saved_and_offered_again(app, client, seeded):
     reference = seeded["Jeune E."]
     tid = task_id(app, reference, "clarification_interview")
