@@ -267,15 +267,13 @@ def _fields_of_done(session, done):
                 choices[one.name] = {option.value: option.label for option in one.options}
                 if one.kind in ("boolean", "checkbox"):
                     choices[one.name] = {"true": _("Yes"), "false": _("No")}
-    colon = " : " if locale() == "fr" else ": "
-
     def describe(name: str, value: str) -> tuple[str, str]:
         parts = name.split(".")
         if len(parts) == 3 and parts[1].isdigit() and parts[0] in labels:
             key = f"{parts[0]}.__i__.{parts[2]}"
-            if key in labels:
-                return (f"{labels[parts[0]]} ({int(parts[1]) + 1}){colon}{labels[key]}",
-                        choices[key].get(value, value))
+            if key in labels:  # named as the form's error summary names a field of a row
+                return (_("%(rows)s (%(number)d): %(field)s", rows=labels[parts[0]], number=int(parts[1]) + 1,
+                          field=labels[key]), choices[key].get(value, value))
         return labels.get(name, name), choices.get(name, {}).get(value, value)
 
     return describe
