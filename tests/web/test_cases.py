@@ -27,8 +27,12 @@ def test_new_request_with_errors_is_422_and_keeps_values(client):
     assert response.status_code == 422
     assert "Ce champ est obligatoire." in page and "Décrochage" in page and 'value="Namur"' in page
     # The summary names each field in error and links to it.
-    assert "Veuillez corriger 2 erreur(s)" in page
-    assert '<a href="#youth_pseudonym">Pseudonyme du jeune</a>' in page and '<a href="#age_band">' in page
+    assert "Veuillez corriger 2 erreurs :" in page
+    assert '<a href="#youth_pseudonym">Pseudonyme du jeune</a> : ' in page and '<a href="#age_band">' in page
+    post(client, "/language", {"lang": "en"})
+    page = text(post(client, "/cases/new", {"requester_kind": "professional", "youth_pseudonym": "X", "age_band": "99",
+                                            "region": "Namur", "difficulties": "Décrochage"}))
+    assert "Please correct 1 error:" in page and '<a href="#age_band">Age band</a>: ' in page
 
 
 def test_case_page_shows_diagram_plan_consent_timeline_and_is_audited(app, client, seeded):
