@@ -154,7 +154,7 @@ def test_reminders_follow_the_case_to_its_new_case_manager(app, clock):
         cases.reassign(session, case, actor=user(session, "anne"), to=user(session, "marc"), now=clock.now())
         ref = case.reference
     advance_days(app, clock, 8)
-    assert received(app) == [("marc", "consent_reminder", ref)]
+    assert received(app) == [("marc", "case_handed_over", ref), ("marc", "consent_reminder", ref)]
 
 
 def test_a_reminder_whose_carrier_was_disabled_goes_to_the_case_manager(app, clock):
