@@ -42,3 +42,15 @@ def test_tabbing_through_a_long_form_never_hides_a_field_under_the_action_bar(ap
                 if place["bottom"] > place["bar"] + 1:
                     hidden.append(place)
     assert reached > 40 and not hidden, hidden
+
+
+def test_a_note_refused_comes_back_with_its_box_focused(app, live_server, page):
+    with app.db.transaction() as session:
+        reference = demo.seed_cases(session, app.runtime)[0].reference
+    sign_in(page, live_server, "anne")
+    page.goto(f"{live_server}/cases/{reference}")
+    page.get_by_role("button", name="Ajouter la note").click()
+    page.wait_for_selector("#note-error")
+    # Typed into at once, read out with its error (after the page has moved to its fragment).
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'note-text'", timeout=5000)
+    assert not page.script_problems, page.script_problems

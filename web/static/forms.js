@@ -46,6 +46,15 @@
       (next ? next.querySelector("input:not([type=hidden]), select, textarea") : fieldset.querySelector("button.add-row")).focus();
     }
   });
+  // A form sent back with errors: its summary, or else its field in error, takes the focus. The
+  // case page's forms post to an address with a fragment (the answer opens at the form, without
+  // JavaScript too); the browser then skips `autofocus` and, once loaded, moves to the fragment:
+  // the field is focused after that.
   var summary = document.getElementById("error-summary");
-  if (summary) { summary.focus(); }
+  var invalid = document.querySelector("[aria-invalid=true][autofocus]");
+  if (summary) {
+    summary.focus();
+  } else if (invalid) {
+    window.addEventListener("load", function () { setTimeout(function () { invalid.focus(); }, 0); });
+  }
 }());
