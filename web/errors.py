@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -160,7 +160,12 @@ def init_app(app: Flask) -> None:
             message = (_("A call with the session cookie must send its CSRF token in the X-CSRF-Token header "
                          "(or sign in with HTTP Basic instead).") if request.path.startswith("/api/") else
                        _("Your form had expired. Reload the page and send it again."))
-        return render_error(status, code, message)
+        response = render_error(status, code, message)
+        allowed = getattr(err, "valid_methods", None)
+        if status == 405 and allowed:  # the methods the address takes, as HTTP asks of a 405
+            response = make_response(response)
+            response.headers["Allow"] = ", ".join(allowed)
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
