@@ -78,7 +78,7 @@ def _check_dates(ctx: TaskContext, data: dict[str, Any]) -> list[FieldError]:
     held_on = dt.date.fromisoformat(data["held_on"])
     errors = []
     if held_on > ctx.now.astimezone(BRUSSELS).date():
-        errors.append(FieldError("held_on", "future"))
+        return [FieldError("held_on", "future")]  # the actions' dates are weighed against a right one
     for i, action in enumerate(data["actions"]):
         if dt.date.fromisoformat(action["due"]) < held_on:
             errors.append(FieldError(f"actions/{i}/due", "before_concertation",
