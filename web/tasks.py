@@ -30,7 +30,7 @@ from .access import (
     sign_in_key,
 )
 from .errors import domain_message
-from .i18n import format_datetime, locale
+from .i18n import format_date, format_datetime, locale
 from .transactions import db, now, writes
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
@@ -255,6 +255,7 @@ def _fields_of_done(session, done):
     form = (instance.version.forms or {}).get((done.detail or {}).get("task", "")) if instance else None
     labels: dict[str, str] = {}
     choices: dict[str, dict[str, str]] = {}
+    dates: set[str] = set()
     if form:
         version = instance.version
         try:
@@ -267,14 +268,21 @@ def _fields_of_done(session, done):
                 choices[one.name] = {option.value: option.label for option in one.options}
                 if one.kind in ("boolean", "checkbox"):
                     choices[one.name] = {"true": _("Yes"), "false": _("No")}
+                if one.kind == "date":
+                    dates.add(one.name)
+    def shown(key: str, value: str) -> str:
+        if key in dates:
+            return format_date(value)
+        return choices.get(key, {}).get(value, value)
+
     def describe(name: str, value: str) -> tuple[str, str]:
         parts = name.split(".")
         if len(parts) == 3 and parts[1].isdigit() and parts[0] in labels:
             key = f"{parts[0]}.__i__.{parts[2]}"
             if key in labels:  # named as the form's error summary names a field of a row
                 return (_("%(rows)s (%(number)d): %(field)s", rows=labels[parts[0]], number=int(parts[1]) + 1,
-                          field=labels[key]), choices[key].get(value, value))
-        return labels.get(name, name), choices.get(name, {}).get(value, value)
+                          field=labels[key]), shown(key, value))
+        return labels.get(name, name), shown(name, value)
 
     return describe
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from engine.models import AuditEvent
@@ -175,6 +177,7 @@ def test_task_completed_meanwhile_says_so_and_links_to_the_case(app, client, see
     assert f'href="/cases/{reference}"' in page
     assert "Âge du jeune : 14" in page  # what was typed is shown, by its label, not lost
     assert "Vit dans la région du réseau : Oui" in page and "(1) : Personne : Le jeune" in page
+    assert re.search(r"\(1\) : Date : \d\d/\d\d/\d{4}<", page)  # a date as the pages write dates
     assert "youth_age" not in page
 
 
