@@ -46,6 +46,20 @@
       (next ? next.querySelector("input:not([type=hidden]), select, textarea") : fieldset.querySelector("button.add-row")).focus();
     }
   });
+  // A field taking the focus (Tab, a click) shows whole above the task form's sticky action bar:
+  // the browser scrolls a text area's caret into view, not its whole box.
+  var taskForm = document.getElementById("task-form");
+  var bar = taskForm && taskForm.querySelector(".actions-bar");
+  if (bar) {
+    taskForm.addEventListener("focusin", function (event) {
+      var field = event.target;
+      if (bar.contains(field)) { return; }
+      requestAnimationFrame(function () {
+        var box = field.getBoundingClientRect(), top = bar.getBoundingClientRect().top;
+        if (box.bottom > top && box.height < top) { window.scrollBy(0, box.bottom - top + 8); }
+      });
+    });
+  }
   // A form sent back with errors: its summary, or else its field in error, takes the focus. The
   // case page's forms post to an address with a fragment (the answer opens at the form, without
   // JavaScript too); the browser then skips `autofocus` and, once loaded, moves to the fragment:
