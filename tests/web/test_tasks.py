@@ -69,28 +69,31 @@ def test_invalid_form_is_422_with_errors_beside_fields_and_values_kept(app, clie
     assert task_id(app, reference, "verify_request") == tid  # nothing moved
 
 
-def test_the_error_summary_lists_the_errors_in_the_order_of_the_form(app, client, seeded):
-    import re
-
+def _verification_signed_in(app, client, seeded) -> tuple[str, dict]:
+    """Anne on a case's verification: its task id and a valid sample of its form."""
     reference = seeded["Jeune A."]
-    tid = task_id(app, reference, "verify_request")
     login(client, "anne")
-    data = _sample(app, reference, "verify_request")
+    return task_id(app, reference, "verify_request"), _sample(app, reference, "verify_request")
+
+
+def _summary(response) -> str:
+    """The error summary of a task page, as a person reads it."""
+    return text(response).split('id="error-summary"')[1].split("</ul>")[0]
+
+
+def test_the_error_summary_lists_the_errors_in_the_order_of_the_form(app, client, seeded):
+    tid, data = _verification_signed_in(app, client, seeded)
     for name in ("clarification_interview", "youth_age"):  # the last field and the first
         data.pop(name)
     data["consents"][0].pop("person")  # in a row, in the middle of the form
-    response = post_fields(client, f"/tasks/{tid}", form_data(data) + [("action", "complete")])
-    summary = text(response).split('id="error-summary"')[1].split("</ul>")[0]
+    summary = _summary(post_fields(client, f"/tasks/{tid}", form_data(data) + [("action", "complete")]))
     assert re.findall(r'<a href="#([^"]+)">', summary) == ["f-youth_age", "f-consents-0-person",
                                                           "f-clarification_interview"]
     assert "Consentements (le jeune et chaque représentant légal) (1) : Personne</a>" in summary
 
 
 def test_the_error_summary_counts_its_errors_in_words(app, client, seeded):
-    reference = seeded["Jeune A."]
-    tid = task_id(app, reference, "verify_request")
-    login(client, "anne")
-    data = _sample(app, reference, "verify_request")
+    tid, data = _verification_signed_in(app, client, seeded)
     data.pop("youth_age")
     one = form_data(data) + [("action", "complete")]
     data.pop("clarification_interview")
@@ -103,18 +106,15 @@ def test_the_error_summary_counts_its_errors_in_words(app, client, seeded):
 
 
 def test_the_error_summary_writes_its_colons_as_each_language_does(app, client, seeded):
-    reference = seeded["Jeune A."]
-    tid = task_id(app, reference, "verify_request")
-    login(client, "anne")
-    data = _sample(app, reference, "verify_request")
+    tid, data = _verification_signed_in(app, client, seeded)
     data.pop("youth_age")
     data["consents"][0].pop("person")
     posted = form_data(data) + [("action", "complete")]
-    french = text(post_fields(client, f"/tasks/{tid}", posted)).split('id="error-summary"')[1].split("</ul>")[0]
+    french = _summary(post_fields(client, f"/tasks/{tid}", posted))
     assert ">Âge du jeune</a> : Ce champ est obligatoire.</li>" in french
     assert "légal) (1) : Personne</a> : Ce champ est obligatoire.</li>" in french
     post(client, "/language", {"lang": "en", "next": "/"})
-    english = text(post_fields(client, f"/tasks/{tid}", posted)).split('id="error-summary"')[1].split("</ul>")[0]
+    english = _summary(post_fields(client, f"/tasks/{tid}", posted))
     assert ">Youth's age</a>: This field is required.</li>" in english
     assert "representative) (1): Person</a>: This field is required.</li>" in english
     assert " :" not in english
