@@ -67,8 +67,9 @@ def outbox():
     wanted = request.args.get("status")
     statuses = [wanted] if wanted in reasons.EMAIL_STATUSES else ["pending", "sending", "failed", "unknown"]
     lang = locale()
-    describe = reasons.describe if notifications.outbox_names_cases(user) else lambda n, lang: reasons.title(n.reason, lang)
-    rows = [{"row": n, "text": describe(n, lang), "status": reasons.email_status(n.email_status, lang)}
+    with_case = notifications.outbox_names_cases(user)
+    rows = [{"row": n, "text": reasons.describe(n, lang, with_case=with_case),
+             "status": reasons.email_status(n.email_status, lang)}
             for n in notifications.outbox(session, user, statuses, limit=300)]
     counts = notifications.outbox_counts(session, user)
     return render_template("notifications/outbox.html", rows=rows, status=wanted if wanted in statuses else None,

@@ -111,7 +111,7 @@ def notifications_group() -> None:
 def _row(n: Notification, locale: str, with_case: bool = True) -> dict[str, Any]:
     return {"id": n.id, "at": n.created_at, "reason": n.reason,
             "case": n.case.reference if n.case and with_case else None,
-            "text": reasons.describe(n, locale) if with_case else reasons.title(n.reason, locale),
+            "text": reasons.describe(n, locale, with_case=with_case),
             "read": n.read_at is not None, "recipient": n.recipient.username,
             "email": n.email_status, "attempts": n.attempts, "next_attempt": n.next_attempt_at,
             "sent_at": n.sent_at, "error": n.last_error}

@@ -66,7 +66,8 @@ def email_status(status: str, locale: str | None = "fr") -> str:
     return EMAIL_STATUSES.get(status, (status, status))[lang(locale)]
 
 
-def describe(notification: Any, locale: str | None = "fr") -> str:
-    """One line for a notification row (anything with reason and case.reference)."""
-    case = getattr(notification, "case", None)
+def describe(notification: Any, locale: str | None = "fr", *, with_case: bool = True) -> str:
+    """One line for a notification row (anything with reason and case.reference); without its
+    case's reference when not `with_case` (see notifications.outbox_names_cases)."""
+    case = getattr(notification, "case", None) if with_case else None
     return headline(notification.reason, case.reference if case is not None else None, locale)
