@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -126,8 +127,6 @@ ELIGIBILITY_FACTS = ("eligibility_reason", "youth_age", "lives_in_region", "seve
 def facts_of(session: Session, runtime: Runtime, task: HumanTask, names: tuple[str, ...]) -> dict[str, Any]:
     """Values of the process data `task` sees, by name (those it has): what a decision before it
     computed, for its page. Restores the case's workflow read-only (a page that needs it only)."""
-    import uuid
-
     instance = session.get(ProcessInstance, task.instance_id)
     if instance is None:
         return {}
