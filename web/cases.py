@@ -132,8 +132,11 @@ def _page(case: Case, *, note_errors=None, message_errors=None, values=None, sta
         source, elements = _drawing_inputs(version)
         if source:
             current = list(view.current_steps)
-            waiting, automatic = case_view.drawn_states(view.instance, elements)
-            if view.instance.status == "running":
+            running = view.instance.status == "running"
+            # The state is parsed only when something is drawn from it: what a running case
+            # waits on, and (for its case manager) the automatic steps done.
+            waiting, automatic = case_view.drawn_states(view.instance, elements) if running or view.full else ([], [])
+            if running:
                 current += waiting
             svg = diagram.render(source, current=current, done=[*view.done_steps, *automatic] if view.full else (),
                                  title=_("Process of case %(ref)s", ref=case.reference))
