@@ -76,10 +76,15 @@ def task(task_id: str):
 @bp.post("/tasks/<task_id>/complete")
 @roles_required(*ACTORS)
 def complete(task_id: str):
-    from .tasks import completion_of, load
+    from workflows.permissions import can_view_case
 
-    if db().get(HumanTask, task_id) is None and completion_of(task_id) is not None:
-        raise TaskStateError("completed meanwhile")
+    from .tasks import load
+
+    if db().get(HumanTask, task_id) is None:  # completed: said to who may see its case, else 404
+        done = task_mod.completion(db(), task_id)
+        if done is not None and can_view_case(db(), current_user(), done.case):
+            raise TaskStateError("completed meanwhile")
+        raise NotFoundError("no such open task")
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         raise FormError([FieldError("", "not_json")])

@@ -207,14 +207,6 @@ def _completing(form) -> bool:
     return form.get("action") != "draft" and not form.get("_add") and not form.get("_remove")
 
 
-def completion_of(task_id: str):
-    """The audit event of a task's completion, if it was completed (its row is then gone)."""
-    from engine.models import AuditEvent
-
-    return db().scalar(select(AuditEvent).where(AuditEvent.kind == "task_completed",
-                                                AuditEvent.detail["task_id"].as_string() == task_id).limit(1))
-
-
 def _closed_meanwhile(task_id: str):
     """The task is gone (completed): say by whom and when, and the way to the case; for a form
     sent (409), what was typed, by the form's labels. A page opened again (the Back button
@@ -224,8 +216,8 @@ def _closed_meanwhile(task_id: str):
     from .errors import render_error
 
     session, user = db(), current_user()
-    done = completion_of(task_id)
-    case = session.scalar(select(Case).where(Case.reference == done.business_key)) if done else None
+    done = task_mod.completion(session, task_id)
+    case = done.case if done else None
     if case is None or not can_view_case(session, user, case):
         raise NotFoundError("no such open task")
     link = url_for("cases.show", reference=case.reference)
@@ -247,12 +239,12 @@ def _closed_meanwhile(task_id: str):
 
 def _fields_of_done(session, done):
     """(name, value sent) -> (label, value) as a person reads them in the form of a completed
-    task (found from its audit event): "Consents (2): Person", "The youth" for
+    task (found from its submission): "Consents (2): Person", "The youth" for
     `consents.1.person`, `youth`; the name and value as sent if unknown."""
     from engine.models import ProcessInstance
 
-    instance = session.get(ProcessInstance, done.instance_id) if done.instance_id else None
-    form = (instance.version.forms or {}).get((done.detail or {}).get("task", "")) if instance else None
+    instance = session.get(ProcessInstance, done.case.instance_id) if done.case.instance_id else None
+    form = (instance.version.forms or {}).get(done.step) if instance else None
     labels: dict[str, str] = {}
     choices: dict[str, dict[str, str]] = {}
     dates: set[str] = set()

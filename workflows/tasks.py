@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,11 +14,11 @@ from sqlalchemy.orm import Session, joinedload, lazyload
 from engine.db import statement
 from engine.memo import VersionMemo
 from engine.models import HumanTask, ProcessInstance, ProcessVersion
-from engine.runtime import Runtime, holding_read, missing_task_error
+from engine.runtime import Runtime, holding_read
 
 from . import assignments, cases, consent, drafts, evaluations, messages, plans, signins
 from .context import TaskContext
-from .errors import NotFoundError
+from .errors import NotFoundError, TaskStateError
 from .forms import check_submission, load_schema, small_values
 from .models import Case, FormSubmission, User
 from .permissions import require_act
@@ -44,7 +45,10 @@ def get_task(session: Session, task_id: str) -> HumanTask:
     """The open task; TaskStateError if it was completed meanwhile, NotFoundError if unknown."""
     task = session.get(HumanTask, task_id) if task_id else None
     if task is None:
-        raise missing_task_error(session, task_id) if task_id else NotFoundError("no such open task")
+        done = completion(session, task_id)
+        if done is None:
+            raise NotFoundError("no such open task")
+        raise TaskStateError(f"this task was already completed by {done.actor}")
     return task
 
 
@@ -184,7 +188,10 @@ def complete(session: Session, runtime: Runtime, user: User, task_id: str, data:
     """
     held = held or hold(session, runtime, task_id)
     if held is None:
-        raise missing_task_error(session, task_id) if task_id else NotFoundError("no such open task")
+        done = completion(session, task_id)
+        if done is None:
+            raise NotFoundError("no such open task")
+        raise TaskStateError(f"this task was already completed by {done.actor}")
     task, case = held.task, held.case
     require_act(session, user, task, case)
     assignments.check_claim(user, task)
@@ -201,6 +208,34 @@ def complete(session: Session, runtime: Runtime, user: User, task_id: str, data:
     if held.has_draft:
         drafts.discard(session, task.id)
     return case
+
+
+@dataclass(frozen=True)
+class Completion:
+    """Who completed a task that is no longer open, and when: read from its form's submission."""
+
+    actor: str  # username
+    at: dt.datetime  # UTC
+    case: Case
+    step: str
+
+
+def completion(session: Session, task_id: str) -> Completion | None:
+    """How a task that is no longer open was completed, None if it never was (or never existed).
+
+    Every completion writes its submission (`complete`), found by its task id's unique index: a
+    task id that matches nothing (a mistyped or stale link) costs one index lookup, not a scan of
+    the audit log, which holds every event of every case."""
+    row = session.execute(_completion_read(), {"task_id": task_id}).first() if task_id else None
+    return Completion(*row) if row is not None else None
+
+
+@statement
+def _completion_read() -> Select:
+    return (select(User.username, FormSubmission.submitted_at, Case, FormSubmission.step)
+            .join(User, User.id == FormSubmission.submitted_by_id)
+            .join(Case, Case.id == FormSubmission.case_id)
+            .where(FormSubmission.task_id == bindparam("task_id")))
 
 
 def open_tasks(session: Session, user: User, *, case_ref: str | None = None, lane: str | None = None,

@@ -247,3 +247,28 @@ def _sophies_report(session, reference: str):
 
     return session.scalar(select(HumanTask).where(HumanTask.business_key == reference,
                                                   HumanTask.assignee == "sophie"))
+
+
+def test_a_task_no_longer_open_is_found_by_its_submission_not_by_reading_the_audit_log(app):
+    # A stale or mistyped task link (the Back button, an old e-mail) must cost an index lookup:
+    # the audit log holds every event of every case, and searching it by a JSON field read it all.
+    import uuid
+
+    case = case_at_verification(app, "Jeune L.")
+    with app.db.transaction() as session:
+        tasks.complete(session, app.runtime, find_active(session, "anne"), case.task_id, case.answers)
+    with app.db.transaction() as session:
+        seen, stop = _statements(app)
+        try:
+            done = tasks.completion(session, case.task_id)
+            missing = tasks.completion(session, str(uuid.uuid4()))
+        finally:
+            stop()
+        assert done.actor == "anne" and done.case.reference == case.reference and done.step == "verify_request"
+        assert missing is None
+        assert len(seen) == 2 and not any("audit_event" in s for s in seen), seen
+        if app.db.dialect == "postgresql":
+            compiled = tasks._completion_read().compile(dialect=session.bind.dialect)
+            plan = " ".join(row[0] for row in session.connection().exec_driver_sql(
+                "EXPLAIN " + str(compiled), compiled.construct_params({"task_id": case.task_id})))
+            assert "uq_form_submission_task_id" in plan, plan

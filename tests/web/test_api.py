@@ -92,6 +92,9 @@ def test_tasks_list_show_and_complete_with_basic_auth(app, client, seeded):
     assert [t["step"] for t in done.get_json()["open_tasks"]] == ["clarification_interview"]
     again = client.post(f"/api/v1/tasks/{tid}/complete", json=data, headers=basic("anne"))
     assert again.status_code == 409 and again.is_json
+    # Someone who may not see the case learns nothing of it, not even that the task was done.
+    elsewhere = client.post(f"/api/v1/tasks/{tid}/complete", json=data, headers=basic("marc"))
+    assert elsewhere.status_code == 404 and elsewhere.is_json
 
 
 def test_session_cookie_posts_need_the_csrf_header(app, client, seeded):
