@@ -23,3 +23,37 @@ def test_web_diagram_escapes_names_from_the_file():
     svg = str(diagram.render(hostile, title='x" onload="alert(1)'))
     assert "<script>" not in svg and "&lt;script&gt;" in svg
     assert 'onload="alert' not in svg
+
+
+def test_the_shipped_diagram_draws_no_label_over_another_or_over_a_shape():
+    # Each label as drawn (its lines, 10 px text, 12 px apart, centred on its bounds) against
+    # the others and against every task, event and gateway but its own.
+    import xml.etree.ElementTree as ET
+
+    ns = {"bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI", "dc": "http://www.omg.org/spec/DD/20100524/DC",
+          "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+    root = ET.fromstring(BPMN)
+    names = {el.get("id"): el.get("name") for el in root.iter() if el.get("name")}
+
+    def box(bounds):
+        return tuple(float(bounds.get(k)) for k in ("x", "y", "width", "height"))
+
+    labels, shapes = [], []
+    for drawn in root.iter():
+        element = drawn.get("bpmnElement")
+        bounds = drawn.find("bpmndi:BPMNLabel/dc:Bounds", ns)
+        if bounds is not None and names.get(element):
+            x, y, w, _h = box(bounds)
+            lines = diagram._wrap(names[element], w, 10)
+            widest = max(len(line) for line in lines) * 10 * 0.55
+            labels.append((element, (x + (w - widest) / 2, y, widest, 12 * len(lines))))
+        own = drawn.find("dc:Bounds", ns)
+        if drawn.tag.endswith("BPMNShape") and own is not None and box(own)[2] <= 150:  # not pools, lanes
+            shapes.append((element, box(own)))
+
+    def overlap(a, b):
+        return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+    clashes = [(a, b) for i, (a, one) in enumerate(labels) for b, other in labels[i + 1:] if overlap(one, other)]
+    clashes += [(a, b) for a, one in labels for b, shape in shapes if a != b and overlap(one, shape)]
+    assert not clashes, clashes
