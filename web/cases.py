@@ -19,7 +19,7 @@ from . import diagram
 from .access import audit_read, current_user, roles_required
 from .forms import error_map, page_number
 from .i18n import locale
-from .inbox import step_title
+from .inbox import step_title, step_titles
 from .transactions import casework, db, now, writes
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -139,7 +139,8 @@ def _page(case: Case, *, note_errors=None, message_errors=None, values=None, sta
             if running:
                 current += waiting
             svg = diagram.render(source, current=current, done=[*view.done_steps, *automatic] if view.full else (),
-                                 title=_("Process of case %(ref)s", ref=case.reference))
+                                 title=_("Process of case %(ref)s", ref=case.reference),
+                                 names=step_titles() if locale() != "fr" else None)  # the steps as the inbox names them
     managers = list(session.scalars(_other_managers(), {"manager_id": case.case_manager_id})) if view.full else []
     return render_template("cases/show.html", view=view, case=case, version=version, svg=svg, managers=managers,
                            today=now().date(), note_errors=note_errors or {}, message_errors=message_errors or {},

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -91,17 +91,23 @@ def _text(lines: list[str], cx: float, top: float, size: float = 11, anchor: str
 
 
 def render(bpmn_xml: str, *, current: Iterable[str] = (), done: Iterable[str] = (),
-           title: str = "BPMN") -> Markup:
-    """An inline SVG of the diagram; `current` and `done` are element ids to highlight.
+           title: str = "BPMN", names: Mapping[str, str] | None = None) -> Markup:
+    """An inline SVG of the diagram; `current` and `done` are element ids to highlight, `names`
+    element id -> the name to write instead of the file's (the steps in the page's language).
 
-    Deployed versions never change, so drawings are cached by content and highlights."""
-    return _render(bpmn_xml, tuple(sorted(set(current))), tuple(sorted(set(done))), title)
+    Deployed versions never change, so drawings are cached by content, highlights and names."""
+    return _render(bpmn_xml, tuple(sorted(set(current))), tuple(sorted(set(done))), title,
+                   tuple(sorted((names or {}).items())))
 
 
 @functools.lru_cache(maxsize=256)
-def _render(bpmn_xml: str, current: tuple[str, ...], done: tuple[str, ...], title: str) -> Markup:
+def _render(bpmn_xml: str, current: tuple[str, ...], done: tuple[str, ...], title: str,
+            names: tuple[tuple[str, str], ...] = ()) -> Markup:
     root = etree.fromstring(bpmn_xml.encode("utf-8") if isinstance(bpmn_xml, str) else bpmn_xml)
     elements = _elements(root)
+    for element_id, name in names:
+        if element_id in elements and name:
+            elements[element_id].name = name
     current, done = set(current), set(done) - set(current)
     plane = root.find(".//bpmndi:BPMNPlane", NS)
     if plane is None:

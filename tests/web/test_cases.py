@@ -35,6 +35,18 @@ def test_new_request_with_errors_is_422_and_keeps_values(client):
     assert "Please correct 1 error:" in page and '<a href="#age_band">Age band</a>: ' in page
 
 
+def test_the_diagram_names_the_steps_in_the_page_language(app, client, seeded):
+    # As the inbox does: a step's box says in English what its form calls it in English.
+    reference = seeded["Jeune K."]
+    login(client, "anne")
+    french = text(client.get(f"/cases/{reference}"))
+    assert ">Vérifier la</tspan>" in french and ">Verify the</tspan>" not in french
+    post(client, "/language", {"lang": "en"})
+    english = text(client.get(f"/cases/{reference}"))
+    assert ">Verify the</tspan>" in english and ">Vérifier la</tspan>" not in english
+    assert 'data-element="concertation" data-state="current"' in english
+
+
 def test_case_page_shows_diagram_plan_consent_timeline_and_is_audited(app, client, seeded):
     reference = seeded["Jeune K."]  # second pass: two plan versions
     login(client, "anne")
