@@ -45,10 +45,7 @@ def get_task(session: Session, task_id: str) -> HumanTask:
     """The open task; TaskStateError if it was completed meanwhile, NotFoundError if unknown."""
     task = session.get(HumanTask, task_id) if task_id else None
     if task is None:
-        done = completion(session, task_id)
-        if done is None:
-            raise NotFoundError("no such open task")
-        raise TaskStateError(f"this task was already completed by {done.actor}")
+        raise _not_open(session, task_id)
     return task
 
 
@@ -188,10 +185,7 @@ def complete(session: Session, runtime: Runtime, user: User, task_id: str, data:
     """
     held = held or hold(session, runtime, task_id)
     if held is None:
-        done = completion(session, task_id)
-        if done is None:
-            raise NotFoundError("no such open task")
-        raise TaskStateError(f"this task was already completed by {done.actor}")
+        raise _not_open(session, task_id)
     task, case = held.task, held.case
     require_act(session, user, task, case)
     assignments.check_claim(user, task)
@@ -208,6 +202,14 @@ def complete(session: Session, runtime: Runtime, user: User, task_id: str, data:
     if held.has_draft:
         drafts.discard(session, task.id)
     return case
+
+
+def _not_open(session: Session, task_id: str) -> Exception:
+    """Why `task_id` names no open task: completed already (by whom), or it never existed."""
+    done = completion(session, task_id)
+    if done is None:
+        return NotFoundError("no such open task")
+    return TaskStateError(f"this task was already completed by {done.actor}")
 
 
 @dataclass(frozen=True)
