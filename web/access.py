@@ -155,15 +155,15 @@ def sign_out(*, idle: bool = False, everywhere: bool = False) -> int:
 
 
 def logout_user(*, idle: bool = False) -> None:
-    """End the session in this browser. `idle`: it ended for lack of activity, which the
-    sign-in page then says, in the language the session was in. Its sign-in record stays (an
+    """End the session in this browser; the sign-in page stays in the language the session was
+    in (and says why, if `idle`: it ended for lack of activity). Its sign-in record stays (an
     idle or too old session is refused by its cookie's times anyway; see `sign_out`)."""
     language = session.get("lang")
     session.clear()
     g.user = None
+    if language:
+        session["lang"] = language
     if idle:
-        if language:
-            session["lang"] = language
         _flash_idle_end()
 
 

@@ -80,6 +80,16 @@ def test_signing_out_everywhere_ends_every_session_of_the_person_and_no_one_else
     assert shared_computer.get("/inbox").status_code == 200
 
 
+def test_signing_out_leaves_the_sign_in_page_in_the_language_of_the_session(flask_app, client):
+    login(client, "marc")
+    post(client, "/language", {"lang": "en"})
+    page = text(client.get(post(client, "/logout").location))
+    assert "Sign in" in page and "Se connecter" not in page
+    login(client, "marc")  # his language is remembered: English again
+    response = post(client, "/account/sessions/end")
+    assert "You are signed out on every device." in text(client.get(response.location))
+
+
 def test_signing_out_everywhere_needs_a_session_and_the_csrf_token(flask_app, client):
     assert post(flask_app.test_client(), "/account/sessions/end").location.startswith("/login")
     login(client, "sophie")
