@@ -42,6 +42,15 @@ def _text(message: str, **variables: Any) -> Markup:
     return translated % variables if variables else translated
 
 
+def colon() -> str:
+    """The colon as the page's language writes it: "Label : text" in French, "Label: text" in English."""
+    return " :" if locale() == "fr" else ":"
+
+
+def semicolon() -> str:
+    return " ;" if locale() == "fr" else ";"
+
+
 def _select_locale() -> str:
     chosen = session.get("lang")
     if chosen in LOCALES:
@@ -130,4 +139,6 @@ def init_app(app: Flask) -> None:
     # Problems, migration reasons, dry-run notes: catalogue messages said in the page's language.
     app.jinja_env.filters["localized"] = lambda value: localized(value, locale())
     app.jinja_env.globals["current_locale"] = locale
+    app.jinja_env.globals["colon"] = colon
+    app.jinja_env.globals["semicolon"] = semicolon
     app.register_blueprint(bp)

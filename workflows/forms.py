@@ -24,7 +24,8 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "maxLength": {"fr": "Texte trop long ({limit} caractères au plus).", "en": "Too long (at most {limit} characters)."},
     "minimum": {"fr": "La valeur doit être au moins {limit}.", "en": "The value must be at least {limit}."},
     "maximum": {"fr": "La valeur doit être au plus {limit}.", "en": "The value must be at most {limit}."},
-    "minItems": {"fr": "Ajoutez au moins {limit} élément(s).", "en": "Add at least {limit} item(s)."},
+    "minItems": {"fr": "Ajoutez au moins {limit} éléments.", "en": "Add at least {limit} items."},
+    "minItems_one": {"fr": "Ajoutez au moins un élément.", "en": "Add at least one item."},
     "maxItems": {"fr": "Pas plus de {limit} éléments.", "en": "No more than {limit} items."},
     "minContains": {"fr": "Il en faut au moins {limit} de ce type.", "en": "At least {limit} of this kind are needed."},
     "contains": {"fr": "Il en faut au moins un de ce type.", "en": "At least one of this kind is needed."},
@@ -66,7 +67,8 @@ class FieldError:
     def message(self, locale: str = "fr") -> str:
         if self.custom:
             return self.custom.get(locale) or self.custom.get("fr") or next(iter(self.custom.values()))
-        template = _MESSAGES.get(self.code, _MESSAGES["invalid"])
+        singular = self.params.get("limit") == 1 and _MESSAGES.get(self.code + "_one")
+        template = singular or _MESSAGES.get(self.code, _MESSAGES["invalid"])
         text = template.get(locale, template["fr"])
         params = dict(self.params)
         if "expected" in params:

@@ -43,6 +43,14 @@ def test_forms_messages_in_both_languages():
     assert error.message("en") == "This field is required."
 
 
+def test_forms_a_minimum_of_one_item_is_said_in_the_singular():
+    from workflows.forms import FieldError
+
+    assert FieldError("inform", "minItems", {"limit": 1}).message("en") == "Add at least one item."
+    assert FieldError("inform", "minItems", {"limit": 1}).message("fr") == "Ajoutez au moins un élément."
+    assert FieldError("participants", "minItems", {"limit": 2}).message("en") == "Add at least 2 items."
+
+
 def test_forms_unknown_fields_and_non_objects_are_refused():
     assert [e.code for e in validate_submission(schema("report_action"), [])] == ["not_json"]
     codes = {e.code for e in validate_submission(schema("report_action"),

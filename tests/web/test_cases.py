@@ -116,8 +116,8 @@ def test_plan_diff_names_people_and_dates_as_the_page_does(app, client, seeded):
     assert "->" not in changes and "2026-03-23" not in changes and "karim" not in changes
     post(client, "/language", {"lang": "en", "next": "/"})
     changes = text(client.get(f"/cases/{reference}")).split("What changed since version 1")[1]
-    assert "changed — action : Action 2 : stabiliser le lieu de vie (due date : 23/03/2026 → 15/04/2026)" in changes
-    assert "(carried by : Léa Martin → Karim Haddad)" in changes
+    assert "changed — action: Action 2 : stabiliser le lieu de vie (due date: 23/03/2026 → 15/04/2026)" in changes
+    assert "(carried by: Léa Martin → Karim Haddad)" in changes
 
 
 def test_plan_diff_shows_a_reworded_action_as_changed(app, client, seeded):
@@ -136,7 +136,7 @@ def test_plan_diff_shows_a_reworded_action_as_changed(app, client, seeded):
     assert "ajouté" not in changes and "retiré" not in changes
     post(client, "/language", {"lang": "en", "next": "/"})
     changes = text(client.get(f"/cases/{reference}")).split("What changed since version 1")[1]
-    assert "changed — action : Inscrire le jeune en école à mi-temps (text : Action 1 : reprendre" in changes
+    assert "changed — action: Inscrire le jeune en école à mi-temps (text: Action 1 : reprendre" in changes
 
 
 def test_note_and_youth_message(app, client, seeded):

@@ -73,6 +73,20 @@ def test_in_english_steps_are_named_by_their_forms_english_titles(app, client, s
     assert "Report on the action" in home and "Rendre compte de l" not in home
 
 
+def test_colons_are_written_as_each_language_writes_them(app, client, seeded):
+    # "Prendre : …" in French, "Take: …" in English (no space before the colon).
+    reference = seeded["Jeune J."]
+    login(client, "anne")
+    french = " ".join(text(client.get(f"/cases/{reference}")).split())
+    assert '</strong> : <span class="badge ok">donné' in french  # a consent
+    assert 'aria-label="Prendre : ' in text(client.get("/inbox"))
+    post(client, "/language", {"lang": "en", "next": "/"})
+    english = " ".join(text(client.get(f"/cases/{reference}")).split())
+    assert '</strong>: <span class="badge ok">given' in english and "</strong> :" not in english
+    inbox = text(client.get("/inbox"))
+    assert 'aria-label="Take: ' in inbox and 'aria-label="Take :' not in inbox
+
+
 def test_error_pages_name_what_went_wrong_and_lead_each_role_home(app, client, seeded):
     login(client, "chantal")  # a coordinator has no tasks
     page = text(client.get("/inbox"))

@@ -129,6 +129,13 @@ def test_processes_upload_refuses_bad_files_readably(client, app, name, content,
     assert _versions(app) == 1
 
 
+def test_processes_upload_of_nothing_says_so_in_a_sentence(client, app):
+    login(client, "paul")
+    page = " ".join(text(_upload(client, [], action="check")).split())
+    assert "Non déployé : 1 problème à corriger." in page
+    assert "Choisissez au moins un fichier à envoyer" in page
+
+
 def test_processes_upload_of_a_diagram_deploys_it(client, app):
     login(client, "paul")
     xml = _shorter(Bundle.from_directory(BPMN_DIR).files[MAIN]).encode()
