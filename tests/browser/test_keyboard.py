@@ -55,3 +55,53 @@ def test_a_note_refused_comes_back_with_its_box_focused(app, live_server, page):
     # Typed into at once, read out with its error (after the page has moved to its fragment).
     page.wait_for_function("document.activeElement && document.activeElement.id === 'note-text'", timeout=5000)
     assert not page.script_problems, page.script_problems
+
+
+def test_an_error_link_to_a_group_of_choices_focuses_its_option(app, live_server, page):
+    # A yes/no question is a fieldset, which takes no focus: its link focuses its first option.
+    with app.db.transaction() as session:
+        demo.seed_cases(session, app.runtime)
+    with app.db.transaction(write=False) as session:
+        task = session.scalar(select(HumanTask.id).where(HumanTask.spec_name == "verify_request").limit(1))
+    sign_in(page, live_server, "anne")
+    page.goto(f"{live_server}/tasks/{task}")
+    page.get_by_role("button", name="Terminer la tâche").click()
+    page.wait_for_selector("#error-summary")
+    page.focus("#error-summary a[href='#f-lives_in_region']")
+    page.keyboard.press("Enter")
+    focused = page.evaluate("[document.activeElement.type, document.activeElement.closest('fieldset')?.id]")
+    assert focused == ["radio", "f-lives_in_region"], focused
+    page.keyboard.press("ArrowDown")  # the arrows choose, as in any group of options
+    assert page.evaluate("document.querySelector('[name=lives_in_region]:checked')?.value") == "false"
+    assert not page.script_problems, page.script_problems
+
+
+def test_the_message_an_action_leaves_is_focused_on_the_next_page(app, live_server, page):
+    # Read out by a screen reader, and Tab goes on from it into the page, not from the top bar.
+    with app.db.transaction() as session:
+        demo.seed_cases(session, app.runtime)
+    sign_in(page, live_server, "anne")
+    page.goto(f"{live_server}/inbox")
+    page.get_by_role("button", name="Prendre").first.click()
+    page.wait_for_selector("main > .flash")
+    page.wait_for_function("document.activeElement && document.activeElement.matches('main > .flash')", timeout=5000)
+    page.keyboard.press("Tab")
+    assert page.evaluate("!!document.activeElement.closest('main')"), "Tab left the page's content"
+    assert not page.script_problems, page.script_problems
+
+
+def test_every_stop_of_a_date_field_shows_the_focus_ring(app, live_server, page):
+    # Day, month, year, then the calendar button, which sits in the field's shadow tree.
+    with app.db.transaction() as session:
+        demo.seed_cases(session, app.runtime)
+    with app.db.transaction(write=False) as session:
+        task = session.scalar(select(HumanTask.id).where(HumanTask.spec_name == "concertation").limit(1))
+    sign_in(page, live_server, "anne")
+    page.goto(f"{live_server}/tasks/{task}")
+    page.focus("input[type=date]")
+    rings = []
+    for _ in range(4):
+        rings.append(page.evaluate("(() => { const e = document.activeElement;"
+                                   " return [e.type, getComputedStyle(e).outlineStyle]; })()"))
+        page.keyboard.press("Tab")
+    assert rings == [["date", "solid"]] * 4, rings

@@ -68,6 +68,20 @@
   var invalid = document.querySelector("[aria-invalid=true][autofocus]");
   if (summary) {
     summary.focus();
+    // A link of the summary to a group of choices (yes/no, options, rows): a fieldset takes no
+    // focus, so its chosen option (or its first control) does, as a link to a text field would
+    // have it; the group's question is scrolled into view with it.
+    summary.addEventListener("click", function (event) {
+      var link = event.target.closest("a[href^='#']");
+      var group = link && document.getElementById(link.getAttribute("href").slice(1));
+      if (!group || group.tagName !== "FIELDSET") { return; }
+      var control = group.querySelector("input:checked") ||
+        group.querySelector("input:not([type=hidden]):not([disabled]), select, textarea, button");
+      if (!control) { return; }
+      event.preventDefault();
+      group.scrollIntoView({block: "start"});
+      control.focus({preventScroll: true});
+    });
   } else if (invalid) {
     window.addEventListener("load", function () { setTimeout(function () { invalid.focus(); }, 0); });
   }
