@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import re
@@ -106,8 +107,10 @@ def _field_error(error: jsonschema.ValidationError) -> FieldError:
     return FieldError(_path(path), code, params, custom)
 
 
-def validate_submission(schema: dict[str, Any], data: Any) -> list[FieldError]:
-    """Every error of `data` against `schema`, in document order, at most one per field and rule."""
+def validate_submission(schema: dict[str, Any], data: Any, today: dt.date | None = None) -> list[FieldError]:
+    """Every error of `data` against `schema`, in document order, at most one per field and rule.
+    With `today`, a date field marked `"x-past": true` (the day something happened: an interview
+    held, a consent given) may not be after it."""
     if not isinstance(data, dict):
         return [FieldError("", "not_json")]
     # NaN and infinities pass JSON Schema's "number" but are not JSON: a record holding one
@@ -118,6 +121,8 @@ def validate_submission(schema: dict[str, Any], data: Any) -> list[FieldError]:
     checker, validator = _validators(schema)
     dates = [FieldError(_path(path), "date_range", {"first": FIRST_YEAR, "last": LAST_YEAR})
              for path in sorted(_dates_out_of_range(schema, data), key=lambda path: [str(p) for p in path])]
+    if today is not None:
+        dates += [FieldError(_path(path), "future") for path in _dates_after(schema, data, today)]
     # Most submissions are valid: a compiled validator says so in microseconds, where walking the
     # schema for errors takes a quarter of a millisecond. It only ever saves that walk: when it
     # finds a fault, the errors (and whether there is any) are jsonschema's own.
@@ -139,37 +144,54 @@ def validate_submission(schema: dict[str, Any], data: Any) -> list[FieldError]:
 FIRST_YEAR, LAST_YEAR = 1900, 2100
 
 
-def _date_fields(schema: dict[str, Any]) -> list[tuple[str, ...]]:
-    """Where the schema's date fields are: ('held_on',), ('actions', '*', 'due'), ... (found once
-    per deployed schema, with its validators)."""
+def _date_fields(schema: dict[str, Any]) -> list[tuple[tuple[str, ...], bool]]:
+    """Where the schema's date fields are, ('held_on',), ('actions', '*', 'due'), ..., each with
+    whether it is marked "x-past" (found once per deployed schema, with its validators)."""
     return _compiled(schema)[3]
 
 
-def _date_paths(schema: Any, prefix: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+def _date_paths(schema: Any, prefix: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], bool]]:
     if not isinstance(schema, dict):
         return
     if schema.get("format") == "date":
-        yield prefix
+        yield prefix, schema.get("x-past") is True
     for key, sub in (schema.get("properties") or {}).items():
         yield from _date_paths(sub, (*prefix, key))
     if isinstance(schema.get("items"), dict):
         yield from _date_paths(schema["items"], (*prefix, "*"))
 
 
+def _dates_at(fields: tuple[str, ...], data: Any) -> list[tuple[list, str]]:
+    """(path, value) of the well-formed dates (yyyy-mm-dd) `data` holds at `fields`, following
+    every row of an array."""
+    values = [([], data)]
+    for step in fields:
+        if step == "*":
+            values = [([*path, index], item) for path, value in values if type(value) is list
+                      for index, item in enumerate(value)]
+        else:
+            values = [([*path, step], value[step]) for path, value in values if type(value) is dict and step in value]
+    return [(path, value) for path, value in values if type(value) is str and len(value) == 10 and value[:4].isdigit()]
+
+
 def _dates_out_of_range(schema: dict[str, Any], data: Any) -> list[list]:
     """Paths of the well-formed dates in `data` whose year lies outside FIRST_YEAR..LAST_YEAR."""
-    found = []
-    for fields in _date_fields(schema):
-        values = [([], data)]
-        for step in fields:  # follow the field's path through the data, every row of an array
-            if step == "*":
-                values = [([*path, index], item) for path, value in values if type(value) is list
-                          for index, item in enumerate(value)]
-            else:
-                values = [([*path, step], value[step]) for path, value in values if type(value) is dict and step in value]
-        found += [path for path, value in values if type(value) is str and len(value) == 10 and value[:4].isdigit()
-                  and not FIRST_YEAR <= int(value[:4]) <= LAST_YEAR]
-    return found
+    return [path for fields, _past in _date_fields(schema) for path, value in _dates_at(fields, data)
+            if not FIRST_YEAR <= int(value[:4]) <= LAST_YEAR]
+
+
+def _dates_after(schema: dict[str, Any], data: Any, today: dt.date) -> list[list]:
+    """Paths of the dates of "x-past" fields in `data` after `today` (a year out of range is said
+    by `_dates_out_of_range`; a malformed date by the schema's format)."""
+    return [path for fields, past in _date_fields(schema) if past for path, value in _dates_at(fields, data)
+            if FIRST_YEAR <= int(value[:4]) <= LAST_YEAR and (_day(value) or today) > today]
+
+
+def _day(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def _non_finite(value: Any, path: list) -> Iterator[list]:
@@ -186,7 +208,7 @@ def _non_finite(value: Any, path: list) -> Iterator[list]:
             yield from _non_finite(item, [*path, index])
 
 
-_Compiled = tuple[dict[str, Any], Any, Draft202012Validator, list[tuple[str, ...]]]
+_Compiled = tuple[dict[str, Any], Any, Draft202012Validator, list[tuple[tuple[str, ...], bool]]]
 _VALIDATORS: dict[int, _Compiled] = {}
 
 
@@ -239,9 +261,9 @@ def _same_judgement(node: Any) -> bool:
     return all(_same_judgement(value) for key, value in node.items() if key not in ("enum", "const", "default", "examples"))
 
 
-def check_submission(schema: dict[str, Any], data: Any) -> None:
-    """Raise FormError listing every field in error."""
-    errors = validate_submission(schema, data)
+def check_submission(schema: dict[str, Any], data: Any, today: dt.date | None = None) -> None:
+    """Raise FormError listing every field in error (see `validate_submission` for `today`)."""
+    errors = validate_submission(schema, data, today)
     if errors:
         raise FormError(errors)
 

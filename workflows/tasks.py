@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
+from engine.clock import BRUSSELS
 from engine.db import statement
 from engine.memo import VersionMemo
 from engine.models import HumanTask, ProcessInstance, ProcessVersion
@@ -190,8 +191,9 @@ def complete(session: Session, runtime: Runtime, user: User, task_id: str, data:
     require_act(session, user, task, case)
     assignments.check_claim(user, task)
     schema = schema_of(session, task, version=held.version)
-    check_submission(schema, data)
-    ctx = TaskContext(session=session, user=user, case=case, task=task, schema=schema, now=runtime.clock.now(),
+    now = runtime.clock.now()
+    check_submission(schema, data, today=now.astimezone(BRUSSELS).date())  # Brussels' day, as the pages'
+    ctx = TaskContext(session=session, user=user, case=case, task=task, schema=schema, now=now,
                       consents=held.consents, action_id=held.action_id)
     handler = HANDLERS.get(task.spec_name)
     task_data = small_values(schema, data) if handler is None else handler(ctx, data)

@@ -51,6 +51,27 @@ def test_forms_a_minimum_of_one_item_is_said_in_the_singular():
     assert FieldError("participants", "minItems", {"limit": 2}).message("en") == "Add at least 2 items."
 
 
+def test_forms_a_day_something_happened_is_not_after_today():
+    # "x-past" dates (an interview held, a consent given) are weighed against today; an
+    # action's due date is not; a malformed date is the format's error alone.
+    import datetime as dt
+
+    today = dt.date(2026, 3, 2)
+    data = {"held_on": "2026-03-03", "needs": "x"}
+    assert [(e.path, e.code) for e in validate_submission(schema("clarification_interview"), data, today)] == [
+        ("held_on", "future")]
+    assert validate_submission(schema("clarification_interview"), {**data, "held_on": "2026-03-02"}, today) == []
+    assert validate_submission(schema("clarification_interview"), data) == []  # no day given: not weighed
+    consents = {"consents": [{"person": "youth", "status": "given", "date": "2026-03-02"},
+                             {"person": "legal_representative", "status": "given", "date": "2027-01-01"}]}
+    paths = [(e.path, e.code) for e in validate_submission(schema("obtain_consent"), {
+        **consents, "attempt_notes": "x", "youth_endangered": False}, today)]
+    assert paths == [("consents/1/date", "future")]
+    bad = [(e.path, e.code) for e in validate_submission(schema("clarification_interview"),
+                                                         {**data, "held_on": "2026-02-31"}, today)]
+    assert bad == [("held_on", "format")]
+
+
 def test_forms_unknown_fields_and_non_objects_are_refused():
     assert [e.code for e in validate_submission(schema("report_action"), [])] == ["not_json"]
     codes = {e.code for e in validate_submission(schema("report_action"),

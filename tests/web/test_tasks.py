@@ -446,6 +446,19 @@ def test_a_concertation_to_come_or_an_action_due_before_it_is_a_field_error(app,
     assert "Not before the date of the concertation (02/03/2026)." in page
 
 
+def test_an_interview_or_a_consent_dated_after_today_is_a_field_error(app, client, seeded):
+    # A typing slip (2062 for 2026) would otherwise enter the year's figures as it is.
+    reference = seeded["Jeune A."]  # today is 02/03/2026 (the tests' clock)
+    tid = task_id(app, reference, "verify_request")
+    login(client, "anne")
+    data = _sample(app, reference, "verify_request")
+    data["consents"][0]["date"] = "2062-03-02"
+    response = post_fields(client, f"/tasks/{tid}", form_data(data) + [("action", "complete")])
+    assert response.status_code == 422
+    assert '<p class="field-error" id="f-consents-0-date-error">Une date passée, ou aujourd\'hui.</p>' in text(response)
+    assert task_id(app, reference, "verify_request") == tid  # nothing saved
+
+
 def test_a_concertation_may_be_held_on_the_brussels_day_and_its_actions_due_then(app, client, seeded):
     import datetime as dt
 
