@@ -13,9 +13,10 @@ pytestmark = [pytest.mark.sqlite_only, pytest.mark.slow]
 
 def sign_in(page, base, username):
     page.goto(base + "/login")
-    page.get_by_label("Nom d'utilisateur").fill(username)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    # In French, or in English after signing out of an English session.
+    page.get_by_label(re.compile("^(Nom d'utilisateur|Username)$")).fill(username)
+    page.get_by_label(re.compile("^(Mot de passe|Password)$")).fill(PASSWORD)
+    page.get_by_role("button", name=re.compile("^(Se connecter|Sign in)$")).click()
     page.wait_for_url(re.compile(r".*/(inbox|cases.*)$"))
 
 
