@@ -56,7 +56,11 @@ def test_browser_process_owner_changes_reminder_in_modeler_and_deploys(app, live
         return [...document.querySelectorAll('#canvas .djs-shape')].some(shape => {
             const r = shape.getBoundingClientRect();
             return r.width > 0 && r.left < tools.right && r.top < tools.bottom && r.bottom > tools.top; }); }""")
+    # The editor's tools speak the page's language, and the panel names the element's kind.
+    assert page.get_attribute('#canvas .djs-palette [data-action="create.task"]', "title") == "Créer une tâche"
     reminder.click()
+    assert page.inner_text("[data-element-type]") == "Événement de bordure"
+    assert page.get_attribute('.djs-context-pad [data-action="delete"]', "title") == "Supprimer"
     timer = page.locator("#element-timer")
     timer.wait_for(state="visible")
     assert timer.input_value() == '"P21D"'

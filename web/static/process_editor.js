@@ -6,8 +6,21 @@
   var source = document.getElementById("bpmn-xml");
   var form = document.getElementById("process-form");
   if (!source || !form || typeof window.BpmnJS !== "function") { return; }
+  // The editor's own texts in the page's language (static/bpmn_fr.js when it is French); a text
+  // missing there stays in English.
+  var texts = window.caseworkBpmnTexts || {};
+  function translate(template, replacements) {
+    return (texts[template] || template).replace(/{([^}]+)}/g, function (all, key) {
+      return replacements && key in replacements ? replacements[key] : all;
+    });
+  }
+  // An element's kind as people say it: "bpmn:StartEvent" -> "Start event" ("Événement de début").
+  function kindOf(type) {
+    var words = type.replace("bpmn:", "").replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase().replace("sub process", "sub-process");
+    return translate(words.charAt(0).toUpperCase() + words.slice(1));
+  }
   // bpmn-js 18 binds the keyboard by itself (an explicit bindTo is an error there).
-  var modeler = new window.BpmnJS({ container: "#canvas" });
+  var modeler = new window.BpmnJS({ container: "#canvas", additionalModules: [{ translate: ["value", translate] }] });
   window.caseworkModeler = modeler;  // for the browser tests
   var panel = document.getElementById("element-panel");
   var fields = panel.querySelector("[data-fields]");
@@ -59,7 +72,7 @@
     fields.hidden = !bo; empty.hidden = !!bo;
     if (!bo) { return; }
     panel.querySelector("[data-element-id]").textContent = bo.id;
-    panel.querySelector("[data-element-type]").textContent = bo.$type.replace("bpmn:", "");
+    panel.querySelector("[data-element-type]").textContent = kindOf(bo.$type);
     nameInput.value = bo.name || "";
     var timer = timerOf(bo);
     show("[data-timer]", !!(timer && timer.key));
