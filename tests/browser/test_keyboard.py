@@ -57,14 +57,19 @@ def test_a_note_refused_comes_back_with_its_box_focused(app, live_server, page):
     assert not page.script_problems, page.script_problems
 
 
-def test_an_error_link_to_a_group_of_choices_focuses_its_option(app, live_server, page):
-    # A yes/no question is a fieldset, which takes no focus: its link focuses its first option.
+def _open_a_demo_task(app, live_server, page, step: str) -> None:
+    """The demo cases seeded, anne signed in on the page of a task at `step`."""
     with app.db.transaction() as session:
         demo.seed_cases(session, app.runtime)
     with app.db.transaction(write=False) as session:
-        task = session.scalar(select(HumanTask.id).where(HumanTask.spec_name == "verify_request").limit(1))
+        task = session.scalar(select(HumanTask.id).where(HumanTask.spec_name == step).limit(1))
     sign_in(page, live_server, "anne")
     page.goto(f"{live_server}/tasks/{task}")
+
+
+def test_an_error_link_to_a_group_of_choices_focuses_its_option(app, live_server, page):
+    # A yes/no question is a fieldset, which takes no focus: its link focuses its first option.
+    _open_a_demo_task(app, live_server, page, "verify_request")
     page.get_by_role("button", name="Terminer la tâche").click()
     page.wait_for_selector("#error-summary")
     page.focus("#error-summary a[href='#f-lives_in_region']")
@@ -92,12 +97,7 @@ def test_the_message_an_action_leaves_is_focused_on_the_next_page(app, live_serv
 
 def test_every_stop_of_a_date_field_shows_the_focus_ring(app, live_server, page):
     # Day, month, year, then the calendar button, which sits in the field's shadow tree.
-    with app.db.transaction() as session:
-        demo.seed_cases(session, app.runtime)
-    with app.db.transaction(write=False) as session:
-        task = session.scalar(select(HumanTask.id).where(HumanTask.spec_name == "concertation").limit(1))
-    sign_in(page, live_server, "anne")
-    page.goto(f"{live_server}/tasks/{task}")
+    _open_a_demo_task(app, live_server, page, "concertation")
     page.focus("input[type=date]")
     rings = []
     for _ in range(4):
