@@ -169,7 +169,9 @@ def logout_user(*, idle: bool = False) -> None:
 
 def _refuse_anonymous():
     if request.path.startswith("/api/"):
-        response = jsonify(error="unauthorized", message="sign in first (session cookie or HTTP Basic)")
+        response = jsonify(error="unauthorized", message=gettext(
+            "Sign in first: with HTTP Basic (a username and its password), or with the session cookie of a "
+            "signed-in page. A wrong username or password gets this answer too."))
         response.status_code = 401
         response.headers["WWW-Authenticate"] = 'Basic realm="casework"'
         return response

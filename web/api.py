@@ -11,12 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, jsonify, request, url_for
+from flask_babel import gettext as _
 
 from engine.models import HumanTask
 from workflows import case_view, cases, drafts
 from workflows import inbox as inbox_mod
 from workflows import tasks as task_mod
-from workflows.errors import FormError, NotFoundError, TaskStateError
+from workflows.errors import FormError, NotFoundError
 from workflows.forms import FieldError
 
 from .access import audit_read, current_user, roles_required
@@ -78,13 +79,19 @@ def task(task_id: str):
 def complete(task_id: str):
     from workflows.permissions import can_view_case
 
-    from .tasks import load
+    from .errors import render_error
+    from .i18n import format_datetime
+    from .tasks import display_name, load
 
-    if db().get(HumanTask, task_id) is None:  # completed: said to who may see its case, else 404
+    if db().get(HumanTask, task_id) is None:  # completed: by whom and when, to who may see its case; else 404
         done = task_mod.completion(db(), task_id)
-        if done is not None and can_view_case(db(), current_user(), done.case):
-            raise TaskStateError("completed meanwhile")
-        raise NotFoundError("no such open task")
+        if done is None or not can_view_case(db(), current_user(), done.case):
+            raise NotFoundError("no such open task")
+        when = format_datetime(done.at)
+        return render_error(409, "task_closed", _("You completed this task on %(when)s.", when=when)
+                            if done.actor == current_user().username else
+                            _("%(name)s completed this task on %(when)s.", name=display_name(done.actor), when=when),
+                            link=url_for("api.case", reference=done.case.reference))
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         raise FormError([FieldError("", "not_json")])

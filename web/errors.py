@@ -154,8 +154,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
         status = err.code or 500
-        code = "csrf" if err.description == "csrf" else (err.name or "error").lower().replace(" ", "_")
+        code = err.description if err.description in ("csrf", "json_required") else \
+            (err.name or "error").lower().replace(" ", "_")
         message = None
+        if err.description == "json_required":
+            message = _("Send the body as JSON, with the header Content-Type: application/json.")
         if err.description == "csrf":
             message = (_("A call with the session cookie must send its CSRF token in the X-CSRF-Token header "
                          "(or sign in with HTTP Basic instead).") if request.path.startswith("/api/") else

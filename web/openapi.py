@@ -8,8 +8,15 @@ _ERROR = {"$ref": "#/components/schemas/Error"}
 
 
 def _responses(ok: dict[str, Any], *codes: int) -> dict[str, Any]:
-    texts = {401: "Not signed in", 403: "Not allowed for this user", 404: "Unknown, or not visible to this user",
-             409: "Completed or changed by someone else meanwhile", 422: "Invalid data; `fields` lists every error"}
+    texts = {400: "Sent with the session cookie but without the X-CSRF-Token header (`csrf`), or holding a null "
+                  "character (`null_character`)",
+             401: "Not signed in (or a wrong username or password)", 403: "Not allowed for this user",
+             404: "Unknown, or not visible to this user",
+             409: "Completed already (`task_closed`: by whom and when, `link` to its case) or changed by "
+                  "someone else meanwhile",
+             415: "Sent with HTTP Basic, a body that is not JSON (`json_required`): send Content-Type: "
+                  "application/json",
+             422: "Invalid data; `fields` lists every error (a body that is not a JSON object: one with path \"\")"}
     out = {"200": ok}
     for code in codes:
         out[str(code)] = {"description": texts[code], "content": {"application/json": {"schema": _ERROR}}}
@@ -63,7 +70,7 @@ def document() -> dict[str, Any]:
                                                      "(optionally wrapped as {\"data\": {...}})"}}}},
                 "responses": _responses(_json({"type": "object", "properties": {
                     "case": {"type": "string"}, "status": {"type": "string"},
-                    "open_tasks": {"type": "array", "items": task}}}, "Completed"), 401, 403, 404, 409, 422)}},
+                    "open_tasks": {"type": "array", "items": task}}}, "Completed"), 400, 401, 403, 404, 409, 415, 422)}},
             "/cases": {"get": {
                 "summary": "Cases the user may open",
                 "parameters": [{"name": "status", "in": "query", "schema": {"enum": ["open", "exited", "closed"]}},

@@ -182,7 +182,7 @@ def submit(task_id: str):
         return _render(task, case, data, status=409, notice=_(
             "%(name)s has taken this task: only they can complete it until they or the case manager "
             "release it. What you typed is below: save it as a draft so as not to lose it.",
-            name=_display_name(err.username)))
+            name=display_name(err.username)))
     except (TaskStateError, ConflictError) as err:
         session.rollback()
         case = task_mod.cases.get_case(session, snapshot.business_key)
@@ -196,7 +196,7 @@ def submit(task_id: str):
     return redirect(url_for("inbox.index", case=case.reference) if more else url_for("inbox.index"))
 
 
-def _display_name(username: str) -> str:
+def display_name(username: str) -> str:
     from workflows.users import find_active
 
     found = find_active(db(), username)
@@ -224,12 +224,12 @@ def _closed_meanwhile(task_id: str):
     when = format_datetime(done.at)
     if request.method != "POST":
         message = (_("You completed this task on %(when)s.", when=when) if done.actor == user.username else
-                   _("%(name)s completed this task on %(when)s.", name=_display_name(done.actor), when=when))
+                   _("%(name)s completed this task on %(when)s.", name=display_name(done.actor), when=when))
         return render_error(410, "task_closed", message, link=link, title=_("This task is done"))
     message = (_("You had already completed this task, on %(when)s: nothing more was saved.", when=when)
                if done.actor == user.username else
                _("%(name)s completed this task on %(when)s, before you: nothing of yours was saved. What you "
-                 "typed is below; open the case to see where it stands.", name=_display_name(done.actor), when=when))
+                 "typed is below; open the case to see where it stands.", name=display_name(done.actor), when=when))
     describe = _fields_of_done(session, done)
     typed = [dict(zip(("path", "label", "message"), (k, *describe(k, v)), strict=True)) for k, v in request.form.items()
              if k not in ("csrf_token", "action", "next_url") and not k.endswith(("._row", "._present")) and v.strip()]

@@ -73,7 +73,24 @@ def test_basic_auth_checks_a_password_with_argon2_once_then_remembers_it(app, cl
 def test_api_needs_a_user(client):
     response = client.get("/api/v1/tasks")
     assert response.status_code == 401 and response.get_json()["error"] == "unauthorized"
+    assert "HTTP Basic" in response.get_json()["message"] and "Connectez-vous" in response.get_json()["message"]
+    english = client.get("/api/v1/tasks", headers={"Accept-Language": "en"}).get_json()["message"]
+    assert english.startswith("Sign in first")
     assert client.get("/api/v1/tasks", headers=basic("anne", "wrong-password")).status_code == 401
+    # A post with no credentials at all is told to sign in, not about a CSRF token.
+    response = client.post("/api/v1/tasks/0b6c1e8a-0000-4000-8000-000000000000/complete", json={})
+    assert response.status_code == 401 and response.get_json()["error"] == "unauthorized"
+
+
+def test_a_body_sent_with_http_basic_must_be_json(app, client, seeded):
+    # Anything else could be a cross-site form riding on credentials the browser keeps: refused,
+    # saying what to send; nothing is completed.
+    tid = task_id(app, seeded["Jeune A."], "verify_request")
+    for body in ({"data": '{"youth_age": 14}', "content_type": "text/plain"}, {"data": {"youth_age": "14"}}, {}):
+        response = client.post(f"/api/v1/tasks/{tid}/complete", headers=basic("anne"), **body)
+        assert response.status_code == 415 and response.get_json()["error"] == "json_required", response.get_json()
+        assert "Content-Type: application/json" in response.get_json()["message"]
+    assert task_id(app, seeded["Jeune A."], "verify_request") == tid
 
 
 def test_tasks_list_show_and_complete_with_basic_auth(app, client, seeded):
@@ -91,7 +108,9 @@ def test_tasks_list_show_and_complete_with_basic_auth(app, client, seeded):
     assert done.status_code == 200, done.get_json()
     assert [t["step"] for t in done.get_json()["open_tasks"]] == ["clarification_interview"]
     again = client.post(f"/api/v1/tasks/{tid}/complete", json=data, headers=basic("anne"))
-    assert again.status_code == 409 and again.is_json
+    assert again.status_code == 409 and again.get_json()["error"] == "task_closed"
+    assert again.get_json()["message"].startswith("Vous avez terminé cette tâche le ")  # by whom and when
+    assert again.get_json()["link"] == f"/api/v1/cases/{reference}"
     # Someone who may not see the case learns nothing of it, not even that the task was done.
     elsewhere = client.post(f"/api/v1/tasks/{tid}/complete", json=data, headers=basic("marc"))
     assert elsewhere.status_code == 404 and elsewhere.is_json
