@@ -16,7 +16,9 @@
       toggle.addEventListener("click", function () {
         var fitted = toggle.getAttribute("aria-pressed") === "true";
         svg.setAttribute("width", fitted ? width : "100%");
-        svg.setAttribute("height", fitted ? height : "auto");
+        // Fitted, its height follows the width (the viewBox's proportions): "auto" is no SVG length.
+        if (fitted) { svg.setAttribute("height", height); } else { svg.removeAttribute("height"); }
+        svg.style.height = fitted ? "" : "auto";
         toggle.setAttribute("aria-pressed", fitted ? "false" : "true");
       });
     }

@@ -1,0 +1,30 @@
+"""The case page's diagram: opened at the current step, and fitted to the page's width on request."""
+
+from __future__ import annotations
+
+import pytest
+
+from workflows import demo
+
+from .test_journey import sign_in
+
+pytestmark = pytest.mark.sqlite_only
+
+
+def test_the_diagram_fits_the_width_and_back_without_a_script_error(app, live_server, page):
+    with app.db.transaction() as session:
+        reference = demo.seed_cases(session, app.runtime)[0].reference
+    sign_in(page, live_server, "anne")
+    page.goto(f"{live_server}/cases/{reference}")
+    box = page.locator(".diagram")
+    drawn = page.locator(".diagram svg").bounding_box()
+    page.get_by_role("button", name="Ajuster à la largeur").click()
+    fitted = page.locator(".diagram svg").bounding_box()
+    frame = box.bounding_box()
+    assert fitted["width"] <= frame["width"] + 1 < drawn["width"]  # the whole width in view
+    ratio = drawn["height"] / drawn["width"]
+    assert abs(fitted["height"] - fitted["width"] * ratio) < 2  # its proportions kept
+    page.get_by_role("button", name="Ajuster à la largeur").click()
+    again = page.locator(".diagram svg").bounding_box()
+    assert (round(again["width"]), round(again["height"])) == (round(drawn["width"]), round(drawn["height"]))
+    assert not page.script_problems, page.script_problems
