@@ -215,6 +215,8 @@ def test_claim_release_and_someone_else_cannot_complete_a_claimed_task(app, clie
     reference = seeded["Jeune H."]
     tid = task_id(app, reference, "report_action", "sophie")
     login(client, "sophie")
+    # Taking is optional, and the page says so (a partner who signs in once a month asked).
+    assert "Facultatif : vous pouvez la terminer sans la prendre." in text(client.get(f"/tasks/{tid}"))
     assert post(client, f"/tasks/{tid}/claim").status_code == 302
     page = " ".join(text(client.get(f"/tasks/{tid}")).split())
     # People by name, never by username.
