@@ -99,3 +99,13 @@ def test_the_idle_warning_passes_axe(app, serve, audit_page):
     dialog = page.get_by_role("dialog", name="Toujours là ?")
     dialog.wait_for(state="visible", timeout=10_000)
     assert _problems(page) == []
+
+
+def test_the_top_bar_targets_are_24_px_at_least_on_a_tablet(app, live_server, page):
+    # WCAG 2.5.8: what a finger taps in the top bar (pages, language, notifications, one's name,
+    # signing out) is 24 CSS pixels tall at least.
+    page.set_viewport_size({"width": 768, "height": 1024})
+    sign_in(page, live_server, "anne")
+    small = page.evaluate("""[...document.querySelectorAll('.topbar a, .topbar button')]
+        .map(e => [e.textContent.trim(), e.getBoundingClientRect().height]).filter(([, h]) => h < 24)""")
+    assert not small, small
