@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, abort, jsonify, make_response, request, url_for
 from flask_babel import gettext as _
 
 from engine.models import HumanTask
@@ -22,6 +22,7 @@ from workflows.forms import FieldError
 
 from .access import audit_read, current_user, roles_required
 from .cases import STATUSES, page_of_cases
+from .errors import render_error
 from .forms import page_number
 from .inbox import query_from_args, step_title
 from .openapi import document
@@ -48,10 +49,35 @@ def openapi():
     return jsonify(document())
 
 
+def _check_parameters(**choices: tuple[str, ...] | None) -> None:
+    """A 400 naming each query parameter of `choices` given a value it does not take (`None`: a
+    case reference, or part of one), and `page` if it is not a whole number from 1: a typo
+    (`status=opened`) must not quietly return everything, as a page's link may."""
+    problems = []
+    for name, values in choices.items():
+        given = request.args.get(name)
+        if given is None or given == "":
+            continue
+        if values is None:
+            if inbox_mod.case_filter(given) is None:
+                problems.append({"path": name, "message": _(
+                    "A case reference, or %(count)d of its characters at least (besides CM-).",
+                    count=inbox_mod.MIN_PART)})
+        elif given not in values:
+            problems.append({"path": name, "message": _("One of: %(values)s.", values=", ".join(values))})
+    page = request.args.get("page")
+    if page is not None and not (page.isdigit() and int(page) >= 1):
+        problems.append({"path": "page", "message": _("A whole number, from 1.")})
+    if problems:
+        abort(make_response(render_error(400, "invalid_parameter", _(
+            "A parameter of the address has a value it does not take; `fields` says which."), fields=problems)))
+
+
 @bp.get("/tasks")
 @roles_required(*ACTORS)
 def tasks():
     user = current_user()
+    _check_parameters(scope=inbox_mod.scopes_for(user), due=inbox_mod.WINDOWS, case=None)
     query = query_from_args(request.args)
     result = inbox_mod.page(db(), user, query, now())
     counts = result.counts
@@ -79,7 +105,6 @@ def task(task_id: str):
 def complete(task_id: str):
     from workflows.permissions import can_view_case
 
-    from .errors import render_error
     from .i18n import format_datetime
     from .tasks import display_name, load
 
@@ -107,6 +132,7 @@ def complete(task_id: str):
 @bp.get("/cases")
 @roles_required(*ACTORS)
 def case_list():
+    _check_parameters(status=STATUSES)
     status = request.args.get("status")
     number = page_number(request.args)
     total, rows = page_of_cases(status=status if status in STATUSES else None, number=number, size=API_PAGE)

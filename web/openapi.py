@@ -8,7 +8,8 @@ _ERROR = {"$ref": "#/components/schemas/Error"}
 
 
 def _responses(ok: dict[str, Any], *codes: int) -> dict[str, Any]:
-    texts = {400: "Sent with the session cookie but without the X-CSRF-Token header (`csrf`), or holding a null "
+    texts = {400: "A query parameter given a value it does not take (`invalid_parameter`, `fields` names each), "
+                  "a call with the session cookie but without the X-CSRF-Token header (`csrf`), or a null "
                   "character (`null_character`)",
              401: "Not signed in (or a wrong username or password)", 403: "Not allowed for this user",
              404: "Unknown, or not visible to this user",
@@ -54,7 +55,7 @@ def document() -> dict[str, Any]:
                 "responses": _responses(_json({"type": "object", "properties": {
                     "tasks": {"type": "array", "items": task}, "page": {"type": "integer"},
                     "pages": {"type": "integer"}, "counts": {"$ref": "#/components/schemas/Counts"}}},
-                    "A page of tasks and the counts per filter"), 401, 403)}},
+                    "A page of tasks and the counts per filter"), 400, 401, 403)}},
             "/tasks/{task_id}": {"get": {
                 "summary": "A task with its form's JSON Schema and the values to prefill (draft or defaults)",
                 "parameters": [{"$ref": "#/components/parameters/TaskId"}],
@@ -77,7 +78,7 @@ def document() -> dict[str, Any]:
                                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
                 "responses": _responses(_json({"type": "object", "properties": {
                     "cases": {"type": "array", "items": {"type": "object"}}, "page": {"type": "integer"},
-                    "total": {"type": "integer"}}}, "A page of cases"), 401, 403)}},
+                    "total": {"type": "integer"}}}, "A page of cases"), 400, 401, 403)}},
             "/cases/{reference}": {"get": {
                 "summary": "A case as the user may see it: status, steps, consent, plan, messages, timeline",
                 "parameters": [{"name": "reference", "in": "path", "required": True,

@@ -82,6 +82,21 @@ def test_api_needs_a_user(client):
     assert response.status_code == 401 and response.get_json()["error"] == "unauthorized"
 
 
+def test_a_filter_given_a_value_it_does_not_take_is_a_400_naming_it(client, seeded):
+    # A typo (status=opened) must not quietly list everything.
+    for url, names in (("/api/v1/cases?status=opened", ["status"]), ("/api/v1/tasks?due=soon&page=abc", ["due", "page"]),
+                       ("/api/v1/tasks?case=CM-8", ["case"]), ("/api/v1/tasks?scope=all", ["scope"])):
+        response = client.get(url, headers=basic("anne"))
+        body = response.get_json()
+        assert response.status_code == 400 and body["error"] == "invalid_parameter", (url, body)
+        assert [f["path"] for f in body["fields"]] == names, (url, body)
+    assert "L'une de ces valeurs : open, exited, closed." in client.get(
+        "/api/v1/cases?status=opened", headers=basic("anne")).get_json()["fields"][0]["message"]
+    assert client.get("/api/v1/tasks?due=overdue&case=CM-&page=2", headers=basic("anne")).status_code == 400
+    assert client.get("/api/v1/tasks?due=overdue&page=2", headers=basic("anne")).status_code == 200
+    assert client.get("/api/v1/tasks?scope=partners", headers=basic("sophie")).status_code == 400  # not hers
+
+
 def test_a_body_sent_with_http_basic_must_be_json(app, client, seeded):
     # Anything else could be a cross-site form riding on credentials the browser keeps: refused,
     # saying what to send; nothing is completed.
