@@ -138,7 +138,7 @@ def case_list():
     total, rows = page_of_cases(status=status if status in STATUSES else None, number=number, size=API_PAGE)
     return jsonify({"cases": [{"reference": c.reference, "status": c.status, "pass": c.pass_number,
                                "opened_at": _iso(c.opened_at), "url": url_for("api.case", reference=c.reference)}
-                              for c in rows], "page": number, "total": total})
+                              for c in rows], "page": number, "pages": max(1, -(-total // API_PAGE)), "total": total})
 
 
 @bp.get("/cases/<reference>")

@@ -77,8 +77,12 @@ def document() -> dict[str, Any]:
                 "parameters": [{"name": "status", "in": "query", "schema": {"enum": ["open", "exited", "closed"]}},
                                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
                 "responses": _responses(_json({"type": "object", "properties": {
-                    "cases": {"type": "array", "items": {"type": "object"}}, "page": {"type": "integer"},
-                    "total": {"type": "integer"}}}, "A page of cases"), 400, 401, 403)}},
+                    "cases": {"type": "array", "items": {"type": "object", "properties": {
+                        "reference": {"type": "string"}, "status": {"enum": ["open", "exited", "closed"]},
+                        "pass": {"type": "integer"}, "opened_at": {"type": "string", "format": "date-time"},
+                        "url": {"type": "string"}}}},
+                    "page": {"type": "integer"}, "pages": {"type": "integer"}, "total": {"type": "integer"}}},
+                    "A page of cases"), 400, 401, 403)}},
             "/cases/{reference}": {"get": {
                 "summary": "A case as the user may see it: status, steps, consent, plan, messages, timeline",
                 "parameters": [{"name": "reference", "in": "path", "required": True,

@@ -94,6 +94,8 @@ def test_a_filter_given_a_value_it_does_not_take_is_a_400_naming_it(client, seed
         "/api/v1/cases?status=opened", headers=basic("anne")).get_json()["fields"][0]["message"]
     assert client.get("/api/v1/tasks?due=overdue&case=CM-&page=2", headers=basic("anne")).status_code == 400
     assert client.get("/api/v1/tasks?due=overdue&page=2", headers=basic("anne")).status_code == 200
+    listed = client.get("/api/v1/cases", headers=basic("anne")).get_json()  # paged as the tasks are
+    assert listed["page"] == 1 and listed["pages"] >= 1 and listed["total"] >= len(listed["cases"])
     assert client.get("/api/v1/tasks?scope=partners", headers=basic("sophie")).status_code == 400  # not hers
 
 
