@@ -1,5 +1,6 @@
 """Numbers in URLs beyond what a row can have: a page not found or the last page, never an error
-of the database (PostgreSQL's integer, SQLite's 64 bits)."""
+of the database (PostgreSQL's integer, SQLite's 64 bits); a page that is no number is the first
+page for a person, a 400 for an API client."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ HUGE = "9" * 20
     ("anne", "GET", f"/api/v1/tasks?page={HUGE}", 200),
     ("anne", "GET", f"/api/v1/cases?page={HUGE}", 200),
     ("anne", "GET", "/cases/?page=-3", 200),
-    ("anne", "GET", "/api/v1/cases?page=deux", 200),
+    ("anne", "GET", "/api/v1/cases?page=deux", 400),  # the API names a value it does not take
 ])
 def test_a_number_no_row_can_have_in_a_url(client, who, method, url, expected):
     login(client, who)
