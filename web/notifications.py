@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from engine.models import HumanTask
 from workflows import notifications, reasons
 from workflows.models import Case
 from workflows.permissions import can_view_case
@@ -33,10 +34,15 @@ def index():
 @bp.post("/<int:notification_id>/open")
 @login_required
 def open_one(notification_id: int):
-    """Mark it read and go to what it is about (the case, if the user may see it)."""
+    """Mark it read and go to what it is about: the task it names while it is open and the user's
+    to do, else the case, if the user may see it."""
     session, user = db(), current_user()
     row = notifications.get_own(session, user, notification_id)
     notifications.mark_read(session, user, now(), [row.id])
+    task_id = (row.detail or {}).get("task_id")
+    task = session.get(HumanTask, task_id) if isinstance(task_id, str) else None
+    if task is not None and task.assignee == user.username:
+        return redirect(url_for("tasks.show", task_id=task.id))
     case = session.get(Case, row.case_id) if row.case_id else None
     if case is not None and can_view_case(session, user, case):
         return redirect(url_for("cases.show", reference=case.reference))

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from engine.models import HumanTask
-from workflows import assignments, case_view, drafts, plans
+from workflows import assignments, case_view, drafts, notifications, plans
 from workflows import messages as youth_messages
 from workflows import tasks as task_mod
 from workflows.assignments import ClaimedError
@@ -139,6 +139,7 @@ def show(task_id: str):
         return _closed_meanwhile(task_id)
     task, case = load(task_id)
     audit_read("task_viewed", case, {"task_id": task.id})
+    notifications.task_opened(db(), current_user(), case.reference, task.id, now())
     draft = drafts.get(db(), task.id)
     values = draft.data if draft else task_mod.defaults(db(), task, case)
     return _render(task, case, values)

@@ -82,7 +82,7 @@ def tell_carriers(session: Session, case: Case, rows: Sequence[Any], now: dt.dat
         if person is None:
             continue
         action_id = row.item.get("id") if isinstance(row.item, dict) else None
-        enqueue(session, key=f"{case.reference}:{ACTION_ASSIGNED}:{row.id}:{person.username}", recipient=person,
+        enqueue(session, key=_assigned_key(case.reference, row.id, person.username), recipient=person,
                 reason=ACTION_ASSIGNED, now=now, case=case,
                 detail={"task_id": row.id, **({"action_id": action_id} if isinstance(action_id, int) else {})})
 
@@ -129,6 +129,19 @@ def get_own(session: Session, user: User, notification_id: int) -> Notification:
     if row is None or row.recipient_id != user.id:
         raise NotFoundError("no such notification")
     return row
+
+
+def _assigned_key(reference: str, task_id: str, username: str) -> str:
+    return f"{reference}:{ACTION_ASSIGNED}:{task_id}:{username}"
+
+
+def task_opened(session: Session, user: User, reference: str, task_id: str, now: dt.datetime) -> None:
+    """The user opened their task: what told them it was theirs (ACTION_ASSIGNED) is read, so
+    that it no longer shows as new once dealt with (found by its unique key: one index lookup)."""
+    if user.role == "professional":
+        session.execute(update(Notification).where(
+            Notification.key == _assigned_key(reference, task_id, user.username), Notification.read_at.is_(None))
+            .values(read_at=now).execution_options(synchronize_session=False))
 
 
 def mark_read(session: Session, user: User, now: dt.datetime, ids: Sequence[int] | None = None) -> int:

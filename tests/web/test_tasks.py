@@ -497,3 +497,31 @@ def test_telling_a_requester_their_request_is_not_eligible_shows_why(app, client
     post(client, "/language", {"lang": "en"})
     page = " ".join(text(client.get(f"/tasks/{task_id(app, reference, 'inform_requester_not_eligible')}")).split())
     assert "Why the request is not eligible:</strong> Several attempts" in page
+
+
+def test_a_partner_told_of_an_action_is_led_to_its_task_and_the_notice_is_read_once_opened(app, client, seeded):
+    # A partner who signs in once a month: "Ouvrir" on "Une action d'un plan vous a été confiée"
+    # leads to the task while it is open, and the notice no longer shows as new once the task
+    # was opened, however it was reached.
+    from workflows.models import Notification
+
+    reference = seeded["Jeune H."]
+    tid = task_id(app, reference, "report_action", "sophie")
+
+    def notice():
+        with app.db.transaction(write=False) as session:
+            return session.execute(select(Notification.id, Notification.read_at)
+                                   .where(Notification.key == f"{reference}:action_assigned:{tid}:sophie")).one()
+
+    note_id, read_at = notice()
+    assert read_at is None
+    login(client, "sophie")
+    assert client.get(f"/tasks/{tid}").status_code == 200
+    assert notice()[1] is not None  # opened from the inbox: read
+    opened = post(client, f"/notifications/{note_id}/open")
+    assert opened.status_code == 302 and opened.headers["Location"].endswith(f"/tasks/{tid}")
+    response = post_fields(client, f"/tasks/{tid}", form_data(_sample(app, reference, "report_action"))
+                           + [("action", "complete")])
+    assert response.status_code == 302
+    opened = post(client, f"/notifications/{note_id}/open")  # done: the case, where the report shows
+    assert opened.headers["Location"].endswith(f"/cases/{reference}")
