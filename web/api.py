@@ -161,10 +161,19 @@ def case_json(view: case_view.CaseView) -> dict[str, Any]:
         "current_steps": view.current_steps, "open_tasks": [task_json(t) for t in view.open_tasks],
         "consents": [{"person": c.person, "label": c.label, "status": c.status, "scope": c.scope,
                       "decided_on": _iso(c.decided_on)} for c in view.consents],
+        # What the case page shows of each plan, to the same people: the participants to whom
+        # attended, each action's reports to whom may read them (case_view).
         "plans": [{"version": p.version.number, "held_on": _iso(p.version.held_on), "full": p.full,
+                   "participants": [{"name": part.name, "organisation": part.organisation, "kind": part.kind}
+                                    for part in p.version.participants] if p.full else [],
                    "objectives": [{"key": o.key, "title": o.title, "indicator": o.indicator} for o in p.objectives],
-                   "actions": [{"id": a.id, "objective": a.objective.key, "what": a.what, "carrier": a.carrier.username,
-                                "due_on": _iso(a.due_on), "status": a.status} for a in p.actions],
+                   "actions": [{"id": a.id, "objective": a.objective.key, "what": a.what, "how": a.how,
+                                "duration": a.duration, "carrier": a.carrier.username,
+                                "due_on": _iso(a.due_on), "status": a.status,
+                                "reports": [{"reported_at": _iso(r.reported_at), "by": r.reported_by.username,
+                                             "status": r.status, "result": r.result,
+                                             "effectiveness": r.effectiveness} for r in p.reports.get(a.id, [])]}
+                               for a in p.actions],
                    "changes": [{"kind": ch.kind, "what": ch.what, "label": ch.label, "detail": ch.detail}
                                for ch in p.changes]} for p in view.plans],
         "messages": [{"kind": m.kind, "text": m.text, "received_on": _iso(m.received_on),

@@ -84,7 +84,8 @@ def document() -> dict[str, Any]:
                     "page": {"type": "integer"}, "pages": {"type": "integer"}, "total": {"type": "integer"}}},
                     "A page of cases"), 400, 401, 403)}},
             "/cases/{reference}": {"get": {
-                "summary": "A case as the user may see it: status, steps, consent, plan, messages, timeline",
+                "summary": "A case as the user may see it (as its page shows it): status, steps, consent, plans with "
+                           "their participants, actions and the reports on them, messages, timeline",
                 "parameters": [{"name": "reference", "in": "path", "required": True,
                                 "schema": {"type": "string", "pattern": "^CM-[A-Z0-9]{6}$"}}],
                 "responses": _responses(_json({"type": "object"}, "The case"), 401, 403, 404)}},

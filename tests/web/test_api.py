@@ -161,6 +161,19 @@ def test_cases_are_filtered_for_professionals(app, client, seeded):
     assert client.get("/api/v1/cases", headers=basic("chantal")).status_code == 403
 
 
+def test_a_case_carries_its_plan_s_participants_and_reports_as_the_page_shows_them(app, client, seeded):
+    reference = seeded["Jeune J."]  # at the evaluation, after three reports
+    plan = client.get(f"/api/v1/cases/{reference}", headers=basic("anne")).get_json()["plans"][0]
+    assert len(plan["participants"]) >= 2 and {"name", "organisation", "kind"} <= set(plan["participants"][0])
+    assert all(len(a["reports"]) == 1 and a["reports"][0]["result"] for a in plan["actions"])
+    assert {"how", "duration"} <= set(plan["actions"][0])
+    carriers = {a["carrier"] for a in plan["actions"]}
+    partner = sorted(carriers)[0]
+    theirs = client.get(f"/api/v1/cases/{reference}", headers=basic(partner)).get_json()["plans"][0]
+    reports = [(a["carrier"], r["by"]) for a in theirs["actions"] for r in a["reports"]]
+    assert reports and all(partner in pair for pair in reports), reports  # another's report is not theirs to read
+
+
 def test_task_titles_and_errors_follow_accept_language(app, client, seeded):
     reference = seeded["Jeune A."]
     french = client.get(f"/api/v1/tasks?case={reference}", headers=basic("anne")).get_json()["tasks"]
