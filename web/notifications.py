@@ -13,7 +13,7 @@ from workflows.permissions import can_view_case
 from .access import current_user, login_required, roles_required
 from .forms import row_id
 from .i18n import locale
-from .transactions import casework, db, now
+from .transactions import casework, db, now, writes
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 OUTBOX_ROLES = notifications.ADMIN_ROLES
@@ -21,11 +21,14 @@ OUTBOX_ROLES = notifications.ADMIN_ROLES
 
 @bp.get("/")
 @login_required
+@writes
 def index():
     user = current_user()
     rows = notifications.for_user(db(), user, limit=100)
+    done = notifications.settled(db(), user, rows, now())  # told of a task already dealt with
     lang = locale()
-    items = [{"row": n, "text": reasons.describe(n, lang), "unread": n.read_at is None} for n in rows]
+    items = [{"row": n, "text": reasons.describe(n, lang), "unread": n.read_at is None and n.id not in done,
+              "done": n.id in done} for n in rows]
     return render_template("notifications/index.html", items=items, digest=user.email_digest,
                            has_email=bool(user.email), digest_hour=casework().settings.digest_hour,
                            outbox=user.role in OUTBOX_ROLES)

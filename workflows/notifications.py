@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.db import statement
+from engine.models import HumanTask
 
 from .errors import NotFoundError, PermissionDeniedError
 from .models import Case, Notification, User
@@ -142,6 +143,20 @@ def task_opened(session: Session, user: User, reference: str, task_id: str, now:
         session.execute(update(Notification).where(
             Notification.key == _assigned_key(reference, task_id, user.username), Notification.read_at.is_(None))
             .values(read_at=now).execution_options(synchronize_session=False))
+
+
+def settled(session: Session, user: User, rows: Sequence[Notification], now: dt.datetime) -> set[int]:
+    """Which of `rows` (the user's notifications) told of a task that is no longer open (reported
+    on, by them or by the case manager for them, or handed over): nothing is left to do there.
+    Those still unread are marked read, so that the top bar stops counting them. One query."""
+    task_ids = {n.id: (n.detail or {}).get("task_id") for n in rows if n.reason == ACTION_ASSIGNED}
+    wanted = [task_id for task_id in task_ids.values() if isinstance(task_id, str)]
+    open_ids = set(session.scalars(select(HumanTask.id).where(HumanTask.id.in_(wanted)))) if wanted else set()
+    done = {note_id for note_id, task_id in task_ids.items() if task_id not in open_ids}
+    unread = [n.id for n in rows if n.id in done and n.read_at is None]
+    if unread:
+        mark_read(session, user, now, unread)
+    return done
 
 
 def mark_read(session: Session, user: User, now: dt.datetime, ids: Sequence[int] | None = None) -> int:

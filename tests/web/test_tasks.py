@@ -525,3 +525,23 @@ def test_a_partner_told_of_an_action_is_led_to_its_task_and_the_notice_is_read_o
     assert response.status_code == 302
     opened = post(client, f"/notifications/{note_id}/open")  # done: the case, where the report shows
     assert opened.headers["Location"].endswith(f"/cases/{reference}")
+
+
+def test_a_notice_of_an_action_someone_else_reported_on_shows_as_dealt_with(app, client, seeded):
+    # The case manager reported for the partner (or handed the action over): the partner's
+    # notice no longer says "Nouveau", and the top bar stops counting it once the list is seen.
+    from workflows.models import Notification
+
+    reference = seeded["Jeune H."]
+    tid = task_id(app, reference, "report_action", "sophie")
+    anne = client.application.test_client()
+    login(anne, "anne")
+    response = post_fields(anne, f"/tasks/{tid}", form_data(_sample(app, reference, "report_action"))
+                           + [("action", "complete")])
+    assert response.status_code == 302
+    login(client, "sophie")
+    listed = " ".join(text(client.get("/notifications/")).split())
+    assert f'<span class="badge ok">Traitée</span> Une action d\'un plan vous a été confiée (dossier {reference})' in listed
+    with app.db.transaction(write=False) as session:
+        assert session.scalar(select(Notification.read_at)
+                              .where(Notification.key == f"{reference}:action_assigned:{tid}:sophie")) is not None
