@@ -24,6 +24,52 @@ def _responses(ok: dict[str, Any], *codes: int) -> dict[str, Any]:
     return out
 
 
+def _object(required: str, optional: str = "", **properties: Any) -> dict[str, Any]:
+    """An object with exactly these properties (`required` and `optional`: space-separated names,
+    each given in `properties`): a field the API adds and the document forgets fails the test
+    that checks answers against it."""
+    return {"type": "object", "required": required.split(), "additionalProperties": False,
+            "properties": {name: properties[name] for name in required.split() + optional.split()}}
+
+
+_TEXT, _INT, _BOOL = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+_DAY = {"type": ["string", "null"], "format": "date"}
+_WHEN = {"type": ["string", "null"], "format": "date-time"}
+
+
+def _list(item: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": item}
+
+
+_CASE = _object(
+    "reference status outcome pass youth case_manager opened_at current_steps open_tasks consents plans messages "
+    "timeline", "request",
+    reference=_TEXT, status={"enum": ["open", "exited", "closed"]}, outcome={"type": ["string", "null"]}, **{"pass": _INT},
+    youth=_object("pseudonym age_band region", pseudonym=_TEXT, age_band=_TEXT, region=_TEXT),
+    case_manager=_TEXT, opened_at=_WHEN, current_steps=_list(_TEXT),
+    open_tasks=_list({"$ref": "#/components/schemas/Task"}),
+    consents=_list(_object("person label status scope decided_on", person=_TEXT, label={"type": ["string", "null"]},
+                           status=_TEXT, scope={"type": ["string", "null"]}, decided_on=_DAY)),
+    plans=_list(_object(
+        "version held_on full participants objectives actions changes", version=_INT, held_on=_DAY, full=_BOOL,
+        participants=_list(_object("name organisation kind", name=_TEXT, organisation=_TEXT, kind=_TEXT)),
+        objectives=_list(_object("key title indicator", key=_TEXT, title=_TEXT, indicator={"type": ["string", "null"]})),
+        actions=_list(_object(
+            "id objective what how duration carrier due_on status reports", id=_INT, objective=_TEXT, what=_TEXT,
+            how={"type": ["string", "null"]}, duration={"type": ["string", "null"]}, carrier=_TEXT, due_on=_DAY,
+            status={"enum": ["open", "done", "abandoned"]},
+            reports=_list(_object("reported_at by status result effectiveness", reported_at=_WHEN, by=_TEXT,
+                                  status=_TEXT, result=_TEXT, effectiveness={"type": ["string", "null"]})))),
+        changes=_list(_object("kind what label detail", kind={"enum": ["added", "removed", "changed"]}, what=_TEXT,
+                              label=_TEXT, detail={})))),
+    messages=_list(_object("kind text received_on acknowledged", kind=_TEXT, text=_TEXT, received_on=_DAY,
+                           acknowledged=_BOOL)),
+    timeline=_list(_object("at kind actor detail", at=_WHEN, kind=_TEXT, actor={"type": ["string", "null"]},
+                           detail={})),
+    request=_object("requester_kind difficulties previous_attempts", requester_kind=_TEXT,
+                    difficulties={"type": ["string", "null"]}, previous_attempts={"type": ["string", "null"]}))
+
+
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -88,7 +134,7 @@ def document() -> dict[str, Any]:
                            "their participants, actions and the reports on them, messages, timeline",
                 "parameters": [{"name": "reference", "in": "path", "required": True,
                                 "schema": {"type": "string", "pattern": "^CM-[A-Z0-9]{6}$"}}],
-                "responses": _responses(_json({"type": "object"}, "The case"), 401, 403, 404)}},
+                "responses": _responses(_json({"$ref": "#/components/schemas/Case"}, "The case"), 401, 403, 404)}},
         },
         "components": {
             "securitySchemes": {
@@ -107,6 +153,7 @@ def document() -> dict[str, Any]:
                     "total": {"type": "integer"}, "overdue": {"type": "integer"}, "week": {"type": "integer"},
                     "draft": {"type": "integer"},
                     "by_step": {"type": "object", "additionalProperties": {"type": "integer"}}}},
+                "Case": _CASE,
                 "Error": {"type": "object", "required": ["error", "message"], "properties": {
                     "error": {"type": "string"}, "message": {"type": "string"},
                     "fields": {"type": "array", "items": {"type": "object", "properties": {

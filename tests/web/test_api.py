@@ -25,6 +25,41 @@ def test_openapi_document_describes_every_endpoint(client):
         assert "/api/v1" + path.replace("{", "<").replace("}", ">") in rules
 
 
+def test_every_answer_is_what_the_openapi_document_says(app, client, seeded):
+    # Real answers, a success and the errors of each endpoint, checked against the document's
+    # schemas (a field added to an answer and not to the document fails here).
+    from jsonschema import Draft202012Validator
+
+    doc = client.get("/api/v1/openapi.json").get_json()
+
+    def check(path: str, method: str, response) -> None:
+        described = doc["paths"][path][method]["responses"]
+        assert str(response.status_code) in described, (path, response.status_code, response.get_json())
+        schema = described[str(response.status_code)]["content"]["application/json"]["schema"]
+        errors = list(Draft202012Validator({**schema, "components": doc["components"]}).iter_errors(response.get_json()))
+        assert not errors, (path, response.status_code, [e.message for e in errors][:5])
+
+    reference, evaluated = seeded["Jeune A."], seeded["Jeune J."]
+    tid = task_id(app, reference, "verify_request")
+    with app.db.transaction(write=False) as session:
+        data = demo.sample(session, app.runtime, get_case(session, reference), "verify_request")
+    for who in ("anne", "sophie"):
+        check("/tasks", "get", client.get("/api/v1/tasks", headers=basic(who)))
+        check("/cases", "get", client.get("/api/v1/cases", headers=basic(who)))
+        check("/cases/{reference}", "get", client.get(f"/api/v1/cases/{evaluated}", headers=basic(who)))
+    check("/cases/{reference}", "get", client.get(f"/api/v1/cases/{seeded['Jeune H.']}", headers=basic("anne")))
+    check("/tasks", "get", client.get("/api/v1/tasks?due=soon", headers=basic("anne")))
+    check("/tasks", "get", client.get("/api/v1/tasks"))
+    check("/tasks/{task_id}", "get", client.get(f"/api/v1/tasks/{tid}", headers=basic("anne")))
+    check("/tasks/{task_id}", "get", client.get(f"/api/v1/tasks/{tid}", headers=basic("marc")))
+    complete = f"/api/v1/tasks/{tid}/complete"
+    check("/tasks/{task_id}/complete", "post", client.post(complete, json={"youth_age": "x"}, headers=basic("anne")))
+    check("/tasks/{task_id}/complete", "post", client.post(complete, data="{}", headers=basic("anne")))
+    check("/tasks/{task_id}/complete", "post", client.post(complete, json=data, headers=basic("anne")))
+    check("/tasks/{task_id}/complete", "post", client.post(complete, json=data, headers=basic("anne")))
+    check("/cases/{reference}", "get", client.get("/api/v1/cases/CM-ZZZZZZ", headers=basic("anne")))
+
+
 def test_basic_auth_checks_a_password_with_argon2_once_then_remembers_it(app, client, monkeypatch):
     from workflows import users
 
