@@ -92,6 +92,13 @@ def test_processes_dry_run_then_deploy_from_the_editor(client, app):
     assert checked.status_code == 200
     assert "Le parcours à blanc est allé jusqu'à la fin du processus." in text(checked)
     assert "déclenchée le" in text(checked) and "fired at" not in text(checked)  # the walk's timers, in French
+    walk = text(checked).split('<ol class="walk">')[1].split("</ol>")[0]
+    assert "Vérifier la demande" in walk
+    post(client, "/language", {"lang": "en"})  # in English, its user tasks as the inbox names them
+    english = text(post(client, "/processes/case_management/edit", {"action": "check", "bpmn": xml}))
+    walk = english.split('<ol class="walk">')[1].split("</ol>")[0]
+    assert "Verify the request" in walk and "Vérifier la demande" not in walk
+    post(client, "/language", {"lang": "fr"})
     assert _versions(app) == 1
     deployed = post(client, "/processes/case_management/edit", {"action": "deploy", "bpmn": xml, "note": "rappel"})
     assert deployed.status_code == 302
