@@ -105,17 +105,13 @@ def task(task_id: str):
 def complete(task_id: str):
     from workflows.permissions import can_view_case
 
-    from .i18n import format_datetime
-    from .tasks import display_name, load
+    from .tasks import done_by, load
 
     if db().get(HumanTask, task_id) is None:  # completed: by whom and when, to who may see its case; else 404
         done = task_mod.completion(db(), task_id)
         if done is None or not can_view_case(db(), current_user(), done.case):
             raise NotFoundError("no such open task")
-        when = format_datetime(done.at)
-        return render_error(409, "task_closed", _("You completed this task on %(when)s.", when=when)
-                            if done.actor == current_user().username else
-                            _("%(name)s completed this task on %(when)s.", name=display_name(done.actor), when=when),
+        return render_error(409, "task_closed", done_by(done, current_user()),
                             link=url_for("api.case", reference=done.case.reference))
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):

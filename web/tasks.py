@@ -204,6 +204,13 @@ def display_name(username: str) -> str:
     return found.display_name if found is not None else username
 
 
+def done_by(done: task_mod.Completion, user: User) -> str:
+    """Who completed a task and when, as said to `user` ("You completed…" when it was them)."""
+    when = format_datetime(done.at)
+    return (_("You completed this task on %(when)s.", when=when) if done.actor == user.username else
+            _("%(name)s completed this task on %(when)s.", name=done.actor_name, when=when))
+
+
 def _completing(form) -> bool:
     return form.get("action") != "draft" and not form.get("_add") and not form.get("_remove")
 
@@ -224,13 +231,11 @@ def _closed_meanwhile(task_id: str):
     link = url_for("cases.show", reference=case.reference)
     when = format_datetime(done.at)
     if request.method != "POST":
-        message = (_("You completed this task on %(when)s.", when=when) if done.actor == user.username else
-                   _("%(name)s completed this task on %(when)s.", name=display_name(done.actor), when=when))
-        return render_error(410, "task_closed", message, link=link, title=_("This task is done"))
+        return render_error(410, "task_closed", done_by(done, user), link=link, title=_("This task is done"))
     message = (_("You had already completed this task, on %(when)s: nothing more was saved.", when=when)
                if done.actor == user.username else
                _("%(name)s completed this task on %(when)s, before you: nothing of yours was saved. What you "
-                 "typed is below; open the case to see where it stands.", name=display_name(done.actor), when=when))
+                 "typed is below; open the case to see where it stands.", name=done.actor_name, when=when))
     describe = _fields_of_done(session, done)
     typed = [dict(zip(("path", "label", "message"), (k, *describe(k, v)), strict=True)) for k, v in request.form.items()
              if k not in ("csrf_token", "action", "next_url") and not k.endswith(("._row", "._present")) and v.strip()]

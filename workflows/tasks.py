@@ -219,6 +219,7 @@ class Completion:
     """Who completed a task that is no longer open, and when: read from its form's submission."""
 
     actor: str  # username
+    actor_name: str  # as people read it
     at: dt.datetime  # UTC
     case: Case
     step: str
@@ -236,7 +237,7 @@ def completion(session: Session, task_id: str) -> Completion | None:
 
 @statement
 def _completion_read() -> Select:
-    return (select(User.username, FormSubmission.submitted_at, Case, FormSubmission.step)
+    return (select(User.username, User.display_name, FormSubmission.submitted_at, Case, FormSubmission.step)
             .join(User, User.id == FormSubmission.submitted_by_id)
             .join(Case, Case.id == FormSubmission.case_id)
             .where(FormSubmission.task_id == bindparam("task_id")))
