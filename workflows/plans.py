@@ -74,7 +74,10 @@ def _check_plan(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_dates(ctx: TaskContext, data: dict[str, Any]) -> list[FieldError]:
-    """A concertation is held today at the latest (Brussels' day); no action is due before it."""
+    """A concertation is held today at the latest (Brussels' day); no action is due before it.
+
+    Forms that mark held_on "x-past" have the first rule checked before this handler runs
+    (workflows.forms); it stays here for the cases still on a process version whose form does not."""
     held_on = dt.date.fromisoformat(data["held_on"])
     errors = []
     if held_on > ctx.now.astimezone(BRUSSELS).date():
