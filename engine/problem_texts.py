@@ -22,6 +22,44 @@ TEXTS: dict[str, dict[str, str]] = {
     "word.quoted": {"fr": "« {text} »", "en": "'{text}'"},
     "word.form_root": {"fr": "(racine)", "en": "(root)"},
     "word.nothing_visible": {"fr": "rien que le parcours à blanc puisse voir", "en": "nothing it can see"},
+    # -- what Python's JSON parser and jsonschema say, when a form is edited by hand ----------------------
+    "json.expecting_value": {"fr": "une valeur est attendue ici (un texte entre guillemets doubles, un nombre, true, "
+                                   "false, null, {{…}} ou […]) ; une virgule en trop avant « ] » ?",
+                             "en": "Expecting value"},
+    "json.expecting_comma": {"fr": "une virgule est attendue entre deux éléments", "en": "Expecting ',' delimiter"},
+    "json.expecting_colon": {"fr": "deux-points sont attendus après le nom d'une propriété",
+                             "en": "Expecting ':' delimiter"},
+    "json.expecting_name": {"fr": "un nom de propriété entre guillemets doubles est attendu ; une virgule en trop "
+                                  "avant « }} » ?",
+                            "en": "Expecting property name enclosed in double quotes"},
+    "json.extra_data": {"fr": "du texte suit la fin du JSON", "en": "Extra data"},
+    "json.control_character": {"fr": "un texte contient un retour à la ligne ou une tabulation : écrivez \\n ou \\t",
+                               "en": "Invalid control character at"},
+    "json.bad_escape": {"fr": "une barre oblique inverse (\\) est suivie d'un caractère qu'elle ne peut pas "
+                              "précéder : écrivez \\\\ pour une barre oblique inverse",
+                        "en": "Invalid \\escape"},
+    "json.unterminated": {"fr": "un texte n'est pas fermé : il manque un guillemet double",
+                          "en": "Unterminated string starting at"},
+    "schema.not_of_type": {"fr": "{value} devrait être {type}", "en": "{value} is not of type {type}"},
+    "schema.unknown_type": {"fr": "{value} n'est pas un type de JSON Schema : string, number, integer, boolean, "
+                                  "object, array ou null",
+                            "en": "{value} is not a JSON Schema type: string, number, integer, boolean, object, "
+                                  "array or null"},
+    "schema.no_form_matches": {"fr": "{value} n'a aucune des formes admises ici",
+                               "en": "{value} is not valid under any of the given schemas"},
+    "schema.not_unique": {"fr": "{value} contient des éléments en double", "en": "{value} has non-unique elements"},
+    "schema.below_minimum": {"fr": "{value} est plus petit que le minimum, {minimum}",
+                             "en": "{value} is less than the minimum of {minimum}"},
+    "schema.not_one_of": {"fr": "{value} n'est pas une des valeurs admises : {allowed}",
+                          "en": "{value} is not one of {allowed}"},
+    "schema.too_short": {"fr": "{value} ne peut pas être vide", "en": "{value} should be non-empty"},
+    "type.object": {"fr": "un objet ({{…}})", "en": "'object'"},
+    "type.array": {"fr": "une liste ([…])", "en": "'array'"},
+    "type.string": {"fr": "un texte entre guillemets doubles", "en": "'string'"},
+    "type.integer": {"fr": "un nombre entier", "en": "'integer'"},
+    "type.number": {"fr": "un nombre", "en": "'number'"},
+    "type.boolean": {"fr": "true ou false", "en": "'boolean'"},
+    "type.null": {"fr": "null", "en": "'null'"},
     # -- files of a bundle -------------------------------------------------------------------------------
     "bundle.too_many_files": {"fr": "trop de fichiers ({count} ; la limite est de {limit})",
                               "en": "too many files ({count}; the limit is {limit})"},
@@ -343,7 +381,7 @@ def render(code: str, params: Mapping[str, Any], locale: str = DEFAULT_LOCALE) -
 
 
 def _said(value: Any, locale: str) -> Any:
-    if isinstance(value, Message):
+    if isinstance(value, (Message, Alternatives)):
         return value.text(locale)
     if isinstance(value, (list, tuple)):
         return ", ".join(str(_said(item, locale)) for item in value)
@@ -378,3 +416,10 @@ def localized(value: Any, locale: str = DEFAULT_LOCALE) -> str:
     """`value` said in `locale` when it knows how (a Message, a Problem), else as it is."""
     text = getattr(value, "text", None)
     return text(locale) if callable(text) else str(value)
+
+
+class Alternatives(tuple):
+    """Words said as alternatives: "'a', 'b'" in English (as jsonschema says them), "a ou b" in French."""
+
+    def text(self, locale: str = DEFAULT_LOCALE) -> str:
+        return (" ou " if locale == "fr" else ", ").join(_said(item, locale) for item in self)

@@ -23,6 +23,7 @@ from .dmn_checks import check_dmn
 from .errors import Problem
 from .expressions import expression_problem, script_problem
 from .flow_checks import check_process, vendor_of
+from .library_texts import json_error, schema_error
 from .problem_texts import Message, say
 from .scripting import RestrictedEnvironment, free_names
 
@@ -202,15 +203,16 @@ class _Checker:
         try:
             schema = json.loads(text)
         except json.JSONDecodeError as err:
-            self.problems.append(Problem(say("form.not_json", error=err.msg), file="forms/" + filename,
-                                         element_id=task.get("id"), element_name=task.get("name"),
-                                         line=err.lineno))
+            self.problems.append(Problem(say("form.not_json", error=json_error(err.msg)),
+                                         file="forms/" + filename, element_id=task.get("id"),
+                                         element_name=task.get("name"), line=err.lineno))
             return
         try:
             jsonschema.Draft202012Validator.check_schema(schema)
         except jsonschema.SchemaError as err:
             where = "/".join(str(p) for p in err.absolute_path) or say("word.form_root")
-            self.problems.append(Problem(say("form.bad_schema", where=where, error=err.message),
+            error = schema_error(err.message, tuple(err.absolute_path))
+            self.problems.append(Problem(say("form.bad_schema", where=where, error=error),
                                          file="forms/" + filename, element_id=task.get("id"),
                                          element_name=task.get("name")))
             return
@@ -369,7 +371,8 @@ def validate_bundle(bundle: Bundle, *, services: set[str] | None = None,
                 json.loads(bundle.files[name])
             except json.JSONDecodeError as err:
                 if not any(p.file == name for p in problems):
-                    problems.append(Problem(say("form.not_json", error=err.msg), file=name, line=err.lineno))
+                    problems.append(Problem(say("form.not_json", error=json_error(err.msg)), file=name,
+                                            line=err.lineno))
     if problems or not bpmn_trees:
         return None, problems
     return _parse_with_spiff(bundle, bpmn_trees, dmn_trees, checker)

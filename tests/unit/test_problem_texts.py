@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import copy
+import json
 import pickle
 import re
 import string
 from pathlib import Path
 
+import jsonschema
 import pytest
 
-from engine import migration
+from engine import library_texts, migration
 from engine.bundles import Bundle
 from engine.dryrun import dry_run
 from engine.errors import Problem
@@ -122,3 +124,44 @@ def test_problem_texts_problem_from_plain_text_and_from_a_code():
     assert localized(coded, "en") == coded.message and localized("as is", "fr") == "as is"
     with pytest.raises(KeyError):
         say("no.such_code")
+
+
+@pytest.mark.parametrize("text", ['{"a": 1,}', '{"a" 1}', '{"a": 1} x', '{"a": "x\n"}', '[1,]', '{"a": "\\q"}',
+                                  '{"a": 1 "b": 2}', '{"a": "abc'])
+def test_problem_texts_json_parser_messages_are_said_in_french_and_as_python_says_them_in_english(text):
+    with pytest.raises(json.JSONDecodeError) as raised:
+        json.loads(text)
+    said = library_texts.json_error(raised.value.msg)
+    assert isinstance(said, Message) and str(said) == raised.value.msg
+    assert localized(said, "fr") != raised.value.msg
+
+
+@pytest.mark.parametrize(("schema", "french"), [
+    ({"type": "strng"}, "'strng' n'est pas un type de JSON Schema : string, number, integer, boolean, object, array ou null"),
+    ({"required": "name"}, "'name' devrait être une liste ([…])"),
+    ({"properties": {"a": {"minLength": "3"}}}, "'3' devrait être un nombre entier"),
+    ({"items": 3}, "3 devrait être un objet ({…}) ou true ou false"),
+    ({"required": ["x", "x"]}, "['x', 'x'] contient des éléments en double"),
+    ({"minLength": -1}, "-1 est plus petit que le minimum, 0"),
+])
+def test_problem_texts_jsonschema_messages_on_a_form_are_said_in_french(schema, french):
+    with pytest.raises(jsonschema.SchemaError) as raised:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    said = library_texts.schema_error(raised.value.message, tuple(raised.value.absolute_path))
+    assert localized(said, "fr") == french
+    if "type" not in schema:  # an unknown type is explained in English too
+        assert str(said) == raised.value.message
+
+
+def test_problem_texts_an_unknown_library_message_is_kept_as_it_is():
+    assert library_texts.schema_error("something new in jsonschema 5") == "something new in jsonschema 5"
+    assert library_texts.schema_error("3 is not of type 'thing'") == "3 is not of type 'thing'"
+    assert library_texts.json_error("Illegal trailing comma") == "Illegal trailing comma"
+
+
+def test_problem_texts_a_broken_form_is_explained_in_french_in_the_process_check():
+    bundle = MINIMAL.with_files({"forms/ask.json": '{"type": "object", "properties": {"age": {"type": "integr"}}}'})
+    (problem,) = validate_bundle(bundle, services=SERVICES)[1]
+    assert problem.text("fr") == ("le formulaire n'est pas un JSON Schema valide, à l'endroit properties/age/type : "
+                                  "'integr' n'est pas un type de JSON Schema : string, number, integer, boolean, "
+                                  "object, array ou null")
