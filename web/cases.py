@@ -16,7 +16,7 @@ from workflows.models import Case, CaseMember, User
 from workflows.permissions import can_view_case
 
 from . import diagram
-from .access import audit_read, current_user, roles_required
+from .access import audit_read, current_user, local_path, roles_required
 from .forms import error_map, page_number
 from .i18n import locale
 from .inbox import step_title, step_titles
@@ -193,7 +193,6 @@ def record_message(reference: str):
 @bp.post("/<reference>/reassign")
 @roles_required("case_manager")
 def reassign(reference: str):
-    from workflows.errors import NotFoundError
     from workflows.users import find_active
 
     session, user = db(), current_user()
@@ -201,10 +200,27 @@ def reassign(reference: str):
     case_view.for_viewer(session, user, case)
     target = find_active(session, request.form.get("to") or "")
     if target is None:
-        raise NotFoundError("no such active user")
+        flash(_("Choose who to hand the case over to."), "error")
+        return redirect(url_for("cases.show", reference=case.reference))
+    cases.check_hand_over(case, actor=user, to=target)
+    if needs_confirming(case, target):
+        return confirm_hand_over(case, target, url_for("cases.reassign", reference=case.reference))
     cases.reassign(session, case, actor=user, to=target, now=now())
     flash(_("Case %(ref)s handed over to %(name)s.", ref=case.reference, name=target.display_name), "success")
     return redirect(url_for("inbox.index"))
+
+
+def needs_confirming(case: Case, target: User) -> bool:
+    """Handing a case to someone else takes it out of one's hands (and out of sight): asked
+    once more, unless the form says it was (`confirm`)."""
+    return target.id != case.case_manager_id and not request.form.get("confirm")
+
+
+def confirm_hand_over(case: Case, target: User, action: str):
+    """The page that asks whether to hand `case` over to `target`, posting to `action`."""
+    return render_template("cases/hand_over.html", case=case, target=target, action=action,
+                           back=local_path(request.form.get("next_url")) or url_for("cases.show",
+                                                                                    reference=case.reference))
 
 
 def init_app(app: Flask) -> None:

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from engine.models import HumanTask
-from workflows import assignments, case_view, drafts, notifications, plans
+from workflows import assignments, case_view, cases, drafts, notifications, plans
 from workflows import messages as youth_messages
 from workflows import tasks as task_mod
 from workflows.assignments import ClaimedError
@@ -29,6 +29,7 @@ from .access import (
     session_user_id,
     sign_in_key,
 )
+from .cases import confirm_hand_over, needs_confirming
 from .errors import domain_message
 from .i18n import format_date, format_datetime, locale
 from .transactions import db, now, writes
@@ -322,8 +323,13 @@ def reassign(task_id: str):
     task, case = load(task_id)
     target = find_active(db(), request.form.get("to") or "")
     if target is None:
-        raise NotFoundError("no such active user")
+        flash(_("Choose who to hand it over to."), "error")
+        return redirect(url_for("tasks.show", task_id=task.id))
     user = current_user()
+    if task.lane != "professional":  # the whole case changes hands: asked once more
+        cases.check_hand_over(case, actor=user, to=target)
+        if needs_confirming(case, target):
+            return confirm_hand_over(case, target, url_for("tasks.reassign", task_id=task.id))
     assignments.reassign(db(), user, task, case, target, now())
     if case.case_manager_id != user.id:  # a case manager's task hands the whole case over: it is no longer hers
         flash(_("Case %(ref)s handed over to %(name)s.", ref=case.reference, name=target.display_name), "success")

@@ -159,13 +159,18 @@ def sync_case_status(session: Session, instance: ProcessInstance, workflow: Bpmn
         case.status, case.closed_at = "closed", now
 
 
-def reassign(session: Session, case: Case, *, actor: User, to: User, now: dt.datetime) -> None:
-    """Hand a case to another case manager (their open tasks follow, and the partners' actions
-    are overseen by the new manager)."""
+def check_hand_over(case: Case, *, actor: User, to: User) -> None:
+    """Raises PermissionDeniedError unless `actor` may hand `case` to `to` (see `reassign`)."""
     if actor.role != "case_manager" or (case.case_manager_id != actor.id):
         raise PermissionDeniedError("only the case's own case manager hands it over")
     if to.role != "case_manager" or not to.active:
         raise PermissionDeniedError("%(name)s is not an active case manager", name=to.display_name)
+
+
+def reassign(session: Session, case: Case, *, actor: User, to: User, now: dt.datetime) -> None:
+    """Hand a case to another case manager (their open tasks follow, and the partners' actions
+    are overseen by the new manager)."""
+    check_hand_over(case, actor=actor, to=to)
     previous = case.case_manager.username
     case.case_manager_id = to.id
     for task in session.scalars(select(HumanTask).where(HumanTask.business_key == case.reference)):

@@ -305,7 +305,16 @@ def test_a_note_refused_comes_back_where_it_was_typed_with_its_field_focused(app
 def test_the_case_manager_a_case_is_handed_to_is_told_at_once(app, client, seeded):
     reference = seeded["Jeune A."]
     login(client, "anne")
-    assert post(client, f"/cases/{reference}/reassign", {"to": "marc"}).status_code == 302
+    assert '<option value="">— choisir —</option><option value="marc">' in text(client.get(f"/cases/{reference}"))
+    unchosen = post(client, f"/cases/{reference}/reassign", {"to": ""})
+    assert unchosen.location.endswith(f"/cases/{reference}")
+    assert "Choisissez à qui confier le dossier." in text(client.get(unchosen.location))
+    asked = post(client, f"/cases/{reference}/reassign", {"to": "marc"})
+    assert asked.status_code == 200 and "Confier le dossier" in text(asked)
+    login(client, "marc")
+    assert "Un dossier vous a été confié" not in text(client.get("/notifications/"))  # nothing done yet
+    login(client, "anne")
+    assert post(client, f"/cases/{reference}/reassign", {"to": "marc", "confirm": "1"}).status_code == 302
     login(client, "marc")
     listed = text(client.get("/notifications/"))
     assert f"Un dossier vous a été confié (dossier {reference})" in listed

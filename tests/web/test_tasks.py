@@ -262,7 +262,13 @@ def test_handing_a_case_over_from_its_task_goes_back_to_the_inbox(app, client, s
     reference = seeded["Jeune A."]
     tid = task_id(app, reference, "verify_request")
     login(client, "anne")
-    response = post(client, f"/tasks/{tid}/reassign", {"to": "marc"})
+    asked = post(client, f"/tasks/{tid}/reassign", {"to": "marc"})  # the whole case: asked once more
+    page = text(asked)
+    assert asked.status_code == 200 and f"Confier le dossier {reference} à Marc Dubois ?" in page
+    assert "Vous ne verrez plus ce dossier" in page and f'action="/tasks/{tid}/reassign"' in page
+    assert f'href="/cases/{reference}"' in page  # "Annuler" leads back to the case, still hers
+    assert reference in text(client.get(f"/cases/{reference}"))
+    response = post(client, f"/tasks/{tid}/reassign", {"to": "marc", "confirm": "1"})
     assert response.status_code == 302 and response.location.endswith("/inbox")  # not the case she no longer has
     assert f"Dossier {reference} confié à Marc Dubois" in text(client.get("/inbox"))
 
@@ -271,7 +277,10 @@ def test_case_manager_reassigns_a_partner_action(app, client, seeded):
     reference = seeded["Jeune H."]
     tid = task_id(app, reference, "report_action", "sophie")
     login(client, "anne")
-    assert post(client, f"/tasks/{tid}/reassign", {"to": "tom"}).status_code == 302
+    assert 'name="to" required>\n        <option value="">— choisir —</option>' in text(client.get(f"/tasks/{tid}"))
+    unchosen = post(client, f"/tasks/{tid}/reassign", {"to": ""})
+    assert unchosen.status_code == 302 and "Choisissez à qui la confier." in text(client.get(unchosen.location))
+    assert post(client, f"/tasks/{tid}/reassign", {"to": "tom"}).status_code == 302  # a partner's: not asked again
     history = " ".join(text(client.get(f"/cases/{reference}")).split("Historique")[1].split())
     # People by name in the history, never by username.
     assert "Tâche confiée par Sophie Renard à Tom Janssens" in history and "· Anne Lambert</span>" in history
