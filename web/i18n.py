@@ -7,12 +7,15 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Blueprint, Flask, g, redirect, request, session, url_for
+from flask import Blueprint, Flask, current_app, g, redirect, request, session, url_for
 from flask_babel import Babel, get_locale, get_translations
 from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 from engine.clock import BRUSSELS
 from engine.problem_texts import localized
@@ -124,7 +127,33 @@ def switch():
         user = current_user()
         if user is not None and user.locale != chosen:
             user.locale = chosen  # kept: the next sign-in and this person's e-mails follow it
-    return redirect(local_path(request.form.get("next")) or url_for("auth.home"))
+    target = local_path(request.form.get("next"))
+    if target is not None and not _can_get(target):  # a form's POST answered that page (a 422, a confirmation)
+        target = _referring_page()
+    return redirect(target or url_for("auth.home"))
+
+
+def _can_get(path: str) -> bool:
+    """Whether this site's `path` answers a GET: some pages answer a form's POST at an address
+    that takes POST only, and the language switch goes back to the page it was pressed on."""
+    try:
+        current_app.url_map.bind("localhost").match(urlsplit(path).path, method="GET")
+    except RequestRedirect:  # a slash to add: it answers, elsewhere
+        return True
+    except HTTPException:  # 405 (POST only) or 404
+        return False
+    return True
+
+
+def _referring_page() -> str | None:
+    """The page of this site the browser came from (where the form was), if it answers a GET."""
+    from .access import local_path
+
+    came_from = urlsplit(request.referrer or "")
+    if came_from.netloc != request.host:
+        return None
+    path = local_path(came_from.path + (f"?{came_from.query}" if came_from.query else ""))
+    return path if path is not None and _can_get(path) else None
 
 
 def init_app(app: Flask) -> None:

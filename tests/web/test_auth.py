@@ -115,6 +115,21 @@ def test_language_switch_never_redirects_off_site(client, target):
     assert response.status_code == 302 and response.location == "/"
 
 
+def test_language_switch_on_a_page_a_post_answered_goes_back_where_the_form_was(client, seeded):
+    # A confirmation or a 422 answers a form's POST at an address that may take POST only.
+    reference = seeded["Jeune A."]
+    login(client, "anne")
+    asked = post(client, f"/cases/{reference}/reassign", {"to": "marc"})
+    assert f'name="next" value="/cases/{reference}/reassign"' in text(asked)
+    back = post(client, "/language", {"lang": "en", "next": f"/cases/{reference}/reassign"},
+                headers={"Referer": f"http://localhost/cases/{reference}"})
+    assert back.status_code == 302 and back.location == f"/cases/{reference}"
+    unknown = post(client, "/language", {"lang": "fr", "next": f"/cases/{reference}/reassign"},
+                   headers={"Referer": "http://elsewhere.example/cases"})
+    assert unknown.location == "/"  # another site's page, or none: home
+    assert post(client, "/language", {"lang": "fr", "next": "/inbox?due=week"}).location == "/inbox?due=week"
+
+
 def test_pages_name_an_icon_that_is_served(client):
     # Without one, browsers ask for /favicon.ico on every first visit and get a 404.
     page = client.get("/login").get_data(as_text=True)
