@@ -107,7 +107,7 @@ def _render(task: HumanTask, case: Case, values: dict[str, Any], *, errors=None,
     schema = task_mod.schema_of(session, task) if not closed else _schema_or_empty(task)
     error_by_field = forms.error_map(errors or [], lang)
     persons = people(session)
-    choices = [forms.Option(u.username, f"{u.display_name} ({u.organisation})" if u.organisation else u.display_name)
+    choices = [forms.Option(u.username, f"{u.display_name} — {u.organisation}" if u.organisation else u.display_name)
                for u in persons]
     fields = forms.build_fields(schema, values, error_by_field, locale=lang, people=choices)
     # (anchor or None, what the person reads, message): labels, not field names, in the form's order.
