@@ -17,7 +17,7 @@ from engine.models import HumanTask
 from workflows import case_view, cases, drafts
 from workflows import inbox as inbox_mod
 from workflows import tasks as task_mod
-from workflows.errors import FormError, NotFoundError
+from workflows.errors import FormError, NotFoundError, WorkflowRunError
 from workflows.forms import FieldError
 
 from .access import audit_read, current_user, roles_required
@@ -105,7 +105,7 @@ def task(task_id: str):
 def complete(task_id: str):
     from workflows.permissions import can_view_case
 
-    from .tasks import done_by, load
+    from .tasks import done_by, keep_failed, load
 
     if db().get(HumanTask, task_id) is None:  # completed: by whom and when, to who may see its case; else 404
         done = task_mod.completion(db(), task_id)
@@ -119,7 +119,11 @@ def complete(task_id: str):
     data = payload.get("data", payload) if set(payload) <= {"data"} else payload
     load(task_id)  # 404 for a task this user may not see, before anything is held
     runtime = casework().runtime
-    case = task_mod.complete(db(), runtime, current_user(), task_id, data)
+    try:
+        case = task_mod.complete(db(), runtime, current_user(), task_id, data)
+    except WorkflowRunError as err:
+        keep_failed(current_user(), task_id, data, err)
+        raise
     remaining = [t for t in task_mod.open_tasks_of_case(db(), runtime, case)
                  if t.assignee == current_user().username]
     return jsonify({"case": case.reference, "status": case.status, "open_tasks": [task_json(t) for t in remaining]})

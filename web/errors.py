@@ -101,8 +101,9 @@ def domain_message(err: Exception) -> str:
             return _messages()[403]
         return _("You may not do this: %(reason)s", reason=_(err.reason, **err.params))
     if isinstance(err, WorkflowRunError):
-        return _("The process could not go on (element %(element)s). Nothing was saved; the process owner "
-                 "has been told.", element=err.element_id or "?")
+        return _("The process could not go on after this step (element %(element)s): the step is not completed. "
+                 "What was sent is kept as the task's draft, and the process owners have been told.",
+                 element=err.element_id or "?")
     return str(err) or _messages()[422]
 
 

@@ -28,7 +28,7 @@ def index():
     done = notifications.settled(db(), user, rows, now())  # told of a task already dealt with
     lang = locale()
     items = [{"row": n, "text": reasons.describe(n, lang), "unread": n.read_at is None and n.id not in done,
-              "done": n.id in done} for n in rows]
+              "done": n.id in done, "failure": reasons.failure(n, lang)} for n in rows]
     return render_template("notifications/index.html", items=items, digest=user.email_digest,
                            has_email=bool(user.email), digest_hour=casework().settings.digest_hour,
                            outbox=user.role in OUTBOX_ROLES)
@@ -46,6 +46,9 @@ def open_one(notification_id: int):
     task = session.get(HumanTask, task_id) if isinstance(task_id, str) else None
     if task is not None and task.assignee == user.username:
         return redirect(url_for("tasks.show", task_id=task.id))
+    process_id = (row.detail or {}).get("process_id") if row.reason == notifications.PROCESS_FAILED else None
+    if isinstance(process_id, str) and user.role == "process_owner":  # the diagram to fix
+        return redirect(url_for("processes.edit", process_id=process_id))
     case = session.get(Case, row.case_id) if row.case_id else None
     if case is not None and can_view_case(session, user, case):
         return redirect(url_for("cases.show", reference=case.reference))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from types import SimpleNamespace
 from typing import Any
 
@@ -14,7 +15,7 @@ from workflows import assignments, case_view, cases, drafts, notifications, plan
 from workflows import messages as youth_messages
 from workflows import tasks as task_mod
 from workflows.assignments import ClaimedError
-from workflows.errors import ConflictError, FormError, NotFoundError, TaskStateError
+from workflows.errors import ConflictError, FormError, NotFoundError, TaskStateError, WorkflowRunError
 from workflows.models import Case, User
 from workflows.permissions import require_act, require_view
 
@@ -34,6 +35,7 @@ from .errors import domain_message
 from .i18n import format_date, format_datetime, locale
 from .transactions import db, now, writes
 
+log = logging.getLogger(__name__)
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 ACTORS = ("case_manager", "professional")
 
@@ -189,6 +191,10 @@ def submit(task_id: str):
         session.rollback()
         case = task_mod.cases.get_case(session, snapshot.business_key)
         return _render(snapshot, case, data, status=409, notice=domain_message(err), closed=True)
+    except WorkflowRunError as err:
+        log.error("process error at element %s", err.element_id)
+        keep_failed(user, task.id, data, err)
+        return _render(task, case, data, status=500, notice=domain_message(err))
     flash(_("Done: “%(title)s” on case %(ref)s.", title=snapshot.title, ref=case.reference), "success")
     back = local_path(request.form.get("next_url"))
     if back:
@@ -196,6 +202,16 @@ def submit(task_id: str):
     # More to do on this case (the next step is often yours): the inbox shows just that case.
     more = any(t.assignee == user.username for t in task_mod.open_tasks_of_case(session, _runtime(), case))
     return redirect(url_for("inbox.index", case=case.reference) if more else url_for("inbox.index"))
+
+
+def keep_failed(user: User, task_id: str, data: dict[str, Any], err: WorkflowRunError) -> None:
+    """The process failed on this completion: nothing of it is saved, but what was typed is
+    kept as the task's draft and the process owners are told (committed although the answer
+    is an error)."""
+    session = db()
+    session.rollback()
+    task_mod.keep_failed(session, user, task_id, data, err, now())
+    session.commit()
 
 
 def display_name(username: str) -> str:

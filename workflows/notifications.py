@@ -67,6 +67,16 @@ def enqueue(session: Session, *, key: str, recipient: User, reason: str, now: dt
 
 ACTION_ASSIGNED = "action_assigned"
 CASE_HANDED_OVER = "case_handed_over"
+PROCESS_FAILED = "process_failed"
+
+
+def tell_process_owners(session: Session, case: Case, detail: dict[str, Any], now: dt.datetime) -> None:
+    """Every active process owner learns that the process failed on `case` (`detail`: the
+    process, the element and its name): once a day per case and element, however many times
+    someone tries again. The case's reference only: no content of it."""
+    for owner in session.scalars(select(User).where(User.role == "process_owner", User.active.is_(True))):
+        enqueue(session, key=f"{case.reference}:{PROCESS_FAILED}:{detail.get('element')}:{now.date().isoformat()}:"
+                f"{owner.username}", recipient=owner, reason=PROCESS_FAILED, now=now, case=case, detail=detail)
 
 
 def tell_carriers(session: Session, case: Case, rows: Sequence[Any], now: dt.datetime) -> None:

@@ -25,6 +25,8 @@ TITLES: dict[str, tuple[str, str]] = {
     "action_assigned": ("Une action d'un plan vous a été confiée",
                         "A plan action was entrusted to you"),
     "case_handed_over": ("Un dossier vous a été confié", "A case was handed over to you"),
+    "process_failed": ("Le processus n'a pas pu continuer : le diagramme est à corriger",
+                       "The process could not go on: the diagram needs fixing"),
     "youth_wish": ("Un désidérata du jeune vous a été transmis",
                    "A wish of the youth was passed on to you"),
     "youth_complaint": ("Une plainte du jeune vous a été transmise",
@@ -71,3 +73,17 @@ def describe(notification: Any, locale: str | None = "fr", *, with_case: bool = 
     case's reference when not `with_case` (see notifications.outbox_names_cases)."""
     case = getattr(notification, "case", None) if with_case else None
     return headline(notification.reason, case.reference if case is not None else None, locale)
+
+
+def failure(notification: Any, locale: str | None = "fr") -> str | None:
+    """For a process owner's own notice that the process failed: which element and what the
+    engine said (shown on their notices page only: never by e-mail, nor in the outbox)."""
+    detail = getattr(notification, "detail", None) or {}
+    if notification.reason != "process_failed" or not detail.get("element"):
+        return None
+    name, element = detail.get("element_name"), detail["element"]
+    where = (f"« {name} » ({element})" if not lang(locale) else f"'{name}' ({element})") if name else element
+    said = (f"Élément {where}, version {detail.get('version')}" if not lang(locale) else
+            f"Element {where}, version {detail.get('version')}")
+    return f"{said}{' : ' if not lang(locale) else ': '}{detail['message']}" if detail.get("message") else said
+

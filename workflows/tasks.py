@@ -11,15 +11,16 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
+from engine import audit
 from engine.clock import BRUSSELS
 from engine.db import statement
 from engine.memo import VersionMemo
 from engine.models import HumanTask, ProcessInstance, ProcessVersion
 from engine.runtime import Runtime, holding_read
 
-from . import assignments, cases, consent, drafts, evaluations, messages, plans, signins
+from . import assignments, cases, consent, drafts, evaluations, messages, notifications, plans, signins
 from .context import TaskContext
-from .errors import NotFoundError, TaskStateError
+from .errors import NotFoundError, TaskStateError, WorkflowRunError
 from .forms import check_submission, load_schema, small_values
 from .models import Case, FormSubmission, User
 from .permissions import require_act
@@ -204,6 +205,26 @@ def complete(session: Session, runtime: Runtime, user: User, task_id: str, data:
     if held.has_draft:
         drafts.discard(session, task.id)
     return case
+
+
+def keep_failed(session: Session, user: User, task_id: str, data: dict[str, Any], error: WorkflowRunError,
+                now: dt.datetime) -> None:
+    """After a completion the process could not run (the diagram's fault; the caller rolled it
+    back, nothing of it is saved): what was sent is kept as the task's draft, the failure is
+    audited, and every process owner is told which element failed, for which case."""
+    found = open_task(session, task_id)
+    if found is None:
+        return
+    task, case, (version_id, _hash) = found
+    drafts.save(session, task_id=task.id, business_key=case.reference, user=user, data=data, now=now)
+    version = session.get(ProcessVersion, version_id)
+    element = error.element_id or ""
+    detail = {"process_id": version.process_id, "version": version.number, "element": element,
+              "element_name": ((version.elements or {}).get(element) or {}).get("name") or "",
+              "message": str(error)[:500]}  # what the engine said, as the stuck cases' list shows it
+    audit.record(session, at=now, actor=user.username, kind="completion_failed", business_key=case.reference,
+                 instance_id=task.instance_id, detail={"task_id": task.id, "step": task.spec_name, **detail})
+    notifications.tell_process_owners(session, case, detail, now)
 
 
 def _not_open(session: Session, task_id: str) -> Exception:

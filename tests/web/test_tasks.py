@@ -554,3 +554,72 @@ def test_a_notice_of_an_action_someone_else_reported_on_shows_as_dealt_with(app,
     with app.db.transaction(write=False) as session:
         assert session.scalar(select(Notification.read_at)
                               .where(Notification.key == f"{reference}:action_assigned:{tid}:sophie")) is not None
+
+
+def test_a_step_the_process_cannot_run_keeps_what_was_typed_and_tells_the_process_owners(app, client):
+    from pathlib import Path
+
+    from engine.bundles import Bundle
+    from engine.deployments import deploy
+    from workflows import cases, drafts, services
+    from workflows.users import find_active
+
+    # A condition after the verification names a variable nobody sets (a typo in the diagram).
+    bundle = Bundle.from_directory(Path(__file__).resolve().parents[2] / "bpmn")
+    broken = bundle.files["case_management.bpmn"].replace(">clarification_interview</bpmn:conditionExpression>",
+                                                          ">clarification_intervew</bpmn:conditionExpression>")
+    assert broken != bundle.files["case_management.bpmn"]
+    with app.db.transaction() as session:
+        deploy(session, bundle.with_files({"case_management.bpmn": broken}), codec=app.runtime.codec,
+               now=app.clock.now(), author="paul", services=set(services.HANDLERS))
+        case = cases.start_case(session, app.runtime, actor=find_active(session, "anne"), requester_kind="family",
+                                youth_pseudonym="Jeune F.", age_band="12-15", region="Brabant wallon")
+        session.flush()
+        reference, tid = case.reference, demo.open_task(session, case, "verify_request").id
+    answers = _sample(app, reference, "verify_request")
+    login(client, "anne")
+    response = post_fields(client, f"/tasks/{tid}", form_data({**answers, "objections": "Appel du père"})
+                           + [("action", "complete")])
+    page = text(response)
+    assert response.status_code == 500
+    assert ("Le processus n'a pas pu continuer après cette étape (élément clarification_gateway) : l'étape n'est "
+            "pas terminée. Ce qui a été envoyé est gardé en brouillon de la tâche" in page)
+    assert "Appel du père" in page  # what was typed, on the page
+    assert task_id(app, reference, "verify_request") == tid  # the step is still open, nothing of it saved
+    with app.db.transaction(write=False) as session:
+        assert drafts.get(session, tid).data["objections"] == "Appel du père"  # and kept
+        assert session.scalar(select(func.count()).select_from(FormSubmission)
+                              .where(FormSubmission.task_id == tid)) == 0
+        kinds = list(session.scalars(select(AuditEvent.kind).where(AuditEvent.business_key == reference)))
+    assert "completion_failed" in kinds and "task_completed" not in kinds
+    assert "Appel du père" in text(client.get(f"/tasks/{tid}"))  # the draft opens with the page
+    login(client, "paul")
+    notices = text(client.get("/notifications/"))
+    assert f"Le processus n'a pas pu continuer : le diagramme est à corriger (dossier {reference})" in notices
+    assert "Élément « Entretien de clarification ? » (clarification_gateway), version 2 : " in notices
+    assert "clarification_intervew" in notices and "Appel du père" not in notices
+    opened = post(client, f"/notifications/{_notice_id(app, 'paul')}/open")
+    assert opened.location == "/processes/case_management/edit"
+    login(client, "anne")
+    assert post_fields(client, f"/tasks/{tid}", form_data(answers) + [("action", "complete")]).status_code == 500
+    from .conftest import csrf
+
+    sent = client.post(f"/api/v1/tasks/{tid}/complete", json={**answers, "objections": "Par l'API"},
+                       headers={"X-CSRF-Token": csrf(client)})
+    assert sent.status_code == 500 and sent.json["error"] == "process_error"
+    assert "gardé en brouillon" in sent.json["message"]
+    with app.db.transaction(write=False) as session:
+        assert drafts.get(session, tid).data["objections"] == "Par l'API"
+    with app.db.transaction(write=False) as session:  # trying again the same day: told once
+        from workflows.models import Notification
+
+        assert session.scalar(select(func.count()).select_from(Notification)
+                              .where(Notification.reason == "process_failed")) == 1
+
+
+def _notice_id(app, username):
+    from workflows.models import Notification, User
+
+    with app.db.transaction(write=False) as session:
+        return session.scalar(select(Notification.id).join(User, User.id == Notification.recipient_id)
+                              .where(User.username == username).order_by(Notification.id.desc()))
