@@ -13,7 +13,7 @@ import re
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from .errors import ScriptError
-from .problem_texts import Message, say
+from .problem_texts import Alternatives, Message, say
 from .scripting import compile_expression, compile_script
 
 # ISO 8601 durations, dates and repeating intervals written without quotes.
@@ -118,7 +118,15 @@ def runtime_message(err: BaseException) -> str:
         text = say("run.because", head=head, cause=_reason(cause)) if cause is not None else head
     notes = [str(n).strip() for n in (getattr(err, "notes", None) or getattr(err, "__notes__", None) or [])]
     notes = [n for n in dict.fromkeys(notes) if n and "Did you mean" in n]
-    return say("run.with_note", text=text, note=notes[0]) if notes else text
+    return say("run.with_note", text=text, note=_suggestion(notes[0])) if notes else text
+
+
+def _suggestion(note: str) -> str:
+    """SpiffWorkflow's "Did you mean one of '['a', 'b']'?" as a message; as it is if it reads otherwise."""
+    names = re.findall(r"'(\w+)'", note.split("Did you mean", 1)[1])
+    if not names:
+        return note
+    return say("run.did_you_mean", names=Alternatives(say("word.quoted", text=name) for name in names))
 
 
 def _clip(text: str, limit: int = 80) -> str:

@@ -258,6 +258,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "run.missing_key": {"fr": "la clé {key} est cherchée, mais elle manque dans les données à ce moment",
                         "en": "it looks up {key}, which is missing from the data at this point"},
     "run.with_note": {"fr": "{text} ({note})", "en": "{text} ({note})"},
+    "run.did_you_mean": {"fr": "vouliez-vous dire {names} ?", "en": "did you mean {names}?"},
     "spiff.refused": {"fr": "SpiffWorkflow ne peut pas utiliser ce processus : {error}",
                       "en": "SpiffWorkflow cannot use this process: {error}"},
     "spiff.invalid": {"fr": "SpiffWorkflow refuse le diagramme : {error}", "en": "{error}"},
@@ -419,7 +420,10 @@ def localized(value: Any, locale: str = DEFAULT_LOCALE) -> str:
 
 
 class Alternatives(tuple):
-    """Words said as alternatives: "'a', 'b'" in English (as jsonschema says them), "a ou b" in French."""
+    """Words said as alternatives: "'a', 'b'" in English (as the libraries say them), "a, b ou c" in French."""
 
     def text(self, locale: str = DEFAULT_LOCALE) -> str:
-        return (" ou " if locale == "fr" else ", ").join(_said(item, locale) for item in self)
+        words = [str(_said(item, locale)) for item in self]
+        if locale == "en" or len(words) < 2:
+            return ", ".join(words)
+        return ", ".join(words[:-1]) + " ou " + words[-1]

@@ -165,3 +165,13 @@ def test_problem_texts_a_broken_form_is_explained_in_french_in_the_process_check
     assert problem.text("fr") == ("le formulaire n'est pas un JSON Schema valide, à l'endroit properties/age/type : "
                                   "'integr' n'est pas un type de JSON Schema : string, number, integer, boolean, "
                                   "object, array ou null")
+
+
+def test_problem_texts_spiffworkflow_suggestion_of_a_name_is_said_in_french():
+    from engine.expressions import runtime_message
+
+    err = NameError("name 'consnt' is not defined")
+    err.add_note("Did you mean one of '['consent', 'case_ref', 'eligible']'?")
+    said = runtime_message(err)
+    assert localized(said, "fr").endswith("(vouliez-vous dire « consent », « case_ref » ou « eligible » ?)")
+    assert str(said).endswith("(did you mean 'consent', 'case_ref', 'eligible'?)")
