@@ -85,7 +85,7 @@ def test_the_message_an_action_leaves_is_focused_on_the_next_page(app, live_serv
     # Read out by a screen reader, and Tab goes on from it into the page, not from the top bar.
     with app.db.transaction() as session:
         demo.seed_cases(session, app.runtime)
-    sign_in(page, live_server, "anne")
+    sign_in(page, live_server, "sophie")  # a partner takes her action from her inbox
     page.goto(f"{live_server}/inbox")
     page.get_by_role("button", name="Prendre").first.click()
     page.wait_for_selector("main > .flash")

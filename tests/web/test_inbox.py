@@ -7,7 +7,7 @@ import datetime as dt
 from workflows import inbox
 from workflows.users import get_user
 
-from .conftest import login, text
+from .conftest import login, task_id, text
 
 BADGE = '<span class="badge draft">Brouillon</span>'
 
@@ -263,3 +263,16 @@ def test_the_title_counts_the_tasks_listed_under_every_filter(app, client, seede
         assert shown == rows, query
     week = text(client.get("/inbox?due=week"))
     assert 0 < week.split("<tbody>")[1].count("<tr") < text(client.get("/inbox")).split("<tbody>")[1].count("<tr")
+
+
+def test_take_is_offered_where_someone_else_could_also_act_and_never_on_someone_elses_task(app, client, seeded):
+    login(client, "anne")
+    assert "/claim" not in text(client.get("/inbox"))  # her own steps: no one else completes them
+    partners = text(client.get("/inbox?scope=partners"))
+    assert "Sophie Renard" in partners and "/claim" not in partners  # it would lock sophie out, in one tap
+    login(client, "sophie")
+    mine = text(client.get("/inbox"))
+    assert mine.count("/claim") == mine.count('href="/tasks/') > 0  # her actions: the case manager could act too
+    tid = task_id(app, seeded["Jeune H."], "report_action", "sophie")
+    login(client, "anne")  # from the task's page, which says what taking it does to sophie
+    assert "Si vous la prenez, Sophie Renard ne peut plus la terminer" in text(client.get(f"/tasks/{tid}"))
