@@ -124,7 +124,9 @@ def _field(name: str, schema: dict[str, Any], value: Any, required: bool, errors
         item.options = _enum_options(schema, locale)
         item.kind = widget if widget in ("radio", "select") else ("radio" if len(item.options) <= 4 else "select")
     elif kind_of == "boolean":
-        item.kind = "checkbox" if in_row else "boolean"
+        # A row's optional yes/no is a box to tick; a required one is asked (Yes / No, neither
+        # chosen at first): an unticked box would answer "no" for someone who never decided.
+        item.kind = "checkbox" if in_row and not required else "boolean"
     elif kind_of == "integer" and "minimum" in schema and "maximum" in schema \
             and 0 < schema["maximum"] - schema["minimum"] <= 6:
         # A short scale (1 to 5): one click, no typing.
@@ -226,8 +228,9 @@ def _parse_rows(name: str, items: dict[str, Any], form: MultiDict) -> Any:
     rows = []
     for index in indices:
         row = {}
+        required = set(items.get("required") or ())
         for key, prop in (items.get("properties") or {}).items():
-            value = _parse_value(f"{name}.{index}.{key}", prop, form, top=False)
+            value = _parse_value(f"{name}.{index}.{key}", prop, form, top=key in required)
             if value is not _MISSING:
                 row[key] = value
         rows.append(row)

@@ -20,7 +20,8 @@ def defaults(session: Session, case: Case) -> dict[str, Any]:
     plan = plans.current(session, case)
     if plan is None:
         return {}
-    return {"objectives": [{"objective_id": o.id, "title": o.title, "met": False, "result": ""}
+    # "met" is left unanswered: each objective is judged, none is "not met" by default.
+    return {"objectives": [{"objective_id": o.id, "title": o.title, "indicator": o.indicator, "result": ""}
                            for o in plan.objectives]}
 
 

@@ -63,6 +63,7 @@ def fill_plan(page, today):
             add_row(page, "objectives")
         page.locator(f"#f-objectives-{i}-key").fill(key)
         page.locator(f"#f-objectives-{i}-title").fill(title)
+    page.locator("#f-objectives-0-indicator").fill("Présence 3 jours par semaine")
     for i, (objective, what, carrier) in enumerate((("O1", "Rencontre avec l'école", "sophie"),
                                                     ("O1", "Soutien scolaire", "karim"),
                                                     ("O2", "Visite du lieu de vie", "lea"))):
@@ -154,6 +155,11 @@ def test_case_manager_and_partner_carry_a_case_through_two_passes(app, live_serv
     report(page, base, reference, scope="partners")
     report(page, base, reference, scope="partners")
     open_task(page, base, reference, "Évaluation du plan")
+    assert page.get_by_text("Présence 3 jours par semaine").is_visible()  # each objective's indicator
+    for i in range(2):  # each objective is judged: neither answer is chosen beforehand
+        assert page.locator(f'input[name="objectives.{i}.met"]:checked').count() == 0
+    yes(page, "objectives.0.met")
+    yes(page, "objectives.1.met", False)
     page.locator('input[name="cooperation_quality"][value="3"]').check()
     complete(page, "evaluation-not-met")
 
@@ -170,7 +176,7 @@ def test_case_manager_and_partner_carry_a_case_through_two_passes(app, live_serv
         report(page, base, reference, scope="partners")
     open_task(page, base, reference, "Évaluation du plan")
     for i in range(2):
-        page.locator(f"#f-objectives-{i}-met").check()
+        yes(page, f"objectives.{i}.met")
     page.locator('input[name="cooperation_quality"][value="4"]').check()
     complete(page, "evaluation-met")
 

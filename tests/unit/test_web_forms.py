@@ -89,3 +89,19 @@ def test_web_forms_error_summary_follows_the_form_rows_in_place():
         ("clarification_interview", "Hold a clarification interview", "c"),  # the last field
         (None, "unknown", "u"),  # no field of the form: last
     ]
+
+
+def test_web_forms_a_required_yes_no_in_a_row_is_asked_not_a_box_left_unticked():
+    evaluation = schema("evaluation")
+    fields = {f.name: f for f in forms.build_fields(evaluation, {"objectives": [{"objective_id": 4}]}, {},
+                                                    locale="fr", people=[])}
+    met = next(f for f in fields["objectives"].rows[0] if f.name == "objectives.0.met")
+    assert met.kind == "boolean" and met.value is None  # Oui / Non, neither chosen
+    unanswered = forms.parse(evaluation, MultiDict([("objectives.0.objective_id", "4")]))
+    assert "met" not in unanswered["objectives"][0]  # a required field missing, not False
+    assert forms.parse(evaluation, MultiDict([("objectives.0.objective_id", "4"), ("objectives.0.met", "false")])
+                       )["objectives"][0]["met"] is False
+    concertation = {f.name: f for f in forms.build_fields(schema("concertation"), {"participants": [{}]}, {},
+                                                          locale="fr", people=[])}
+    charter = next(f for f in concertation["participants"].rows[0] if f.name.endswith("charter_acknowledged"))
+    assert charter.kind == "checkbox"  # optional: a box to tick
