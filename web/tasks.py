@@ -33,6 +33,7 @@ from .access import (
 from .cases import confirm_hand_over, needs_confirming
 from .errors import domain_message
 from .i18n import format_date, format_datetime, locale
+from .inbox import step_title
 from .transactions import db, now, writes
 
 log = logging.getLogger(__name__)
@@ -195,13 +196,26 @@ def submit(task_id: str):
         log.error("process error at element %s", err.element_id)
         keep_failed(user, task.id, data, err)
         return _render(task, case, data, status=500, notice=domain_message(err))
-    flash(_("Done: “%(title)s” on case %(ref)s.", title=snapshot.title, ref=case.reference), "success")
+    # What comes next for this person on this case (read from the save, no query): said with
+    # the "done" message, and the inbox then shows just that case.
+    mine = [t for t in task_mod.open_tasks_of_case(session, _runtime(), case) if t.assignee == user.username]
+    flash(" ".join([_("Done: “%(title)s” on case %(ref)s.", title=step_title(snapshot.spec_name, snapshot.title),
+                      ref=case.reference), *_outcome(snapshot.spec_name, data),
+                    *([_("Next for you: %(steps)s.", steps=", ".join(_("“%(title)s”", title=step_title(
+                        t.spec_name, t.title)) for t in mine))] if mine else [])]),
+          "success")
     back = local_path(request.form.get("next_url"))
     if back:
         return redirect(back)
-    # More to do on this case (the next step is often yours): the inbox shows just that case.
-    more = any(t.assignee == user.username for t in task_mod.open_tasks_of_case(session, _runtime(), case))
-    return redirect(url_for("inbox.index", case=case.reference) if more else url_for("inbox.index"))
+    return redirect(url_for("inbox.index", case=case.reference) if mine else url_for("inbox.index"))
+
+
+def _outcome(step: str, data: dict[str, Any]) -> list[str]:
+    """What a step decided, when the next page would not say it: an evaluation's verdict."""
+    if step == "evaluation" and isinstance(data.get("objectives"), list):
+        met = all(isinstance(item, dict) and item.get("met") is True for item in data["objectives"])
+        return [_("Objectives met.") if met else _("Objectives not met.")]
+    return []
 
 
 def keep_failed(user: User, task_id: str, data: dict[str, Any], err: WorkflowRunError) -> None:

@@ -623,3 +623,24 @@ def _notice_id(app, username):
     with app.db.transaction(write=False) as session:
         return session.scalar(select(Notification.id).join(User, User.id == Notification.recipient_id)
                               .where(User.username == username).order_by(Notification.id.desc()))
+
+
+def test_an_evaluation_asks_each_objective_met_or_not_and_says_what_follows(app, client, seeded):
+    reference = seeded["Jeune J."]
+    tid = task_id(app, reference, "evaluation")
+    login(client, "anne")
+    page = text(client.get(f"/tasks/{tid}"))
+    assert 'type="radio" name="objectives.0.met" value="true" >' in page  # asked, neither answer chosen
+    assert 'name="objectives.0.met" value="false" >' in page and 'type="checkbox"' not in page
+    ids = re.findall(r'name="objectives\.(\d+)\.objective_id" value="(\d+)"', page)
+    assert len(ids) >= 1
+    unanswered = [(f"objectives.{i}.objective_id", oid) for i, oid in ids] + [("cooperation_quality", "3"),
+                                                                           ("action", "complete")]
+    response = post_fields(client, f"/tasks/{tid}", unanswered)
+    assert response.status_code == 422 and "Atteint" in _summary(response)  # not "no" for want of a tick
+    answered = unanswered[:-1] + [(f"objectives.{i}.met", "false" if i == "0" else "true") for i, _ in ids] \
+        + [("action", "complete")]
+    assert post_fields(client, f"/tasks/{tid}", answered).status_code == 302
+    inbox = " ".join(text(client.get(f"/inbox?case={reference}")).split())
+    assert (f"Fait : « Évaluation du plan » sur le dossier {reference}. Objectifs non atteints. "
+            "À vous ensuite : « Concertation : co-construire le plan »." in inbox)
