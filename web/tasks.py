@@ -115,7 +115,7 @@ def _render(task: HumanTask, case: Case, values: dict[str, Any], *, errors=None,
     fields = forms.build_fields(schema, values, error_by_field, locale=lang, people=choices)
     # (anchor or None, what the person reads, message): labels, not field names, in the form's order.
     summary = forms.error_summary(fields, error_by_field, lambda rows, number, label: _(
-        "%(rows)s (%(number)d): %(field)s", rows=rows, number=number, field=label))
+        "%(rows)s, row %(number)d: %(field)s", rows=rows, number=number, field=label))
     draft = drafts.get(session, task.id) if not closed else None
     user = current_user()
     can_reassign = user.role == "case_manager" and case.case_manager_id == user.id and not closed
@@ -309,7 +309,7 @@ def _fields_of_done(session, done):
         if len(parts) == 3 and parts[1].isdigit() and parts[0] in labels:
             key = f"{parts[0]}.__i__.{parts[2]}"
             if key in labels:  # named as the form's error summary names a field of a row
-                return (_("%(rows)s (%(number)d): %(field)s", rows=labels[parts[0]], number=int(parts[1]) + 1,
+                return (_("%(rows)s, row %(number)d: %(field)s", rows=labels[parts[0]], number=int(parts[1]) + 1,
                           field=labels[key]), shown(key, value))
         return labels.get(name, name), shown(name, value)
 

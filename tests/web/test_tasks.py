@@ -89,7 +89,7 @@ def test_the_error_summary_lists_the_errors_in_the_order_of_the_form(app, client
     summary = _summary(post_fields(client, f"/tasks/{tid}", form_data(data) + [("action", "complete")]))
     assert re.findall(r'<a href="#([^"]+)">', summary) == ["f-youth_age", "f-consents-0-person",
                                                           "f-clarification_interview"]
-    assert "Consentements (le jeune et chaque représentant légal) (1) : Personne</a>" in summary
+    assert "Consentements (le jeune et chaque représentant légal), ligne 1 : Personne</a>" in summary
 
 
 def test_the_error_summary_counts_its_errors_in_words(app, client, seeded):
@@ -112,11 +112,11 @@ def test_the_error_summary_writes_its_colons_as_each_language_does(app, client, 
     posted = form_data(data) + [("action", "complete")]
     french = _summary(post_fields(client, f"/tasks/{tid}", posted))
     assert ">Âge du jeune</a> : Ce champ est obligatoire.</li>" in french
-    assert "légal) (1) : Personne</a> : Ce champ est obligatoire.</li>" in french
+    assert "légal), ligne 1 : Personne</a> : Ce champ est obligatoire.</li>" in french
     post(client, "/language", {"lang": "en", "next": "/"})
     english = _summary(post_fields(client, f"/tasks/{tid}", posted))
     assert ">Youth's age</a>: This field is required.</li>" in english
-    assert "representative) (1): Person</a>: This field is required.</li>" in english
+    assert "representative), row 1: Person</a>: This field is required.</li>" in english
     assert " :" not in english
 
 
@@ -176,8 +176,8 @@ def test_task_completed_meanwhile_says_so_and_links_to_the_case(app, client, see
     assert "avant vous : rien de votre envoi n'a été enregistré" in page
     assert f'href="/cases/{reference}"' in page
     assert "Âge du jeune : 14" in page  # what was typed is shown, by its label, not lost
-    assert "Vit dans la région du réseau : Oui" in page and "(1) : Personne : Le jeune" in page
-    assert re.search(r"\(1\) : Date : \d\d/\d\d/\d{4}<", page)  # a date as the pages write dates
+    assert "Vit dans la région du réseau : Oui" in page and ", ligne 1 : Personne : Le jeune" in page
+    assert re.search(r", ligne 1 : Date : \d\d/\d\d/\d{4}<", page)  # a date as the pages write dates
     assert "youth_age" not in page
 
 
@@ -644,3 +644,4 @@ def test_an_evaluation_asks_each_objective_met_or_not_and_says_what_follows(app,
     inbox = " ".join(text(client.get(f"/inbox?case={reference}")).split())
     assert (f"Fait : « Évaluation du plan » sur le dossier {reference}. Objectifs non atteints. "
             "À vous ensuite : « Concertation : co-construire le plan »." in inbox)
+
