@@ -14,7 +14,7 @@ import jsonschema
 import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker
 
-from .errors import FormError, NotFoundError
+from .errors import NotFoundError
 
 _MESSAGES: dict[str, dict[str, str]] = {
     "required": {"fr": "Ce champ est obligatoire.", "en": "This field is required."},
@@ -259,13 +259,6 @@ def _same_judgement(node: Any) -> bool:
     if isinstance(node.get("format"), str) and node["format"] not in _SAME_FORMATS:
         return False
     return all(_same_judgement(value) for key, value in node.items() if key not in ("enum", "const", "default", "examples"))
-
-
-def check_submission(schema: dict[str, Any], data: Any, today: dt.date | None = None) -> None:
-    """Raise FormError listing every field in error (see `validate_submission` for `today`)."""
-    errors = validate_submission(schema, data, today)
-    if errors:
-        raise FormError(errors)
 
 
 def small_values(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:

@@ -50,27 +50,57 @@ def remind_from(due: dt.date) -> str:
 
 def _check_plan(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
     """Cross-field rules JSON Schema cannot say; returns {username: user} of the carriers."""
+    errors, carriers = _plan_errors(ctx, data)
+    if errors:
+        raise FormError(errors)
+    return carriers
+
+
+def plan_errors(ctx: TaskContext, data: dict[str, Any]) -> list[FieldError]:
+    """The plan's cross-field rules on what of `data` is well formed, for a form the schema found
+    errors in already: one answer then lists every error (a date in the future and an action's
+    unknown objective), not one round after the other."""
+    return _plan_errors(ctx, data)[0]
+
+
+def _plan_errors(ctx: TaskContext, data: dict[str, Any]) -> tuple[list[FieldError], dict[str, User]]:
     errors = _check_dates(ctx, data)
     keys: set[str] = set()
-    for i, objective in enumerate(data["objectives"]):
-        if objective["key"] in keys:
-            errors.append(FieldError(f"objectives/{i}/key", "duplicate_key", {"name": objective["key"]}))
-        keys.add(objective["key"])
-    carriers = {}
-    for i, action in enumerate(data["actions"]):
-        if action["objective"] not in keys:
+    for i, objective in _rows(data, "objectives"):
+        key = objective.get("key")
+        if not isinstance(key, str) or not key:
+            continue
+        if key in keys:
+            errors.append(FieldError(f"objectives/{i}/key", "duplicate_key", {"name": key}))
+        keys.add(key)
+    carriers: dict[str, User] = {}
+    for i, action in _rows(data, "actions"):
+        if isinstance(action.get("objective"), str) and action["objective"] and action["objective"] not in keys:
             errors.append(FieldError(f"actions/{i}/objective", "unknown_objective", {"name": action["objective"]}))
+        if not isinstance(action.get("carrier"), str) or not action["carrier"]:
+            continue
         user = carriers.get(action["carrier"]) or find_active(ctx.session, action["carrier"])
         if user is None or user.role not in ("professional", "case_manager"):
             errors.append(FieldError(f"actions/{i}/carrier", "unknown_user", {"name": action["carrier"]}))
         else:
             carriers[user.username] = user
-    for i, participant in enumerate(data["participants"]):
-        if participant.get("user") and find_active(ctx.session, participant["user"]) is None:
+    for i, participant in _rows(data, "participants"):
+        if isinstance(participant.get("user"), str) and participant["user"] \
+                and find_active(ctx.session, participant["user"]) is None:
             errors.append(FieldError(f"participants/{i}/user", "unknown_user", {"name": participant["user"]}))
-    if errors:
-        raise FormError(errors)
-    return carriers
+    return errors, carriers
+
+
+def _rows(data: dict[str, Any], name: str) -> list[tuple[int, dict[str, Any]]]:
+    rows = data.get(name)
+    return [(i, row) for i, row in enumerate(rows) if isinstance(row, dict)] if isinstance(rows, list) else []
+
+
+def _date(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _check_dates(ctx: TaskContext, data: dict[str, Any]) -> list[FieldError]:
@@ -78,12 +108,15 @@ def _check_dates(ctx: TaskContext, data: dict[str, Any]) -> list[FieldError]:
 
     Forms that mark held_on "x-past" have the first rule checked before this handler runs
     (workflows.forms); it stays here for the cases still on a process version whose form does not."""
-    held_on = dt.date.fromisoformat(data["held_on"])
-    errors = []
+    held_on = _date(data.get("held_on"))
+    if held_on is None:
+        return []  # the form's own check says why
     if held_on > ctx.now.astimezone(BRUSSELS).date():
         return [FieldError("held_on", "future")]  # the actions' dates are weighed against a right one
-    for i, action in enumerate(data["actions"]):
-        if dt.date.fromisoformat(action["due"]) < held_on:
+    errors = []
+    for i, action in _rows(data, "actions"):
+        due = _date(action.get("due"))
+        if due is not None and due < held_on:
             errors.append(FieldError(f"actions/{i}/due", "before_concertation",
                                      {"date": held_on.strftime("%d/%m/%Y")}))
     return errors

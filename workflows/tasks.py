@@ -20,8 +20,8 @@ from engine.runtime import Runtime, holding_read
 
 from . import assignments, cases, consent, drafts, evaluations, messages, notifications, plans, signins
 from .context import TaskContext
-from .errors import NotFoundError, TaskStateError, WorkflowRunError
-from .forms import check_submission, load_schema, small_values
+from .errors import FormError, NotFoundError, TaskStateError, WorkflowRunError
+from .forms import load_schema, small_values, validate_submission
 from .models import Case, FormSubmission, User
 from .permissions import require_act
 
@@ -41,6 +41,11 @@ HANDLERS: dict[str, Handler] = {
     "exit_case": cases.exit_case,
     "acknowledge_youth_message": messages.acknowledge,
 }
+
+
+# A step's own rules across fields (run by its handler), also run on a form the schema refused,
+# on what of it is well formed: one answer lists every error.
+CROSS_CHECKS: dict[str, Callable[[TaskContext, dict[str, Any]], list]] = {"concertation": plans.plan_errors}
 
 
 def get_task(session: Session, task_id: str) -> HumanTask:
@@ -193,9 +198,15 @@ def complete(session: Session, runtime: Runtime, user: User, task_id: str, data:
     assignments.check_claim(user, task)
     schema = schema_of(session, task, version=held.version)
     now = runtime.clock.now()
-    check_submission(schema, data, today=now.astimezone(BRUSSELS).date())  # Brussels' day, as the pages'
     ctx = TaskContext(session=session, user=user, case=case, task=task, schema=schema, now=now,
                       consents=held.consents, action_id=held.action_id)
+    errors = validate_submission(schema, data, today=now.astimezone(BRUSSELS).date())  # Brussels' day, as the pages'
+    if errors:
+        check = CROSS_CHECKS.get(task.spec_name)
+        if check is not None and isinstance(data, dict):  # every error in one answer, its own too
+            seen = {error.path for error in errors}
+            errors += [error for error in check(ctx, data) if error.path not in seen]
+        raise FormError(errors)
     handler = HANDLERS.get(task.spec_name)
     task_data = small_values(schema, data) if handler is None else handler(ctx, data)
     submission = {"case_id": case.id, "task_id": task.id, "step": task.spec_name, "title": task.title,

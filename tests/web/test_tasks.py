@@ -645,3 +645,20 @@ def test_an_evaluation_asks_each_objective_met_or_not_and_says_what_follows(app,
     assert (f"Fait : « Évaluation du plan » sur le dossier {reference}. Objectifs non atteints. "
             "À vous ensuite : « Concertation : co-construire le plan »." in inbox)
 
+
+def test_a_concertation_s_errors_come_in_one_answer_the_form_s_and_the_plan_s(app, client, seeded):
+    # A date to come (the form's rule) and an action for an objective the plan does not have (the
+    # plan's rule) were said one round after the other.
+    reference = seeded["Jeune G."]  # today is 02/03/2026 (the tests' clock)
+    tid = task_id(app, reference, "concertation")
+    login(client, "anne")
+    data = _sample(app, reference, "concertation")
+    data["held_on"], data["actions"][2]["objective"] = "2026-03-03", "O9"
+    data["objectives"][0]["title"] = ""
+    response = post_fields(client, f"/tasks/{tid}", form_data(data) + [("action", "complete")])
+    summary = " ".join(_summary(response).split())
+    assert response.status_code == 422 and "Veuillez corriger 3 erreurs" in text(response)
+    assert "Date de la concertation</a> : Une date passée, ou aujourd'hui." in summary
+    assert "Objectifs du plan, ligne 1 : Objectif</a> : Ce champ est obligatoire." in summary  # the form's own
+    assert "ligne 3 : Objectif (repère)</a> : Aucun objectif de repère « O9 » dans ce plan." in summary
+    assert task_id(app, reference, "concertation") == tid  # nothing saved
