@@ -7,6 +7,7 @@ Without JavaScript, buttons named `_add` / `_remove` add or remove a row server-
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Callable
@@ -89,16 +90,27 @@ def _html_id(name: str) -> str:
     return "f-" + re.sub(r"[^A-Za-z0-9_-]", "-", name)
 
 
+@dataclass(frozen=True)
+class _Building:
+    """What every field of a form is built with."""
+
+    locale: str
+    people: list[Option]
+    today: dt.date | None  # a date marked "x-past" may not be after it (the date picker's last day)
+
+
 def build_fields(schema: dict[str, Any], values: dict[str, Any], errors: dict[str, str], *, locale: str,
-                 people: list[Option]) -> list[Field]:
+                 people: list[Option], today: dt.date | None = None) -> list[Field]:
     """The fields of a form schema with their values and errors (keyed by dotted path)."""
     required = set(schema.get("required", []))
-    return [_field(name, prop, values.get(name), name in required, errors, locale, people)
+    building = _Building(locale, people, today)
+    return [_field(name, prop, values.get(name), name in required, errors, building)
             for name, prop in (schema.get("properties") or {}).items() if isinstance(prop, dict)]
 
 
-def _field(name: str, schema: dict[str, Any], value: Any, required: bool, errors: dict[str, str], locale: str,
-           people: list[Option], *, in_row: bool = False) -> Field:
+def _field(name: str, schema: dict[str, Any], value: Any, required: bool, errors: dict[str, str],
+           building: _Building, *, in_row: bool = False) -> Field:
+    locale, people = building.locale, building.people
     kind_of = schema.get("type")
     widget = schema.get("x-widget")
     label = _title(schema, locale, name.rsplit(".", 1)[-1])
@@ -112,7 +124,7 @@ def _field(name: str, schema: dict[str, Any], value: Any, required: bool, errors
         items = schema.get("items") or {}
         if items.get("type") == "object":
             item.attrs["minItems"] = schema.get("minItems")
-            _rows(item, items, value, errors, locale, people)
+            _rows(item, items, value, errors, building)
         elif items.get("x-widget") == "person":
             item.kind, item.options = "persons", people
             item.value = [str(v) for v in value] if isinstance(value, list) else []
@@ -139,6 +151,8 @@ def _field(name: str, schema: dict[str, Any], value: Any, required: bool, errors
     elif schema.get("format") == "date":
         item.kind = "date"
         item.attrs = {"minimum": f"{FIRST_YEAR}-01-01", "maximum": f"{LAST_YEAR}-12-31"}  # the date picker's span
+        if schema.get("x-past") and building.today is not None:
+            item.attrs["maximum"] = building.today.isoformat()
     elif widget == "person":
         item.kind, item.options = "person", people
     elif widget == "textarea":
@@ -148,8 +162,7 @@ def _field(name: str, schema: dict[str, Any], value: Any, required: bool, errors
     return item
 
 
-def _rows(item: Field, items: dict[str, Any], value: Any, errors: dict[str, str], locale: str,
-          people: list[Option]) -> None:
+def _rows(item: Field, items: dict[str, Any], value: Any, errors: dict[str, str], building: _Building) -> None:
     item.kind = "rows"
     required = set(items.get("required", []))
     props = {k: v for k, v in (items.get("properties") or {}).items() if isinstance(v, dict)}
@@ -158,11 +171,11 @@ def _rows(item: Field, items: dict[str, Any], value: Any, errors: dict[str, str]
         rows = [{} for _ in range(max(1, int(item.attrs.get("minItems") or 1)))]
     for index, row in enumerate(rows):
         row = row if isinstance(row, dict) else {}
-        item.rows.append([_field(f"{item.name}.{index}.{key}", prop, row.get(key), key in required, errors, locale,
-                                 people, in_row=True) for key, prop in props.items()])
-    item.template = [_field(f"{item.name}.__i__.{key}", prop, None, key in required, {}, locale, people, in_row=True)
+        item.rows.append([_field(f"{item.name}.{index}.{key}", prop, row.get(key), key in required, errors, building,
+                                 in_row=True) for key, prop in props.items()])
+    item.template = [_field(f"{item.name}.__i__.{key}", prop, None, key in required, {}, building, in_row=True)
                      for key, prop in props.items()]
-    item.attrs["row_label"] = _title(items, locale, "")
+    item.attrs["row_label"] = _title(items, building.locale, "")
     # Rows tied to records (a hidden id, a read-only title) are given, not added or removed.
     item.attrs["fixed"] = any(p.get("x-widget") == "hidden" or p.get("readOnly") for p in props.values())
 

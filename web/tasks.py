@@ -10,6 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from engine.clock import BRUSSELS
 from engine.models import HumanTask
 from workflows import assignments, case_view, cases, drafts, notifications, plans
 from workflows import messages as youth_messages
@@ -112,7 +113,8 @@ def _render(task: HumanTask, case: Case, values: dict[str, Any], *, errors=None,
     persons = people(session)
     choices = [forms.Option(u.username, f"{u.display_name} — {u.organisation}" if u.organisation else u.display_name)
                for u in persons]
-    fields = forms.build_fields(schema, values, error_by_field, locale=lang, people=choices)
+    fields = forms.build_fields(schema, values, error_by_field, locale=lang, people=choices,
+                                today=now().astimezone(BRUSSELS).date())
     # (anchor or None, what the person reads, message): labels, not field names, in the form's order.
     summary = forms.error_summary(fields, error_by_field, lambda rows, number, label: _(
         "%(rows)s, row %(number)d: %(field)s", rows=rows, number=number, field=label))

@@ -662,3 +662,10 @@ def test_a_concertation_s_errors_come_in_one_answer_the_form_s_and_the_plan_s(ap
     assert "Objectifs du plan, ligne 1 : Objectif</a> : Ce champ est obligatoire." in summary  # the form's own
     assert "ligne 3 : Objectif (repère)</a> : Aucun objectif de repère « O9 » dans ce plan." in summary
     assert task_id(app, reference, "concertation") == tid  # nothing saved
+
+
+def test_a_date_that_cannot_be_in_the_future_offers_no_later_day_in_its_date_picker(app, client, seeded):
+    tid = task_id(app, seeded["Jeune A."], "verify_request")  # today is 02/03/2026 (the tests' clock)
+    login(client, "anne")
+    page = text(client.get(f"/tasks/{tid}"))
+    assert re.search(r'name="consents\.0\.date"[^>]*type="date"\s+min="1900-01-01" max="2026-03-02"', page), page
