@@ -277,7 +277,7 @@ def test_a_youth_message_with_a_date_that_is_not_one_or_is_to_come_is_refused(ap
     to_come = (today + dt.timedelta(days=33)).isoformat()
     before = count()
     # The page's own messages, in its language, not the browser's bubble (in the browser's).
-    assert 'action="/cases/%s/messages#youth-messages" class="stack" novalidate>' % reference in text(
+    assert f'action="/cases/{reference}/messages#youth-messages" class="stack" novalidate>' in text(
         client.get(f"/cases/{reference}"))
     for received, error in [("31/12/2026", "Format invalide (AAAA-MM-JJ)."), (to_come, "Une date passée, ou aujourd'hui."),
                             ("1850-02-01", f"Une date entre 1900 et {today.year}.")]:
