@@ -11,7 +11,7 @@ import pytest
 
 from workflows import demo
 
-from .test_journey import sign_in
+from .test_journey import sign_in, sign_out
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 pytestmark = [pytest.mark.sqlite_only,
@@ -109,3 +109,34 @@ def test_the_top_bar_targets_are_24_px_at_least_on_a_tablet(app, live_server, pa
     small = page.evaluate("""[...document.querySelectorAll('.topbar a, .topbar button')]
         .map(e => [e.textContent.trim(), e.getBoundingClientRect().height]).filter(([, h]) => h < 24)""")
     assert not small, small
+
+
+def test_on_a_phone_no_page_is_wider_than_the_screen_and_the_form_buttons_do_not_cover_it(app, live_server, page):
+    # 390 px: the inbox, the cases list and a case's plan were up to 607 px wide (their tables);
+    # rows become cards, other tables scroll within themselves, the form's bar is not kept on screen.
+    with app.db.transaction() as session:
+        demo.seed_cases(session, app.runtime)
+    page.set_viewport_size({"width": 390, "height": 844})
+    widths = "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    for username, paths in (("anne", ["/inbox", "/inbox?scope=partners", "/cases/"]), ("sophie", ["/inbox"])):
+        sign_in(page, live_server, username)
+        for path in paths:
+            page.goto(live_server + path)
+            wide, screen = page.evaluate(widths)
+            assert wide <= screen, (username, path, wide)
+        if username == "anne":
+            page.goto(f"{live_server}/inbox?step=report_action&scope=partners")
+            page.locator("td.ref a").first.click()  # a case following its plan
+            assert page.locator("#plan table.cards").count() >= 1
+            wide, screen = page.evaluate(widths)
+            assert wide <= screen, (page.url, wide)
+        page.goto(live_server + "/inbox")
+        page.locator("a[href^='/tasks/']").first.click()
+        wide, screen = page.evaluate(widths)
+        assert wide <= screen, (page.url, wide)
+        assert page.evaluate("getComputedStyle(document.querySelector('.actions-bar')).position") == "static"
+        small = page.evaluate("""[...document.querySelectorAll('main input[type=radio], main input[type=checkbox]')]
+            .map(e => e.getBoundingClientRect()).filter(r => r.width && r.height < 20).length""")
+        assert small == 0
+        sign_out(page)
+    assert not page.script_problems, page.script_problems
