@@ -62,6 +62,7 @@ def test_processes_versions_page_shows_number_author_hash_and_running_cases(clie
 def test_processes_edit_page_has_the_modeler_and_form_previews(client):
     login(client, "paul")
     page = text(client.get("/processes/case_management/edit"))
+    assert 'id="process-form">' in page  # nothing changed yet: leaving does not ask
     assert 'id="canvas"' in page and "bpmn-modeler.production.min.js" in page
     assert "forms/verify_request.json" in page and "Âge du jeune" in page  # the preview of the form
     asset = client.get("/processes/vendor/bpmn-js/bpmn-modeler.production.min.js")
@@ -90,6 +91,7 @@ def test_processes_dry_run_then_deploy_from_the_editor(client, app):
     xml = _shorter(Bundle.from_directory(BPMN_DIR).files[MAIN])
     checked = post(client, "/processes/case_management/edit", {"action": "check", "bpmn": xml})
     assert checked.status_code == 200
+    assert 'id="process-form" data-unsaved>' in text(checked)  # checked, not deployed: leaving asks first
     assert "Le parcours à blanc est allé jusqu'à la fin du processus." in text(checked)
     assert "déclenchée le" in text(checked) and "fired at" not in text(checked)  # the walk's timers, in French
     walk = text(checked).split('<ol class="walk">')[1].split("</ol>")[0]
