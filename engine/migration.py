@@ -227,6 +227,11 @@ def _open(workflow) -> list[str]:
     return sorted({_step(t) for t in workflow.get_tasks(state=TaskState.READY, manual=True)})
 
 
+def _local(moment: dt.datetime) -> str:
+    """A timer's due time as the pages write times: Brussels' day and hour."""
+    return f"{moment.astimezone(clock_mod.BRUSSELS):%d/%m/%Y %H:%M}"
+
+
 def _timers(workflow) -> dict[str, dt.datetime]:
     return {_step(task): due for task, due in due_times(workflow)}
 
@@ -263,13 +268,11 @@ def plan(runtime: Runtime, session: Session, instance: ProcessInstance, target: 
     after = _timers(workflow)
     for name, due in sorted(after.items()):
         if name in before and abs((before[name] - due).total_seconds()) >= 60:
-            result.effects.append(say("migrate.timer_restarts", name=name, due=f"{due:%Y-%m-%d %H:%M}",
-                                      before=f"{before[name]:%Y-%m-%d %H:%M}"))
+            result.effects.append(say("migrate.timer_restarts", name=name, due=_local(due), before=_local(before[name])))
         elif name not in before:
-            result.effects.append(say("migrate.timer_set", name=name, due=f"{due:%Y-%m-%d %H:%M}"))
-    if result.open_before:
-        result.effects.append(say("migrate.answers_lost",
-                                  steps=[say("word.quoted", text=n) for n in result.open_before]))
+            result.effects.append(say("migrate.timer_set", name=name, due=_local(due)))
+    # Open steps keep their tasks (SpiffWorkflow resets a READY task in place, its id kept): their
+    # drafts, kept by task id, stay with them; nothing typed is lost, and nothing is said of it.
     result.effects += calls
     return result
 

@@ -361,15 +361,10 @@ TEXTS: dict[str, dict[str, str]] = {
                          "en": "the case holds a step '{step}' that the new version no longer has"},
     "migrate.would_fail": {"fr": "le dossier échouerait sur la nouvelle version : {reason}",
                            "en": "the case would fail on the new version: {reason}"},
-    "migrate.timer_restarts": {"fr": "la minuterie « {name} » repart de zéro : échéance le {due} UTC au lieu du "
-                                     "{before} UTC",
-                               "en": "timer '{name}' starts again: due {due} UTC instead of {before} UTC"},
-    "migrate.timer_set": {"fr": "la minuterie « {name} » est lancée : échéance le {due} UTC",
-                          "en": "timer '{name}' is set: due {due} UTC"},
-    "migrate.answers_lost": {"fr": "les étapes ouvertes sont rouvertes sur la nouvelle version : les réponses saisies "
-                                   "mais pas envoyées dans {steps} sont perdues",
-                             "en": "open steps are reopened on the new version: answers typed but not submitted in "
-                                   "{steps} are lost"},
+    "migrate.timer_restarts": {"fr": "la minuterie « {name} » repart de zéro : échéance le {due} au lieu du {before}",
+                               "en": "timer '{name}' starts again: due {due} instead of {before}"},
+    "migrate.timer_set": {"fr": "la minuterie « {name} » est lancée : échéance le {due}",
+                          "en": "timer '{name}' is set: due {due}"},
     "migrate.would_run": {"fr": "l'étape « {step} » serait exécutée ({operation})", "en": "'{step}' would run ({operation})"},
 }
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from engine.bundles import Bundle
 from engine.errors import ValidationError
 from engine.models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion
-from workflows import cases, demo, processes
+from workflows import cases, demo, drafts, processes
 from workflows.cli import cli
 from workflows.models import Case
 from workflows.users import find_active
@@ -95,13 +95,17 @@ def test_migrate_moves_case_records_it_and_the_case_goes_on(app):
     with app.db.transaction() as session:
         case = _case_at(session, app, "concertation")
         revision = _instance(session, case).revision
+        open_task = session.scalar(select(HumanTask).where(HumanTask.business_key == case.reference))
+        drafts.save(session, task_id=open_task.id, business_key=case.reference, user=find_active(session, "anne"),
+                    data={"shared_information": "Typed before the move"}, now=app.clock.now())
     target = _deploy(app, _shorter_concertation_reminder(Bundle.from_directory(BPMN_DIR)))
     app.clock.advance(days=2)
     with app.db.transaction() as session:
         instance = _instance(session, case)
         preview = processes.preview(session, app.runtime, instance, session.get(ProcessVersion, target.id))
         assert preview.can_move and preview.open_after == ["Concertation : co-construire le plan"]
-        assert any("starts again" in e for e in preview.effects) and any("are lost" in e for e in preview.effects)
+        assert any("starts again" in e for e in preview.effects)
+        assert not any("draft" in e for e in preview.effects)  # the concertation itself did not change
         assert _instance(session, case).revision == revision  # a preview writes nothing
     with app.db.transaction() as session:
         instance = _instance(session, case)
@@ -115,7 +119,8 @@ def test_migrate_moves_case_records_it_and_the_case_goes_on(app):
         event = session.scalar(select(AuditEvent).where(AuditEvent.kind == "instance_migrated"))
         assert (event.actor, event.business_key, event.detail["to_version"]) == ("paul", case.reference, 2)
         task = session.scalar(select(HumanTask).where(HumanTask.business_key == case.reference))
-        assert task.spec_name == "concertation"
+        assert task.spec_name == "concertation" and task.id == open_task.id  # the same task, its draft with it
+        assert drafts.get(session, task.id).data == {"shared_information": "Typed before the move"}
         demo.advance(session, app.runtime, session.get(Case, case.id), "concertation")
         assert {t.spec_name for t in session.scalars(select(HumanTask).where(
             HumanTask.business_key == case.reference))} == {"report_action"}
@@ -188,3 +193,4 @@ def test_cli_migrate_dry_run_then_for_one_case(app, tmp_path):
         assert (_instance(session, first).version.number, _instance(session, second).version.number) == (2, 1)
     unknown = runner.invoke(cli, ["migrate", "--to", "2", "--case", "CM-NOPE00"], env=env)
     assert unknown.exit_code == 1 and "no running case CM-NOPE00" in unknown.output
+

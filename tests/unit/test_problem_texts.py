@@ -101,10 +101,9 @@ def test_problem_texts_library_message_keeps_its_words_with_a_french_lead_in():
 
 
 def test_problem_texts_nested_and_listed_messages_are_said_in_one_language():
-    message = say("migrate.answers_lost", steps=[say("word.quoted", text="Concertation"), say("word.quoted", text="B")])
-    assert message == "open steps are reopened on the new version: answers typed but not submitted in " \
-                      "'Concertation', 'B' are lost"
-    assert message.text("fr").endswith("dans « Concertation », « B » sont perdues")
+    message = say("process.several_main", count=2, ids=[say("word.quoted", text="main"), say("word.quoted", text="B")])
+    assert message == "expected one main executable process, found 2: 'main', 'B'"
+    assert message.text("fr").endswith("il y en a 2 : « main », « B »")
     assert message.text("de") == message.text("fr")  # an unknown locale reads French
 
 
