@@ -77,10 +77,6 @@ def instructions(schema: dict[str, Any], locale: str) -> str:
     return _description(schema, locale)
 
 
-def form_title(schema: dict[str, Any], locale: str, fallback: str) -> str:
-    return _title(schema, locale, fallback)
-
-
 def _enum_options(schema: dict[str, Any], locale: str) -> list[Option]:
     titles = (schema.get("x-enum-titles-en") if locale == "en" else None) or schema.get("x-enum-titles") or {}
     return [Option(str(v), titles.get(str(v), str(v))) for v in schema.get("enum", [])]

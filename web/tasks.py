@@ -123,7 +123,7 @@ def _render(task: HumanTask, case: Case, values: dict[str, Any], *, errors=None,
     can_reassign = user.role == "case_manager" and case.case_manager_id == user.id and not closed
     return render_template(
         "tasks/show.html", task=task, case=case, fields=fields, errors=summary, draft=draft,
-        notice=notice, closed=closed, title=forms.form_title(schema, lang, task.title),
+        notice=notice, closed=closed, title=step_title(task.spec_name, task.title),
         instructions=forms.instructions(schema, lang), context=context_of(task, case) if not closed else {},
         candidates=assignments.candidates(session, task) if can_reassign else [], can_reassign=can_reassign,
         names={u.username: u.display_name for u in persons},  # who carries or took the task, by name

@@ -669,3 +669,25 @@ def test_a_date_that_cannot_be_in_the_future_offers_no_later_day_in_its_date_pic
     login(client, "anne")
     page = text(client.get(f"/tasks/{tid}"))
     assert re.search(r'name="consents\.0\.date"[^>]*type="date"\s+min="1900-01-01" max="2026-03-02"', page), page
+
+
+def test_a_task_page_is_headed_as_the_inbox_names_the_step_after_a_rename_in_the_diagram(app, client):
+    from pathlib import Path
+
+    from engine.bundles import Bundle
+    from engine.deployments import deploy
+    from workflows import cases, services
+    from workflows.users import find_active
+
+    bundle = Bundle.from_directory(Path(__file__).resolve().parents[2] / "bpmn")
+    renamed = bundle.files["case_management.bpmn"].replace('name="Vérifier la demande"', 'name="Vérifier la demande reçue"')
+    with app.db.transaction() as session:
+        deploy(session, bundle.with_files({"case_management.bpmn": renamed}), codec=app.runtime.codec,
+               now=app.clock.now(), author="paul", services=set(services.HANDLERS))
+        case = cases.start_case(session, app.runtime, actor=find_active(session, "anne"), requester_kind="family",
+                                youth_pseudonym="Jeune R.", age_band="12-15", region="Brabant wallon")
+        session.flush()
+        tid = demo.open_task(session, case, "verify_request").id
+    login(client, "anne")
+    assert ">Vérifier la demande reçue</a>" in text(client.get("/inbox"))
+    assert "<h1>Vérifier la demande reçue</h1>" in text(client.get(f"/tasks/{tid}"))
