@@ -47,6 +47,9 @@ LINES: dict[str, dict[str, str]] = {
     "summary.moved": {"fr": "{moved} dossier(s) déplacé(s), {refused} laissé(s) sur leur version",
                       "en": "{moved} case(s) moved, {refused} left on their version"},
     "none_moved": {"fr": "aucun dossier n'a pu être déplacé", "en": "no case could move"},
+    "owner_only": {"fr": "seul un responsable du processus déploie une version ou déplace des dossiers : {name} ne "
+                         "l'est pas",
+                   "en": "only a process owner deploys a version or moves cases: {name} is not one"},
 }
 
 
@@ -98,6 +101,16 @@ def validate(paths: tuple[Path, ...], run: bool, quiet: bool) -> None:
     click.echo(line("valid", process=parsed.process_id, name=parsed.name, forms=len(parsed.forms)))
 
 
+def _process_owner(state: State) -> str:
+    """The username of who runs the command (--as), an active process owner: as in the browser,
+    no one else deploys or moves cases, and the version list names a real person."""
+    with state.app.db.transaction(write=False) as session:
+        user = state.actor(session)
+        if user.role != "process_owner":
+            raise CliError(line("owner_only", name=user.username))
+        return user.username
+
+
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--note", default="", help="Why this version (shown in the version list).")
@@ -111,9 +124,10 @@ def deploy(state: State, paths: tuple[Path, ...], note: str) -> None:
     Messages are in French; set CASEWORK_LANG=en for English.
     """
     app = state.app
+    author = _process_owner(state)
     bundle = Bundle.from_paths(list(paths))
     with app.db.transaction() as session:
-        version, created, _ = processes.deploy(session, app.runtime, bundle, author=state.username or "cli", note=note)
+        version, created, _ = processes.deploy(session, app.runtime, bundle, author=author, note=note)
         number, process_id, content_hash = version.number, version.process_id, version.content_hash
     click.echo(line("deployed" if created else "already_deployed", process=process_id, number=number,
                     hash=content_hash[:12]))
@@ -156,11 +170,11 @@ def migrate(state: State, to_number: int, refs: tuple[str, ...], dry_run: bool, 
 
     A case moves only if no step it went through or is at was removed; otherwise it is left as it is
     and the reason is printed. Moving restarts the timers of the steps a case is at (a reminder
-    counts again from now) and loses answers typed into an open step but not yet submitted.
+    counts again from now); open steps stay open, with their drafts.
     Messages are in French; set CASEWORK_LANG=en for English.
     """
     app = state.app
-    actor = state.username or "cli"
+    actor = _process_owner(state)
     with app.db.transaction(write=False) as session:
         target = processes.target_version(session, to_number, process_id)
         ids = [i.id for i in processes.instances_to_move(session, target, list(refs) or None)]

@@ -1,6 +1,7 @@
 """The command line, as a user at a prompt would use it: help everywhere, clear errors, no traceback."""
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -136,14 +137,26 @@ def test_cli_validate_lists_problems_and_deploy_refuses(run, tmp_path, monkeypat
     broken.write_text("<bpmn:definitions")
     result = run("validate", str(broken))
     assert result.exit_code == 1 and "broken.bpmn:1 : le XML est mal formé" in result.output
-    result = run("deploy", str(broken))
+    result = run("deploy", str(broken), user="paul")
     assert result.exit_code == 1 and "rien n'a été déployé" in result.output and "le XML est mal formé" in result.output
     assert "v1" in run("versions").output
     monkeypatch.setenv("CASEWORK_LANG", "en")
     result = run("validate", str(broken))
     assert result.exit_code == 1 and "broken.bpmn:1: not well-formed XML" in result.output
-    result = run("deploy", str(broken))
+    result = run("deploy", str(broken), user="paul")
     assert result.exit_code == 1 and "nothing was deployed" in result.output
+
+
+def test_cli_only_a_process_owner_deploys_or_moves_cases(run):
+    # As in the browser; and the version list names a real person, not "cli" or a made-up name.
+    bundle = str(Path(__file__).resolve().parents[2] / "bpmn")
+    for user, said in ((None, "--as USERNAME"), ("nobody", "no active user 'nobody'"),
+                       ("anne", "seul un responsable du processus déploie une version ou déplace des dossiers : "
+                                "anne ne l'est pas")):
+        for args in (("deploy", bundle, "--note", "x"), ("migrate", "--to", "1")):
+            result = run(*args, user=user)
+            assert result.exit_code == 1 and said in result.output, (user, args, result.output)
+    assert run("deploy", bundle, user="paul").exit_code == 0  # the same content: already version 1
 
 
 def test_cli_demo_spreads_cases_over_every_step(run):
