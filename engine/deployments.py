@@ -22,7 +22,8 @@ def deploy(session: Session, bundle: Bundle, *, codec: WorkflowCodec, now: dt.da
            note: str = "") -> tuple[ProcessVersion, bool]:
     """Validate and store `bundle`; return (version, created).
 
-    Deploying the same content again returns the existing version. Raises ValidationError
+    Deploying the newest version's content again returns it; an earlier version's content becomes
+    a new version, the newest (the way back from a faulty one). Raises ValidationError
     listing every problem (nothing is stored), ConflictError if another deploy won a race.
     """
     parsed, problems = validate_bundle(bundle, services=services, helpers=helpers)
@@ -34,12 +35,13 @@ def deploy(session: Session, bundle: Bundle, *, codec: WorkflowCodec, now: dt.da
 def store_version(session: Session, bundle: Bundle, parsed: ParsedBundle, *, codec: WorkflowCodec,
                   now: dt.datetime, author: str, note: str = "") -> tuple[ProcessVersion, bool]:
     content_hash = bundle.content_hash()
-    existing = session.scalar(select(ProcessVersion).where(
-        ProcessVersion.process_id == parsed.process_id, ProcessVersion.content_hash == content_hash))
-    if existing is not None:
-        return existing, False
-    number = (session.scalar(select(func.max(ProcessVersion.number)).where(
-        ProcessVersion.process_id == parsed.process_id)) or 0) + 1
+    latest = session.scalar(select(ProcessVersion).where(ProcessVersion.process_id == parsed.process_id)
+                            .order_by(ProcessVersion.number.desc()).limit(1))
+    if latest is not None and latest.content_hash == content_hash:
+        return latest, False
+    # The content of an earlier version is deployed again as the newest: the way back from a
+    # faulty version (new cases start on it, running cases can move to it).
+    number = (latest.number if latest is not None else 0) + 1
     version = ProcessVersion(
         process_id=parsed.process_id, name=parsed.name, number=number, content_hash=content_hash,
         files=dict(bundle.files), spec_json=codec.dumps_specs(parsed.spec, parsed.subprocess_specs),

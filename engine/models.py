@@ -16,8 +16,9 @@ class ProcessVersion(Base):
 
     __tablename__ = "process_version"
     __table_args__ = (
+        # The content hash is not unique: an earlier version's content may be deployed again,
+        # as the newest (migrations/versions/0009).
         UniqueConstraint("process_id", "number"),
-        UniqueConstraint("process_id", "content_hash"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

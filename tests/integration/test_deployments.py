@@ -8,7 +8,7 @@ from engine.deployments import deploy, latest_version, list_versions
 from engine.errors import ValidationError
 from engine.models import ProcessInstance, ProcessVersion
 from tests.conftest import BPMN_DIR
-from workflows import cases, demo, services
+from workflows import cases, demo, processes, services
 from workflows.users import find_active
 
 
@@ -28,7 +28,28 @@ def test_deployments_same_content_is_the_same_version_new_content_a_new_one(app)
     bundle = Bundle.from_directory(BPMN_DIR)
     assert _deploy(app, bundle) == (1, False)
     assert _deploy(app, _longer_consent_reminder(bundle)) == (2, True)
-    assert _deploy(app, bundle) == (1, False)  # the old content is still version 1
+    assert _deploy(app, _longer_consent_reminder(bundle)) == (2, False)  # the newest's content again: nothing
+
+
+def test_deployments_an_earlier_content_deployed_again_is_the_way_back_from_a_faulty_version(app):
+    # Version 2 turned out wrong: deploying version 1's content makes it the newest, version 3,
+    # which new cases start on and cases on version 2 can move to.
+    bundle = Bundle.from_directory(BPMN_DIR)
+    _deploy(app, _longer_consent_reminder(bundle))
+    with app.db.transaction() as session:
+        stuck = cases.start_case(session, app.runtime, actor=find_active(session, "anne"), requester_kind="family",
+                                 youth_pseudonym="Jeune W.", age_band="12-15", region="Brabant wallon")
+        stuck_id = stuck.instance_id
+    assert _deploy(app, bundle) == (3, True)
+    with app.db.transaction() as session:
+        fresh = cases.start_case(session, app.runtime, actor=find_active(session, "anne"), requester_kind="family",
+                                 youth_pseudonym="Jeune X.", age_band="12-15", region="Brabant wallon")
+        assert session.get(ProcessInstance, fresh.instance_id).version.number == 3
+        versions = {v.number: v for v in session.scalars(select(ProcessVersion))}
+        assert versions[3].content_hash == versions[1].content_hash != versions[2].content_hash
+        result = processes.migrate_one(session, app.runtime, session.get(ProcessInstance, stuck_id), versions[3],
+                                       actor="paul")
+        assert result.migrated, result.reasons
 
 
 def test_deployments_running_case_stays_on_its_version(app):
