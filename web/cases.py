@@ -12,7 +12,7 @@ from engine.models import HumanTask, ProcessVersion
 from workflows import case_view, cases, messages, reasons
 from workflows.errors import FormError
 from workflows.members import is_member
-from workflows.models import Case, CaseMember, User
+from workflows.models import Case, CaseMember, FormSubmission, User
 from workflows.permissions import can_view_case
 
 from . import diagram
@@ -142,9 +142,19 @@ def _page(case: Case, *, note_errors=None, message_errors=None, values=None, sta
                                  title=_("Process of case %(ref)s", ref=case.reference),
                                  names=step_titles() if locale() != "fr" else None)  # the steps as the inbox names them
     managers = list(session.scalars(_other_managers(), {"manager_id": case.case_manager_id})) if view.full else []
+    # When the youth left the dispositif (its exit step's submission): the case stays "exited"
+    # until its process ends (a check-in after the exit), then "closed" with its own date.
+    exited_at = session.scalar(_exit_of_case(), {"case_id": case.id}) if case.status == "exited" else None
     return render_template("cases/show.html", view=view, case=case, version=version, svg=svg, managers=managers,
-                           today=now().date(), note_errors=note_errors or {}, message_errors=message_errors or {},
+                           exited_at=exited_at, today=now().date(), note_errors=note_errors or {}, message_errors=message_errors or {},
                            values=values or {}), status
+
+
+@statement
+def _exit_of_case() -> Select:
+    return (select(FormSubmission.submitted_at).where(FormSubmission.case_id == bindparam("case_id"),
+                                                      FormSubmission.step == "exit_case")
+            .order_by(FormSubmission.submitted_at.desc()).limit(1))
 
 
 @statement

@@ -229,6 +229,7 @@ def test_case_page_highlights_the_timer_a_case_waits_on(client, seeded):
     login(client, "anne")
     page = text(client.get(f"/cases/{seeded['Jeune L.']}"))  # exited: waits before the check-in
     assert 'data-element="post_exit_wait" data-state="current"' in page
+    assert "02/03/2026 — sorti le 02/03/2026 — objectifs atteints" in " ".join(page.split())  # when it left
 
 
 def test_case_list_finds_a_case_by_pseudonym_or_reference_without_putting_it_in_the_url(app, client, seeded):
