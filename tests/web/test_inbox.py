@@ -258,7 +258,8 @@ def test_the_title_counts_the_tasks_listed_under_every_filter(app, client, seede
     for query in ("", "due=week", "due=overdue", "step=verify_request", f"case={seeded['Jeune G.']}",
                   "step=verify_request&due=week", "scope=partners", "case=CM-000"):
         page = text(client.get(f"/inbox?{query}"))
-        shown = int(re.search(r'Mes tâches <span class="muted">\((\d+)\)</span>', page).group(1))
+        title = "Actions des partenaires dans mes dossiers" if "partners" in query else "Mes tâches"
+        shown = int(re.search(title + r' <span class="muted">\((\d+)\)</span>', page).group(1))
         rows = page.split("<tbody>")[1].count("<tr") if "<tbody>" in page else 0
         assert shown == rows, query
     week = text(client.get("/inbox?due=week"))
