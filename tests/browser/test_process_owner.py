@@ -78,3 +78,24 @@ def test_browser_process_owner_changes_reminder_in_modeler_and_deploys(app, live
     new = _case_at_concertation(app)
     assert _reminder_days(app, new) == 14
     assert _reminder_days(app, running) == 21
+
+
+def test_browser_a_problem_of_the_check_leads_to_its_element_in_the_diagram(app, live_server, page):
+    page.goto(live_server + "/login")
+    page.fill("#username", "paul")
+    page.fill("#password", demo.DEMO_PASSWORD)
+    page.click("button.primary")
+    page.goto(live_server + "/processes/case_management/edit")
+    reminder = page.locator('.djs-element[data-element-id="concertation_reminder"]')
+    reminder.wait_for(state="visible", timeout=15000)
+    reminder.click()
+    page.locator("#element-timer").fill("P14D")  # unquoted: casework reads timers as expressions
+    page.click('button[name="action"][value="validate"]')
+    problem = page.locator('[data-show-element="concertation_reminder"]')
+    problem.wait_for(state="visible", timeout=15000)
+    page.locator('.djs-element.has-problem[data-element-id="concertation_reminder"]').wait_for(timeout=15000)
+    problem.click()
+    page.locator("#element-panel [data-element-id]").filter(has_text="concertation_reminder").wait_for(timeout=5000)
+    assert page.locator("#element-timer").input_value() == "P14D"  # its fields, in the panel, to fix it
+    assert page.evaluate("window.caseworkModeler.get('canvas').zoom()") == 1
+    assert not page.script_problems, page.script_problems

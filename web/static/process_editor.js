@@ -45,12 +45,31 @@
       canvas.viewbox({ x: box.x - shift, y: box.y - (box.height * ratio - box.height) / 2, width: box.width + shift,
                        height: box.height * ratio });
     }
+    showProblems();
   }).catch(function (err) {
     var note = document.createElement("p");
     note.className = "error";
     note.textContent = "bpmn-js: " + (err && err.message ? err.message : err);
     document.getElementById("canvas").before(note);
   });
+
+  // The check's problems name their elements: each is outlined in red on the diagram, and its
+  // name in the list leads there (zoomed to a readable size, selected, its fields in the panel).
+  function showProblems() {
+    var registry = modeler.get("elementRegistry");
+    var canvas = modeler.get("canvas");
+    document.querySelectorAll("[data-show-element]").forEach(function (button) {
+      var element = registry.get(button.getAttribute("data-show-element"));
+      if (!element) { button.disabled = true; return; }  // not drawn (a form's problem, say)
+      canvas.addMarker(element, "has-problem");
+      button.addEventListener("click", function () {
+        document.getElementById("canvas").scrollIntoView({ block: "center" });
+        canvas.zoom(1);
+        canvas.scrollToElement(element, { top: 120, bottom: 120, left: 160, right: 120 });
+        modeler.get("selection").select(element);
+      });
+    });
+  }
 
   function timerOf(bo) {
     var defs = (bo && bo.eventDefinitions) || [];
