@@ -55,6 +55,7 @@ class DryRunReport:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # Messages: .text(locale)
     completed: bool = False
+    data_names: set[str] = field(default_factory=set)  # every name the walk's data held (see engine.names)
 
     @property
     def ok(self) -> bool:
@@ -156,7 +157,7 @@ def dry_run(parsed: ParsedBundle, bundle: Bundle, *, start_data: Mapping[str, An
     walk = _Walk(parsed, bundle, helpers=helpers, services=services, adapt=adapt, preferred=preferred,
                  clock=clock)
     report = walk.report
-    current = None
+    current = workflow = None
     with clock_mod.using(clock):
         try:
             workflow = walk.codec.new_workflow(walk.specs, walk.engine)
@@ -205,4 +206,8 @@ def dry_run(parsed: ParsedBundle, bundle: Bundle, *, start_data: Mapping[str, An
             element_id, element_name = _where(task)
             report.problems.append(Problem(say("dryrun.failed", reason=runtime_message(err)), element_id=element_id,
                                            element_name=element_name))
+        if workflow is not None:
+            report.data_names.update(workflow.data)
+            for task in workflow.get_tasks():
+                report.data_names.update(task.data)
     return report

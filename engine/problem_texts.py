@@ -304,6 +304,13 @@ TEXTS: dict[str, dict[str, str]] = {
     "dryrun.property_fails": {"fr": "la propriété « {name} » ({expression}) échoue pendant le parcours à blanc : "
                                     "{reason}",
                               "en": "property '{name}' ({expression}) fails in the dry run: {reason}"},
+    "check.name_unset": {"fr": "la condition du flux vers « {target} » ({expression}) lit « {name} », que rien dans le "
+                               "processus ne définit (formulaire, décision, script, données de départ) : le premier "
+                               "dossier qui prendra ce chemin s'arrêtera là{hint}",
+                         "en": "the condition of the flow to '{target}' ({expression}) reads '{name}', which nothing "
+                               "in the process sets (form, decision, script, start data): the first case to take "
+                               "this path will stop there{hint}"},
+    "check.hint": {"fr": " ; vouliez-vous dire {names} ?", "en": "; did you mean {names}?"},
     "dryrun.failed": {"fr": "le parcours à blanc a échoué : {reason}", "en": "the dry run failed: {reason}"},
     "dryrun.endless": {"fr": "le parcours à blanc n'a pas atteint de fin après {steps} étapes : le processus tourne "
                              "peut-être en rond",

@@ -7,19 +7,22 @@ role (the CLI's operator already holds the database); nothing here reads a case'
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import names
 from engine.bundles import Bundle
 from engine.deployments import get_version, list_versions, store_version
 from engine.dryrun import DryRunReport, dry_run
 from engine.errors import Problem, ValidationError
 from engine.migration import ElementChange, MigrationPlan, diff_versions, migrate, plan
 from engine.models import ProcessInstance, ProcessVersion
-from engine.problem_texts import say
+from engine.problem_texts import Alternatives, say
 from engine.runtime import Runtime
+from engine.scripting import RestrictedEnvironment
 from engine.validation import ParsedBundle, validate_bundle
 
 from . import rehearsal, services
@@ -50,8 +53,6 @@ def require_owner(user: User) -> None:
 
 def domain_problems(parsed: ParsedBundle, bundle: Bundle) -> list[Problem]:
     """Forms that dropped a field casework's own step reads (the case would fail at that step)."""
-    import json
-
     problems = []
     for element_id, fields in rehearsal.REQUIRED_FIELDS.items():
         form = parsed.forms.get(element_id)
@@ -79,7 +80,29 @@ def check(bundle: Bundle, *, today: dt.datetime | None = None, run: bool = True)
                                  adapt=rehearsal.task_data, preferred=rehearsal.PREFERRED,
                                  messages=rehearsal.MESSAGES, start=today)
         result.problems += result.dry_run.problems
+    if not result.problems:
+        result.problems += names_unset(parsed, bundle, result.dry_run)
     return result
+
+
+def names_unset(parsed: ParsedBundle, bundle: Bundle, walked: DryRunReport | None) -> list[Problem]:
+    """Conditions that read a name nothing sets: what the process sets itself (engine.names),
+    its forms' fields, what the domain's handlers pass on (rehearsal), the start data, the dry
+    run's data and the expressions' own helpers all count as set."""
+    known = names.set_by_process(parsed) | set(rehearsal.START_DATA) | set(RestrictedEnvironment().globals)
+    known |= walked.data_names if walked is not None else set()
+    for name, text in bundle.files.items():
+        if name.startswith("forms/") and name.endswith(".json"):
+            known |= set(json.loads(text).get("properties") or {})
+    for element_id in rehearsal.REQUIRED_FIELDS:
+        known |= set(rehearsal.task_data(element_id, {}, {}))
+    problems = []
+    for read, close in names.unknown(names.read_by_conditions(parsed), known):
+        hint = say("check.hint", names=Alternatives(say("word.quoted", text=n) for n in close)) if close else ""
+        problems.append(Problem(say("check.name_unset", target=read.target, expression=read.expression,
+                                    name=read.name, hint=hint), element_id=read.gateway_id,
+                                element_name=read.gateway_name))
+    return problems
 
 
 def deploy(session: Session, runtime: Runtime, bundle: Bundle, *, author: str,
