@@ -33,6 +33,18 @@ def _case_at_concertation(app) -> str:
         return case.reference
 
 
+def _editor_open_at_the_reminder(page, base: str):
+    """Paul signed in, the process editor drawn: the concertation reminder's shape."""
+    page.goto(base + "/login")
+    page.fill("#username", "paul")
+    page.fill("#password", demo.DEMO_PASSWORD)
+    page.click("button.primary")
+    page.goto(base + "/processes/case_management/edit")
+    reminder = page.locator('.djs-element[data-element-id="concertation_reminder"]')
+    reminder.wait_for(state="visible", timeout=15000)
+    return reminder
+
+
 def _reminder_days(app, reference: str) -> int:
     with app.db.transaction(write=False) as session:
         instance = session.scalar(select(ProcessInstance).where(ProcessInstance.business_key == reference))
@@ -43,13 +55,7 @@ def test_browser_process_owner_changes_reminder_in_modeler_and_deploys(app, live
     running = _case_at_concertation(app)
     assert _reminder_days(app, running) == 21
 
-    page.goto(live_server + "/login")
-    page.fill("#username", "paul")
-    page.fill("#password", demo.DEMO_PASSWORD)
-    page.click("button.primary")
-    page.goto(live_server + "/processes/case_management/edit")
-    reminder = page.locator('.djs-element[data-element-id="concertation_reminder"]')
-    reminder.wait_for(state="visible", timeout=15000)
+    reminder = _editor_open_at_the_reminder(page, live_server)
     # The whole diagram shows to the right of the tool palette, none of it underneath.
     assert not page.evaluate("""() => {
         const tools = document.querySelector('#canvas .djs-palette').getBoundingClientRect();
@@ -81,13 +87,7 @@ def test_browser_process_owner_changes_reminder_in_modeler_and_deploys(app, live
 
 
 def test_browser_a_problem_of_the_check_leads_to_its_element_in_the_diagram(app, live_server, page):
-    page.goto(live_server + "/login")
-    page.fill("#username", "paul")
-    page.fill("#password", demo.DEMO_PASSWORD)
-    page.click("button.primary")
-    page.goto(live_server + "/processes/case_management/edit")
-    reminder = page.locator('.djs-element[data-element-id="concertation_reminder"]')
-    reminder.wait_for(state="visible", timeout=15000)
+    reminder = _editor_open_at_the_reminder(page, live_server)
     reminder.click()
     page.locator("#element-timer").fill("P14D")  # unquoted: casework reads timers as expressions
     page.click('button[name="action"][value="validate"]')

@@ -557,25 +557,12 @@ def test_a_notice_of_an_action_someone_else_reported_on_shows_as_dealt_with(app,
 
 
 def test_a_step_the_process_cannot_run_keeps_what_was_typed_and_tells_the_process_owners(app, client):
-    from pathlib import Path
+    from workflows import drafts
 
-    from engine.bundles import Bundle
-    from engine.deployments import deploy
-    from workflows import cases, drafts, services
-    from workflows.users import find_active
-
-    # A condition after the verification names a variable nobody sets (a typo in the diagram).
-    bundle = Bundle.from_directory(Path(__file__).resolve().parents[2] / "bpmn")
-    broken = bundle.files["case_management.bpmn"].replace(">clarification_interview</bpmn:conditionExpression>",
-                                                          ">clarification_intervew</bpmn:conditionExpression>")
-    assert broken != bundle.files["case_management.bpmn"]
-    with app.db.transaction() as session:
-        deploy(session, bundle.with_files({"case_management.bpmn": broken}), codec=app.runtime.codec,
-               now=app.clock.now(), author="paul", services=set(services.HANDLERS))
-        case = cases.start_case(session, app.runtime, actor=find_active(session, "anne"), requester_kind="family",
-                                youth_pseudonym="Jeune F.", age_band="12-15", region="Brabant wallon")
-        session.flush()
-        reference, tid = case.reference, demo.open_task(session, case, "verify_request").id
+    # A condition after the verification names a variable nobody sets (a typo in the diagram,
+    # deployed without the process check, which would find it).
+    reference, tid = _verification_on_a_new_version(app, ">clarification_interview</bpmn:conditionExpression>",
+                                                    ">clarification_intervew</bpmn:conditionExpression>")
     answers = _sample(app, reference, "verify_request")
     login(client, "anne")
     response = post_fields(client, f"/tasks/{tid}", form_data({**answers, "objections": "Appel du père"})
@@ -615,6 +602,28 @@ def test_a_step_the_process_cannot_run_keeps_what_was_typed_and_tells_the_proces
 
         assert session.scalar(select(func.count()).select_from(Notification)
                               .where(Notification.reason == "process_failed")) == 1
+
+
+def _verification_on_a_new_version(app, old: str, new: str) -> tuple[str, str]:
+    """A new version of the process, with `old` replaced by `new` in its diagram (deployed as the
+    engine does, without the process check), and a new case on it: (reference, its verification)."""
+    from pathlib import Path
+
+    from engine.bundles import Bundle
+    from engine.deployments import deploy
+    from workflows import cases, services
+    from workflows.users import find_active
+
+    bundle = Bundle.from_directory(Path(__file__).resolve().parents[2] / "bpmn")
+    changed = bundle.files["case_management.bpmn"].replace(old, new)
+    assert changed != bundle.files["case_management.bpmn"]
+    with app.db.transaction() as session:
+        deploy(session, bundle.with_files({"case_management.bpmn": changed}), codec=app.runtime.codec,
+               now=app.clock.now(), author="paul", services=set(services.HANDLERS))
+        case = cases.start_case(session, app.runtime, actor=find_active(session, "anne"), requester_kind="family",
+                                youth_pseudonym="Jeune F.", age_band="12-15", region="Brabant wallon")
+        session.flush()
+        return case.reference, demo.open_task(session, case, "verify_request").id
 
 
 def _notice_id(app, username):
@@ -672,22 +681,8 @@ def test_a_date_that_cannot_be_in_the_future_offers_no_later_day_in_its_date_pic
 
 
 def test_a_task_page_is_headed_as_the_inbox_names_the_step_after_a_rename_in_the_diagram(app, client):
-    from pathlib import Path
-
-    from engine.bundles import Bundle
-    from engine.deployments import deploy
-    from workflows import cases, services
-    from workflows.users import find_active
-
-    bundle = Bundle.from_directory(Path(__file__).resolve().parents[2] / "bpmn")
-    renamed = bundle.files["case_management.bpmn"].replace('name="Vérifier la demande"', 'name="Vérifier la demande reçue"')
-    with app.db.transaction() as session:
-        deploy(session, bundle.with_files({"case_management.bpmn": renamed}), codec=app.runtime.codec,
-               now=app.clock.now(), author="paul", services=set(services.HANDLERS))
-        case = cases.start_case(session, app.runtime, actor=find_active(session, "anne"), requester_kind="family",
-                                youth_pseudonym="Jeune R.", age_band="12-15", region="Brabant wallon")
-        session.flush()
-        tid = demo.open_task(session, case, "verify_request").id
+    _reference, tid = _verification_on_a_new_version(app, 'name="Vérifier la demande"',
+                                                     'name="Vérifier la demande reçue"')
     login(client, "anne")
     assert ">Vérifier la demande reçue</a>" in text(client.get("/inbox"))
     assert "<h1>Vérifier la demande reçue</h1>" in text(client.get(f"/tasks/{tid}"))
