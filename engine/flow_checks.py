@@ -95,9 +95,23 @@ def _check_scope(container, add: Add, *, top: bool) -> None:
                 add(say("flow.start_event_kind", kinds=", ".join(_event_kinds(start))), start)
         if len(plain) > 1:
             add(say("flow.several_starts"), plain[1])
+    # A flow that starts or ends nowhere (a missing or misspelt reference, often in a file edited
+    # by hand): said on the flow. What it cut off is not said to be unreachable as well: that
+    # would bury the cause under one consequence per element after it.
+    cut = False
+    for flow in scope.flows:
+        for ref, missing, unknown in ((flow.get("sourceRef"), "flow.no_source", "flow.unknown_source"),
+                                      (flow.get("targetRef"), "flow.no_target", "flow.unknown_target")):
+            if not ref:
+                add(say(missing), flow)
+            elif ref not in scope.nodes:
+                add(say(unknown, ref=ref), flow)
+            else:
+                continue
+            cut = True
     reached = scope.reachable()
     for node_id, node in scope.nodes.items():
-        if node_id not in reached and _local(node) != "boundaryEvent":
+        if node_id not in reached and _local(node) != "boundaryEvent" and not cut:
             add(say("flow.unreachable"), node)
         kind = _local(node)
         out = scope.outgoing.get(node_id, [])

@@ -1,7 +1,8 @@
 """What libraries say of a text a process owner wrote, said in French as well when the pattern is known.
 
-Python's JSON parser (`JSONDecodeError.msg`) on a form that is not JSON, and jsonschema
-(`SchemaError.message`) on a form that is not a valid schema, speak English: their usual messages
+Python's JSON parser (`JSONDecodeError.msg`) on a form that is not JSON, jsonschema
+(`SchemaError.message`) on a form that is not a valid schema, and libxml2's schema validation
+on a diagram that is not valid BPMN speak English: their usual messages
 become catalogue messages (engine/problem_texts.py), French by default; any other text of theirs
 is kept as it is, in both languages.
 """
@@ -25,6 +26,23 @@ _SCHEMA_ERRORS = [
     (re.compile(r"(?P<value>.+) is not one of (?P<allowed>.+)"), "schema.not_one_of"),
     (re.compile(r"(?P<value>.+) should be non-empty"), "schema.too_short"),
 ]
+
+
+_XSD_ERRORS = [
+    (re.compile(r"Element '(?P<element>[^']+)': The attribute '(?P<attribute>[^']+)' is required but missing\."),
+     "xsd.attribute_missing"),
+    (re.compile(r"Element '(?P<element>[^']+)', attribute '(?P<attribute>[^']+)': The attribute '(?P=attribute)' "
+                r"is not allowed\."), "xsd.attribute_not_allowed"),
+]
+
+
+def xsd_error(message: str) -> Message | str:
+    """What libxml2 said of a diagram the BPMN schema refuses (namespaces shortened), as a message when known."""
+    for pattern, code in _XSD_ERRORS:
+        found = pattern.fullmatch(message.strip())
+        if found is not None:
+            return say(code, **found.groupdict())
+    return message
 
 
 def json_error(msg: str) -> Message | str:

@@ -53,6 +53,11 @@ TEXTS: dict[str, dict[str, str]] = {
     "schema.not_one_of": {"fr": "{value} n'est pas une des valeurs admises : {allowed}",
                           "en": "{value} is not one of {allowed}"},
     "schema.too_short": {"fr": "{value} ne peut pas être vide", "en": "{value} should be non-empty"},
+    "xsd.attribute_missing": {"fr": "l'élément {element} n'a pas l'attribut « {attribute} », qui est obligatoire",
+                              "en": "Element '{element}': The attribute '{attribute}' is required but missing."},
+    "xsd.attribute_not_allowed": {"fr": "l'attribut « {attribute} » n'est pas permis sur l'élément {element}",
+                                  "en": "Element '{element}', attribute '{attribute}': The attribute '{attribute}' "
+                                        "is not allowed."},
     "type.object": {"fr": "un objet ({{…}})", "en": "'object'"},
     "type.array": {"fr": "une liste ([…])", "en": "'array'"},
     "type.string": {"fr": "un texte entre guillemets doubles", "en": "'string'"},
@@ -141,6 +146,20 @@ TEXTS: dict[str, dict[str, str]] = {
                                     "request is recorded, so the start event must be a plain one (no symbol)"},
     "flow.several_starts": {"fr": "le processus a plusieurs événements de début : n'en gardez qu'un",
                             "en": "the process has several start events; keep one"},
+    "flow.no_source": {"fr": "ce flux de séquence ne part d'aucun élément (sourceRef manque) : reliez-le dans le "
+                             "modeleur",
+                       "en": "this sequence flow starts from no element (no sourceRef): connect it in the modeler"},
+    "flow.no_target": {"fr": "ce flux de séquence ne mène à aucun élément (targetRef manque) : reliez-le dans le "
+                             "modeleur",
+                       "en": "this sequence flow leads to no element (no targetRef): connect it in the modeler"},
+    "flow.unknown_source": {"fr": "ce flux de séquence part de « {ref} », qui n'existe pas dans ce processus : une "
+                                  "faute de frappe dans sourceRef ?",
+                            "en": "this sequence flow starts from '{ref}', which is not in this process: a typo in "
+                                  "sourceRef?"},
+    "flow.unknown_target": {"fr": "ce flux de séquence mène à « {ref} », qui n'existe pas dans ce processus : une "
+                                  "faute de frappe dans targetRef ?",
+                            "en": "this sequence flow leads to '{ref}', which is not in this process: a typo in "
+                                  "targetRef?"},
     "flow.unreachable": {"fr": "cette étape ne peut jamais être atteinte : aucun flux de séquence n'y mène depuis un "
                                "événement de début",
                          "en": "this step can never be reached: no sequence flow leads to it from a start event"},

@@ -23,7 +23,7 @@ from .dmn_checks import check_dmn
 from .errors import Problem
 from .expressions import expression_problem, script_problem
 from .flow_checks import check_process, vendor_of
-from .library_texts import json_error, schema_error
+from .library_texts import json_error, schema_error, xsd_error
 from .problem_texts import Message, say
 from .scripting import RestrictedEnvironment, free_names
 
@@ -114,7 +114,7 @@ def _xsd_problems(name: str, root: etree._Element) -> list[Problem]:
     problems = []
     for error in errors[:50]:
         node = by_line.get(error.line)
-        problems.append(Problem(say("bpmn.xsd", error=_short(error.message)), file=name, line=error.line,
+        problems.append(Problem(say("bpmn.xsd", error=xsd_error(_short(error.message))), file=name, line=error.line,
                                 element_id=node.get("id") if node is not None else None,
                                 element_name=node.get("name") if node is not None else None))
     return problems

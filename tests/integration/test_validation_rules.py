@@ -41,6 +41,8 @@ RULES = {
     "link_event.bpmn": ("minimal.bpmn", "link events are not supported", "wait"),
     "compensation.bpmn": ("minimal.bpmn", "compensation events are not supported", "refused"),
     "unreachable.bpmn": ("minimal.bpmn", "can never be reached", "forgotten"),
+    "flow_unknown_target.bpmn": ("minimal.bpmn", "leads to 'decde', which is not in this process", "f2"),
+    "flow_no_target.bpmn": ("minimal.bpmn", "leads to no element (no targetRef)", "f2"),
     "message_start.bpmn": ("minimal.bpmn", "the start event must be a plain one", "start"),
     "task_two_outgoing.bpmn": ("minimal.bpmn", "may have only one outgoing flow", "compute"),
     "not_executable.bpmn": ("minimal.bpmn", "no executable process", None),
@@ -85,6 +87,15 @@ def test_validation_rule_refuses_broken_file_with_where_and_why(name):
         assert any(p.element_id == element_id for p in matching), [str(p) for p in matching]
     for problem in problems:
         assert "Traceback" not in str(problem) and "object at 0x" not in str(problem)
+
+
+def test_validation_a_flow_to_nowhere_is_the_one_problem_said_not_every_step_after_it():
+    # Uploaded with a misspelt targetRef, the case's diagram got 28 "can never be reached", the
+    # flow itself named nowhere.
+    for name in ("flow_unknown_target.bpmn", "flow_no_target.bpmn"):
+        _, problems = validate_bundle(_broken(name), services=SERVICES)
+        assert {p.element_id for p in problems} == {"f2"}, [str(p) for p in problems]
+        assert not any("can never be reached" in p.message for p in problems)
 
 
 def test_validation_every_fixture_has_a_rule():
