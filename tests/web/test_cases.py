@@ -325,3 +325,24 @@ def test_the_case_manager_a_case_is_handed_to_is_told_at_once(app, client, seede
     assert 'aria-label="1 non lue(s)"' in text(client.get("/inbox"))
     login(client, "anne")
     assert "Un dossier vous a été confié" not in text(client.get("/notifications/"))
+
+
+def test_the_consent_section_says_a_mature_youth_decides_alone(app, client, seeded):
+    # The mother's consent stays "en attente" and the case goes on: the page says why.
+    from workflows import demo, tasks
+    from workflows.cases import get_case
+    from workflows.users import find_active
+
+    reference = seeded["Jeune A."]  # at its verification
+    with app.db.transaction() as session:
+        case = get_case(session, reference)
+        answers = demo.sample(session, app.runtime, case, "verify_request")
+        answers.update(youth_mature=True, maturity_reasoning="Comprend sa situation et les enjeux.")
+        answers["consents"][1]["status"] = "pending"
+        task = demo.open_task(session, case, "verify_request")
+        tasks.complete(session, app.runtime, find_active(session, "anne"), task.id, answers)
+    login(client, "anne")
+    page = " ".join(text(client.get(f"/cases/{reference}")).split())
+    assert "Le jeune, jugé apte à apprécier raisonnablement ses intérêts, décide seul : son accord suffit" in page
+    assert "mère</strong> : <span class=\"badge soon\">en attente" in page
+    assert "décide seul" not in text(client.get(f"/cases/{seeded['Jeune H.']}"))  # a minor not judged so
