@@ -28,3 +28,25 @@ def test_the_diagram_fits_the_width_and_back_without_a_script_error(app, live_se
     again = page.locator(".diagram svg").bounding_box()
     assert (round(again["width"]), round(again["height"])) == (round(drawn["width"]), round(drawn["height"]))
     assert not page.script_problems, page.script_problems
+
+
+def test_the_diagram_zooms_out_and_in_around_what_is_in_view(app, live_server, page):
+    # On a tablet its natural size shows a small part, and fitted to the width its text is tiny.
+    with app.db.transaction() as session:
+        reference = demo.seed_cases(session, app.runtime)[0].reference
+    page.set_viewport_size({"width": 768, "height": 1024})
+    sign_in(page, live_server, "anne")
+    page.goto(f"{live_server}/cases/{reference}")
+    drawn = page.locator(".diagram svg").bounding_box()
+    zoom_out = page.get_by_role("button", name="Zoom arrière")
+    zoom_out.click()
+    smaller = page.locator(".diagram svg").bounding_box()
+    assert abs(smaller["width"] - drawn["width"] * 0.8) < 2 and abs(smaller["height"] - drawn["height"] * 0.8) < 2
+    for _ in range(6):
+        if zoom_out.is_enabled():
+            zoom_out.click()
+    assert zoom_out.is_disabled()  # 30 % at least: still a shape per step
+    page.get_by_role("button", name="Ajuster à la largeur").click()
+    page.get_by_role("button", name="Zoom avant").click()  # from the fitted view back to a zoom level
+    assert page.get_by_role("button", name="Ajuster à la largeur").get_attribute("aria-pressed") == "false"
+    assert not page.script_problems, page.script_problems

@@ -1,6 +1,8 @@
-// Bring the current step of the process diagram into view; let the reader switch to a fitted view.
+// Bring the current step of the process diagram into view; let the reader zoom out and in (a
+// tablet shows a small part of it at its natural size) or fit it to the page's width.
 (function () {
   "use strict";
+  var SCALES = [0.3, 0.45, 0.6, 0.8, 1, 1.25];  // of the drawn size; 1 at first
   document.querySelectorAll(".diagram").forEach(function (box) {
     var svg = box.querySelector("svg");
     var current = box.querySelector('[data-state="current"]');
@@ -9,17 +11,46 @@
       box.scrollLeft = Math.max(0, r.left - b.left - b.width / 3);
       box.scrollTop = Math.max(0, r.top - b.top - b.height / 3);
     }
-    var toggle = document.querySelector('[data-diagram-fit]');
-    if (toggle && svg) {
-      var width = svg.getAttribute("width"), height = svg.getAttribute("height");
+    if (!svg) { return; }
+    var width = parseFloat(svg.getAttribute("width")), height = parseFloat(svg.getAttribute("height"));
+    var toggle = document.querySelector("[data-diagram-fit]");
+    var zoom = document.querySelector("[data-diagram-zoom]");
+    var level = SCALES.indexOf(1);
+
+    function show(scale) {
+      // The point at the middle of the box stays there.
+      var x = (box.scrollLeft + box.clientWidth / 2) / svg.clientWidth;
+      var y = (box.scrollTop + box.clientHeight / 2) / svg.clientHeight;
+      svg.setAttribute("width", String(width * scale));
+      svg.setAttribute("height", String(height * scale));
+      svg.style.height = "";
+      box.scrollLeft = x * svg.clientWidth - box.clientWidth / 2;
+      box.scrollTop = y * svg.clientHeight - box.clientHeight / 2;
+      if (toggle) { toggle.setAttribute("aria-pressed", "false"); }
+      if (zoom) {
+        zoom.querySelector('[data-step="-1"]').disabled = level === 0;
+        zoom.querySelector('[data-step="1"]').disabled = level === SCALES.length - 1;
+      }
+    }
+
+    if (zoom && width && height) {
+      zoom.hidden = false;
+      zoom.querySelectorAll("button").forEach(function (button) {
+        button.addEventListener("click", function () {
+          level = Math.min(SCALES.length - 1, Math.max(0, level + Number(button.getAttribute("data-step"))));
+          show(SCALES[level]);
+        });
+      });
+    }
+    if (toggle) {
       toggle.hidden = false;
       toggle.addEventListener("click", function () {
-        var fitted = toggle.getAttribute("aria-pressed") === "true";
-        svg.setAttribute("width", fitted ? width : "100%");
+        if (toggle.getAttribute("aria-pressed") === "true") { show(SCALES[level]); return; }
+        svg.setAttribute("width", "100%");
         // Fitted, its height follows the width (the viewBox's proportions): "auto" is no SVG length.
-        if (fitted) { svg.setAttribute("height", height); } else { svg.removeAttribute("height"); }
-        svg.style.height = fitted ? "" : "auto";
-        toggle.setAttribute("aria-pressed", fitted ? "false" : "true");
+        svg.removeAttribute("height");
+        svg.style.height = "auto";
+        toggle.setAttribute("aria-pressed", "true");
       });
     }
   });
