@@ -50,6 +50,12 @@ def evaluation(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
     return {"objectives_met": met, "pass_number": ctx.case.pass_number}
 
 
+def exit_defaults(session: Session, case: Case) -> dict[str, Any]:
+    """The exit's reason as the last evaluation decided it (objectives met), else none chosen."""
+    done = for_case(session, case)
+    return {"exit_reason": "objectives_met"} if done and done[-1].objectives_met else {}
+
+
 def for_case(session: Session, case: Case) -> list[Evaluation]:
     return list(session.scalars(_evaluations_of_case(), {"case_id": case.id}))
 

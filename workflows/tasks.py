@@ -174,6 +174,8 @@ def defaults(session: Session, task: HumanTask, case: Case) -> dict[str, Any]:
     """Values to prefill the form with (the plan to evaluate, the previous plan to adjust)."""
     if task.spec_name == "evaluation":
         return evaluations.defaults(session, case)
+    if task.spec_name == "exit_case":
+        return evaluations.exit_defaults(session, case)
     if task.spec_name == "concertation":
         return plans.defaults_for_new_pass(plans.current(session, case))
     if task.spec_name == "obtain_consent":

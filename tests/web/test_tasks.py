@@ -686,3 +686,25 @@ def test_a_task_page_is_headed_as_the_inbox_names_the_step_after_a_rename_in_the
     login(client, "anne")
     assert ">Vérifier la demande reçue</a>" in text(client.get("/inbox"))
     assert "<h1>Vérifier la demande reçue</h1>" in text(client.get(f"/tasks/{tid}"))
+
+
+def test_the_exit_starts_from_the_evaluation_s_verdict_and_other_asks_why(app, client):
+    from workflows import cases
+    from workflows.users import find_active
+
+    with app.db.transaction() as session:
+        case = cases.start_case(session, app.runtime, actor=find_active(session, "anne"), requester_kind="family",
+                                youth_pseudonym="Jeune E.", age_band="12-15", region="Brabant wallon")
+        for step, options in demo._path_to("exited")[:-1]:  # up to the exit: objectives met
+            demo.advance(session, app.runtime, case, step, **options)
+        reference, tid = case.reference, demo.open_task(session, case, "exit_case").id
+    login(client, "anne")
+    page = text(client.get(f"/tasks/{tid}"))
+    assert 'name="exit_reason" value="objectives_met" checked' in page
+    assert "Pour « Autre », dites ici pourquoi le jeune sort du dispositif." in page
+    response = post_fields(client, f"/tasks/{tid}", [("exit_reason", "other"), ("action", "complete")])
+    assert response.status_code == 422 and "Synthèse</a> : Ce champ est obligatoire." in _summary(response)
+    done = post_fields(client, f"/tasks/{tid}", [("exit_reason", "other"), ("summary", "Déménagement hors région"),
+                                                 ("action", "complete")])
+    assert done.status_code == 302, text(done)[-1500:]
+    assert reference in text(client.get(done.location))
