@@ -47,10 +47,11 @@ def _least_loaded_case_manager(session: Session) -> User | None:
 
 def _check_request(fields: dict[str, Any]) -> None:
     errors = []
-    if fields.get("requester_kind") not in REQUESTER_KINDS:
-        errors.append(FieldError("requester_kind", "enum"))
-    if fields.get("age_band") not in AGE_BANDS:
-        errors.append(FieldError("age_band", "enum"))
+    for name, allowed in (("requester_kind", REQUESTER_KINDS), ("age_band", AGE_BANDS)):
+        if not fields.get(name):  # nothing chosen: said as the task forms say it
+            errors.append(FieldError(name, "required"))
+        elif fields[name] not in allowed:
+            errors.append(FieldError(name, "enum"))
     for name, limit in (("youth_pseudonym", 60), ("region", 100)):
         value = (fields.get(name) or "").strip()
         if not value:

@@ -33,6 +33,16 @@ def test_new_request_with_errors_is_422_and_keeps_values(client):
     page = text(post(client, "/cases/new", {"requester_kind": "professional", "youth_pseudonym": "X", "age_band": "99",
                                             "region": "Namur", "difficulties": "Décrochage"}))
     assert "Please correct 1 error:" in page and '<a href="#age_band">Age band</a>: ' in page
+    post(client, "/language", {"lang": "fr"})
+    unchosen = text(post(client, "/cases/new", {"youth_pseudonym": "X", "age_band": "", "region": "Namur"}))
+    # Nothing chosen is said as the task forms say it; a value not offered, otherwise.
+    assert '<a href="#age_band">Tranche d\'âge</a> : Ce champ est obligatoire.' in unchosen
+    assert "Choisissez une des options proposées." in _new_request_page(client, {"age_band": "99"})
+
+
+def _new_request_page(client, values):
+    return text(post(client, "/cases/new", {"requester_kind": "family", "youth_pseudonym": "X", "region": "Namur",
+                                            **values}))
 
 
 def test_the_diagram_names_the_steps_in_the_page_language(app, client, seeded):
