@@ -75,7 +75,7 @@ def _label(key: str) -> Message:
     return say(f"diff.{key}") if key in _LABELLED else say("diff.other", name=key.replace("_", " "))
 
 
-def _spec_details(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+def _spec_details(old: dict[str, Any], new: dict[str, Any], names: dict[str, str]) -> list[str]:
     details = []
     if old.get("bpmn_name") != new.get("bpmn_name"):
         details.append(say("diff.name", old=old.get("bpmn_name"), new=new.get("bpmn_name")))
@@ -96,9 +96,27 @@ def _spec_details(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
             if _flows(old) != _flows(new) and key == "outputs":
                 details.append(say("diff.outputs"))
             continue
+        if key == "cond_task_specs" and old.get(key) != new.get(key):
+            details += _condition_changes(old.get(key) or [], new.get(key) or [], names)
+            continue
         if old.get(key) != new.get(key):
             details.append(_label(key))
     return details
+
+
+def _condition_changes(old: list[dict[str, Any]], new: list[dict[str, Any]], names: dict[str, str]) -> list[str]:
+    """Each flow of a gateway whose condition changed, said with its text before and after
+    ('—' for none); flows added or removed are said by 'outgoing flows'."""
+    def by_target(items):
+        return {item.get("task_spec", "").removesuffix(".BoundaryEventSplit"): item.get("condition")
+                for item in items if isinstance(item, dict)}
+
+    before, after = by_target(old), by_target(new)
+    changed = [target for target in sorted(set(before) & set(after)) if before[target] != after[target]]
+    if not changed:
+        return [_label("cond_task_specs")] if before != after else []
+    return [say("diff.flow_condition", target=names.get(target) or target, old=before[target] or "—",
+                new=after[target] or "—") for target in changed]
 
 
 def diff_versions(old: ProcessVersion, new: ProcessVersion) -> list[ElementChange]:
@@ -113,13 +131,14 @@ def diff_versions(old: ProcessVersion, new: ProcessVersion) -> list[ElementChang
         item = old_elements[element_id]
         changes.append(ElementChange("removed", element_id, item.get("type", ""), item.get("name", "")))
     old_forms, new_forms = old.forms or {}, new.forms or {}
+    names = {key: item.get("name") for key, item in new_elements.items()}
     for element_id in sorted(set(old_elements) & set(new_elements)):
         before, after = old_elements[element_id], new_elements[element_id]
         details = []
         if before.get("type") != after.get("type"):
             details.append(say("diff.type", old=before.get("type"), new=after.get("type")))
         if element_id in old_specs and element_id in new_specs:
-            details += _spec_details(old_specs[element_id], new_specs[element_id])
+            details += _spec_details(old_specs[element_id], new_specs[element_id], names)
         form = new_forms.get(element_id)
         if form and old_forms.get(element_id) == form and \
                 (old.files or {}).get("forms/" + form) != (new.files or {}).get("forms/" + form):

@@ -348,6 +348,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "diff.type": {"fr": "type : {old} → {new}", "en": "type: {old} → {new}"},
     "diff.name": {"fr": "nom : {old} → {new}", "en": "name: {old} → {new}"},
     "diff.timer": {"fr": "minuterie : {old} → {new}", "en": "timer: {old} → {new}"},
+    "diff.flow_condition": {"fr": "condition vers « {target} » : {old} → {new}",
+                            "en": "condition to '{target}': {old} → {new}"},
     "diff.property": {"fr": "{key} : {old} → {new}", "en": "{key}: {old} → {new}"},
     "diff.form_edited": {"fr": "formulaire {form} modifié", "en": "form {form} edited"},
     "diff.extensions": {"fr": "extensions (appel de service, décision, scripts)",

@@ -194,3 +194,15 @@ def test_cli_migrate_dry_run_then_for_one_case(app, tmp_path):
     unknown = runner.invoke(cli, ["migrate", "--to", "2", "--case", "CM-NOPE00"], env=env)
     assert unknown.exit_code == 1 and "no running case CM-NOPE00" in unknown.output
 
+
+
+def test_versions_say_a_changed_condition_before_and_after_on_its_flow(app):
+    bundle = Bundle.from_directory(BPMN_DIR)
+    text = bundle.files["case_management.bpmn"].replace("consent_attempts &lt; 3", "consent_attempts &lt; 4")
+    _deploy(app, bundle.with_files({"case_management.bpmn": text}))
+    with app.db.transaction(write=False) as session:
+        (change,) = processes.versions(session)[0].changes
+    assert change.element_id == "consent_retry_gateway"
+    assert [d.text("fr") for d in change.details] == [
+        "condition vers « Tenter d'obtenir le consentement » : consent != \"given\" and not youth_endangered and "
+        "consent_attempts < 3 → consent != \"given\" and not youth_endangered and consent_attempts < 4"]
