@@ -269,6 +269,8 @@ def test_the_title_counts_the_tasks_listed_under_every_filter(app, client, seede
 def test_take_is_offered_where_someone_else_could_also_act_and_never_on_someone_elses_task(app, client, seeded):
     login(client, "anne")
     assert "/claim" not in text(client.get("/inbox"))  # her own steps: no one else completes them
+    own = task_id(app, seeded["Jeune A."], "verify_request")
+    assert "/claim" not in text(client.get(f"/tasks/{own}"))  # nor on their page
     partners = text(client.get("/inbox?scope=partners"))
     assert "Sophie Renard" in partners and "/claim" not in partners  # it would lock sophie out, in one tap
     login(client, "sophie")
