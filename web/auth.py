@@ -60,6 +60,10 @@ def login():
     username = (request.form.get("username") or "").strip().lower()
     password = request.form.get("password") or ""
     target = local_path(request.form.get("next"))
+    if not username or not password:  # nothing to check: said, not counted as a failed attempt
+        return render_template("auth/login.html", error=_("Enter your username and your password."),
+                               missing="username" if not username else "password", username=username,
+                               next=target or "", can_reset=_reset_by_email()), 422
     session_, when = db(), now()
     message = _blocked(username, when)
     if message is not None:

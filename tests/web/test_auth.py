@@ -27,6 +27,24 @@ def test_login_bad_credentials_get_one_generic_message(client, username, passwor
     assert "Mot de passe oublié ?" in text(response)  # and who can give a new one
 
 
+def test_login_with_a_field_left_empty_says_so_in_the_page_s_language_and_counts_no_failure(app, client):
+    # The page's own message, not the browser's bubble (in the browser's language); nothing to
+    # check, so no failed attempt is counted against the account.
+    assert 'class="stack" novalidate>' in text(client.get("/login"))
+    response = post(client, "/login", {"username": "anne", "password": ""})
+    page = text(response)
+    assert response.status_code == 422 and "Saisissez votre identifiant et votre mot de passe." in page
+    assert 'value="anne"' in page and 'aria-describedby="login-error" autofocus' in page  # on the password
+    post(client, "/language", {"lang": "en", "next": "/login"})
+    assert "Enter your username and your password." in text(post(client, "/login", {"username": "", "password": "x"}))
+    from sqlalchemy import func, select
+
+    from workflows.throttle import LoginFailure
+
+    with app.db.transaction(write=False) as session:
+        assert session.scalar(select(func.count()).select_from(LoginFailure)) == 0
+
+
 def test_login_rate_limit_holds_across_app_instances(app, client, flask_app):
     for _ in range(5):
         post(client, "/login", {"username": "anne", "password": "wrong-password"})
