@@ -94,8 +94,12 @@ def version(process_id: str, number: int):
     except Exception:  # noqa: BLE001 - a drawing problem must not hide the version
         svg = Markup("")
     forms = sorted(name for name in found.files if name.startswith(FORMS_DIR))
+    running, where = processes.where_cases_stand(db(), found, RUNNING_SHOWN)
     return render_template("processes/version.html", process_id=process_id, version=found, svg=svg, forms=forms,
-                           running=len(processes.running_instances(db(), found)))
+                           running=running, where=where)
+
+
+RUNNING_SHOWN = 200  # a version's running cases listed on its page (the count says how many in all)
 
 
 @bp.get("/<process_id>/versions/<int:number>/files/<path:name>")

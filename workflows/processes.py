@@ -10,7 +10,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from engine import names
@@ -19,7 +19,7 @@ from engine.deployments import get_version, list_versions, store_version
 from engine.dryrun import DryRunReport, dry_run
 from engine.errors import Problem, ValidationError
 from engine.migration import ElementChange, MigrationPlan, diff_versions, migrate, plan
-from engine.models import ProcessInstance, ProcessVersion
+from engine.models import HumanTask, ProcessInstance, ProcessVersion
 from engine.problem_texts import Alternatives, say
 from engine.runtime import Runtime
 from engine.scripting import RestrictedEnvironment
@@ -136,10 +136,21 @@ def versions(session: Session, process_id: str = PROCESS_ID) -> list[VersionSumm
     return summaries
 
 
-def running_instances(session: Session, version: ProcessVersion) -> list[ProcessInstance]:
-    return list(session.scalars(select(ProcessInstance).where(
-        ProcessInstance.version_id == version.id, ProcessInstance.status != "completed")
-        .order_by(ProcessInstance.id)))
+def where_cases_stand(session: Session, version: ProcessVersion,
+                      limit: int) -> tuple[int, list[tuple[str, str, list[str]]]]:
+    """How many cases run on `version`, and for the `limit` oldest (reference, status, the steps
+    open): which cases and where they are, for a process owner, no content of them. Reads no
+    workflow state (a count, the instances' keys, their open tasks' titles)."""
+    running = and_(ProcessInstance.version_id == version.id, ProcessInstance.status != "completed")
+    total = session.scalar(select(func.count()).select_from(ProcessInstance).where(running)) or 0
+    rows = session.execute(select(ProcessInstance.id, ProcessInstance.business_key, ProcessInstance.status)
+                           .where(running).order_by(ProcessInstance.id).limit(limit)).all()
+    steps: dict[int, list[str]] = {row.id: [] for row in rows}
+    if steps:
+        for instance_id, title in session.execute(select(HumanTask.instance_id, HumanTask.title)
+                                                  .where(HumanTask.instance_id.in_(list(steps)))):
+            steps[instance_id].append(title)
+    return total, [(row.business_key, row.status, sorted(set(steps[row.id]))) for row in rows]
 
 
 def instances_to_move(session: Session, target: ProcessVersion, keys: list[str] | None = None) -> list[ProcessInstance]:

@@ -57,6 +57,11 @@ def test_processes_versions_page_shows_number_author_hash_and_running_cases(clie
         assert pseudonym not in page
     diagram = client.get("/processes/case_management/versions/1")
     assert diagram.status_code == 200 and "<svg" in text(diagram)
+    # Which cases run on it and where each stands: references and steps, no youth's name.
+    listed = " ".join(text(diagram).split())
+    assert f"Dossiers en cours sur cette version ({running})" in listed
+    assert f"<code>{seeded['Jeune J.']}</code></td> <td>Évaluation du plan</td>" in listed
+    assert not any(pseudonym in listed for pseudonym in seeded)
 
 
 def test_processes_edit_page_has_the_modeler_and_form_previews(client):
