@@ -120,6 +120,12 @@ def test_on_a_phone_no_page_is_wider_than_the_screen_and_the_form_buttons_do_not
     widths = "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     for username, paths in (("anne", ["/inbox", "/inbox?scope=partners", "/cases/"]), ("sophie", ["/inbox"])):
         sign_in(page, live_server, username)
+        # The top bar took 203 px of 844 (four lines): now its tools on one line, its pages on one
+        # that scrolls sideways; what a finger taps 24 px tall at least.
+        assert page.evaluate("document.querySelector('.topbar').getBoundingClientRect().height") < 110
+        small = page.evaluate("""[...document.querySelectorAll('.topbar a, .topbar button')]
+            .map(e => e.getBoundingClientRect().height).filter(h => h > 0 && h < 24)""")
+        assert small == []
         for path in paths:
             page.goto(live_server + path)
             wide, screen = page.evaluate(widths)
