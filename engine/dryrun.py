@@ -47,6 +47,7 @@ class Step:
     name: str
     at: dt.datetime
     detail: str = ""  # a Message (say it with .text(locale)) or a service call, shown verbatim
+    call: tuple[str, dict[str, Any]] | None = None  # a service step's operation and parameters
 
 
 @dataclass
@@ -81,16 +82,17 @@ class _Walk:
         self.report = DryRunReport()
         self.fired: set[str] = set()
 
-    def note_step(self, kind: str, task, detail: str = "") -> None:
+    def note_step(self, kind: str, task, detail: str = "", call: tuple[str, dict[str, Any]] | None = None) -> None:
         element_id, name = _where(task)
-        self.report.steps.append(Step(kind, element_id or "", name or element_id or "", self.clock.now(), detail))
+        self.report.steps.append(Step(kind, element_id or "", name or element_id or "", self.clock.now(), detail,
+                                      call))
 
     def _service(self, task, operation: str, params: dict[str, Any]) -> Any:
         if self.services is not None and operation not in self.services:
             raise WorkflowException(f"unknown service operation '{operation}'")
         json.dumps(params, default=str)
         shown = ", ".join(f"{k}={v!r}" for k, v in params.items())
-        self.note_step("service", task, f"{operation}({shown})")
+        self.note_step("service", task, f"{operation}({shown})", (operation, dict(params)))
         return {"dry_run": True}
 
     def roundtrip(self, workflow):
@@ -140,7 +142,7 @@ class _Walk:
             # SpiffWorkflow fires a timer once "now" is strictly past its due time.
             self.clock.set(due + dt.timedelta(seconds=1))
         self.fired.add(str(task.id))
-        self.note_step("timer", task, say("dryrun.timer_fired", at=f"{due:%Y-%m-%d %H:%M}"))
+        self.note_step("timer", task, say("dryrun.timer_fired"))  # when: the step's own time
         workflow.refresh_timers()
         return True
 

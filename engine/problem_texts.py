@@ -343,7 +343,7 @@ TEXTS: dict[str, dict[str, str]] = {
                            "simule pas ({waiting})",
                      "en": "the dry run stops here: the process waits for something casework does not simulate "
                            "({waiting})"},
-    "dryrun.timer_fired": {"fr": "déclenchée le {at} UTC", "en": "fired at {at}Z"},
+    "dryrun.timer_fired": {"fr": "déclenchée à son échéance", "en": "fired when due"},
     # -- versions and migration --------------------------------------------------------------------------
     "diff.type": {"fr": "type : {old} → {new}", "en": "type: {old} → {new}"},
     "diff.name": {"fr": "nom : {old} → {new}", "en": "name: {old} → {new}"},

@@ -16,7 +16,7 @@ from engine.bundles import BPMN_SUFFIX, DMN_SUFFIX, FORMS_DIR, MAX_FILE_BYTES, M
 from engine.errors import Problem, ValidationError
 from engine.models import ProcessInstance
 from engine.problem_texts import say
-from workflows import processes, upcoming
+from workflows import processes, reasons, upcoming
 from workflows.errors import ConflictError, EngineError, NotFoundError
 
 from . import diagram
@@ -35,6 +35,19 @@ def init_app(app) -> None:
 
     add_nav_item(app, "processes.index", "Processes", roles=("process_owner",))
     set_home(app, "process_owner", "processes.index")
+    app.jinja_env.globals["service_said"] = service_said
+
+
+def service_said(step) -> str | None:
+    """A dry run's service step as a process owner reads it (None: its call is shown as it is)."""
+    if not step.call:
+        return None
+    operation, params = step.call
+    if operation == "notify":
+        return _("sends the notice “%(title)s”", title=reasons.title(str(params.get("reason")), locale()))
+    if operation == "inform_professionals":
+        return _("passes the youth's message on to the professionals the case manager chose")
+    return None
 
 
 def _owner():

@@ -98,7 +98,12 @@ def test_processes_dry_run_then_deploy_from_the_editor(client, app):
     assert checked.status_code == 200
     assert 'id="process-form" data-unsaved>' in text(checked)  # checked, not deployed: leaving asks first
     assert "Le parcours à blanc est allé jusqu'à la fin du processus." in text(checked)
-    assert "déclenchée le" in text(checked) and "fired at" not in text(checked)  # the walk's timers, in French
+    assert "déclenchée à son échéance" in text(checked) and "fired" not in text(checked)  # the walk's timers, in French
+    # A service step says what it does, not its call: the notice a reminder sends, by its title.
+    # A service step says what it does, not its call: the notice a reminder sends, by its title.
+    assert ("Rappeler la concertation au gestionnaire <span class=\"muted\">envoie la notification « Rappel : la "
+            "concertation n'a pas encore eu lieu »</span>") in text(checked)
+    assert "notify(" not in text(checked)
     walk = text(checked).split('<ol class="walk">')[1].split("</ol>")[0]
     assert "Vérifier la demande" in walk
     post(client, "/language", {"lang": "en"})  # in English, its user tasks as the inbox names them
