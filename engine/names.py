@@ -11,11 +11,11 @@ handlers pass on, its start data); `unknown` says what is left.
 from __future__ import annotations
 
 import ast
-import builtins
 import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from .scripting import free_names
 from .validation import ParsedBundle
 
 
@@ -36,7 +36,8 @@ def _specs(parsed: ParsedBundle) -> Iterator:
 
 
 def read_by_conditions(parsed: ParsedBundle) -> list[Read]:
-    """Every name each gateway's outgoing conditions read (not the names they bind themselves)."""
+    """Every name each gateway's outgoing conditions read (not builtins, nor the names they bind
+    themselves: `engine.scripting.free_names`)."""
     found = []
     for spec in _specs(parsed):
         for task_spec in spec.task_specs.values():
@@ -47,7 +48,7 @@ def read_by_conditions(parsed: ParsedBundle) -> list[Read]:
                 # A task with boundary events is entered through a split named after it.
                 target_spec = spec.task_specs.get(target.removesuffix(".BoundaryEventSplit"))
                 label = getattr(target_spec, "bpmn_name", None) or getattr(target_spec, "bpmn_id", None) or target
-                for name in sorted(_free_names(expression, "eval")):
+                for name in sorted(_reads(expression)):
                     found.append(Read(task_spec.bpmn_id or task_spec.name, getattr(task_spec, "bpmn_name", None),
                                       label, expression, name))
     return found
@@ -75,28 +76,23 @@ def set_by_process(parsed: ParsedBundle) -> set[str]:
 
 
 def unknown(reads: Iterable[Read], known: set[str]) -> list[tuple[Read, list[str]]]:
-    """The reads of names neither `known` nor Python's builtins, each with the known names it is
-    closest to (a typo's likely intent), once per gateway and name."""
+    """The reads of names not `known`, each with the known names it is closest to (a typo's
+    likely intent), once per gateway and name."""
     seen: set[tuple[str, str]] = set()
     found = []
     for read in reads:
-        if read.name in known or hasattr(builtins, read.name) or (read.gateway_id, read.name) in seen:
+        if read.name in known or (read.gateway_id, read.name) in seen:
             continue
         seen.add((read.gateway_id, read.name))
         found.append((read, difflib.get_close_matches(read.name, sorted(known), n=3, cutoff=0.75)))
     return found
 
 
-def _free_names(source: str, mode: str) -> set[str]:
-    """Names `source` reads that it does not bind itself (a comprehension's or a lambda's)."""
+def _reads(expression: str) -> set[str]:
     try:
-        tree = ast.parse(source, mode=mode)
+        return free_names(expression)
     except SyntaxError:
         return set()  # validation says why
-    bound = {target.id for node in ast.walk(tree) if isinstance(node, ast.comprehension)
-             for target in ast.walk(node.target) if isinstance(target, ast.Name)}
-    bound |= {arg.arg for node in ast.walk(tree) if isinstance(node, ast.Lambda) for arg in node.args.args}
-    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)} - bound
 
 
 def _assigned(script: str) -> set[str]:

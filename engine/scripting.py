@@ -113,11 +113,13 @@ def compile_script(source: str) -> types.CodeType:
 
 
 def free_names(source: str, mode: str = "eval") -> set[str]:
-    """Names an expression reads that are neither builtins nor bound inside it."""
+    """Names an expression reads that are neither builtins nor bound inside it (assigned, a
+    comprehension's variable, a lambda's argument)."""
     tree = ast.parse(source.strip(), mode=mode)
     loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     stored = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    return loaded - stored - set(SAFE_BUILTINS)
+    arguments = {a.arg for n in ast.walk(tree) if isinstance(n, ast.Lambda) for a in n.args.args}
+    return loaded - stored - arguments - set(SAFE_BUILTINS)
 
 
 def _is_data(value: Any) -> bool:

@@ -39,9 +39,10 @@ def test_names_a_typo_in_a_condition_the_dry_run_never_evaluates_is_a_problem_wi
 
 def test_names_a_condition_s_own_bindings_and_builtins_are_not_read_from_the_case():
     parsed = processes.check(Bundle.from_directory(BPMN_DIR)).parsed
-    reads = [names.Read("g", None, "t", e, n) for e in ["any(a > 1 for a in items)", "len(items) > max(1, 2)"]
-             for n in names._free_names(e, "eval")]
-    assert {r.name for r in reads} == {"items", "any", "len", "max"}  # "a" is the comprehension's own
-    assert names.unknown(reads, {"items"}) == []  # builtins are no case's data
+    reads = [names.Read("g", None, "t", e, n) for e in ["any(a > 1 for a in items)", "len(items) > max(1, 2)",
+                                                         "(lambda x: x > 1)(items)"]
+             for n in names._reads(e)]
+    assert {r.name for r in reads} == {"items"}  # "a" and "x" are its own, builtins no case's data
+    assert names.unknown(reads, {"items"}) == []
     assert {"eligible", "notified"} <= names.set_by_process(parsed)  # a decision's output, a service's result
     assert names._assigned("total = 1\nfor step in steps:\n    total += 1") == {"total", "step"}
