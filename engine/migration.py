@@ -137,6 +137,8 @@ def diff_versions(old: ProcessVersion, new: ProcessVersion) -> list[ElementChang
         details = []
         if before.get("type") != after.get("type"):
             details.append(say("diff.type", old=before.get("type"), new=after.get("type")))
+        if (before.get("name_en") or "") != (after.get("name_en") or ""):
+            details.append(say("diff.name_en", old=before.get("name_en") or "—", new=after.get("name_en") or "—"))
         if element_id in old_specs and element_id in new_specs:
             details += _spec_details(old_specs[element_id], new_specs[element_id], names)
         form = new_forms.get(element_id)

@@ -347,6 +347,7 @@ TEXTS: dict[str, dict[str, str]] = {
     # -- versions and migration --------------------------------------------------------------------------
     "diff.type": {"fr": "type : {old} → {new}", "en": "type: {old} → {new}"},
     "diff.name": {"fr": "nom : {old} → {new}", "en": "name: {old} → {new}"},
+    "diff.name_en": {"fr": "nom en anglais : {old} → {new}", "en": "English name: {old} → {new}"},
     "diff.timer": {"fr": "minuterie : {old} → {new}", "en": "timer: {old} → {new}"},
     "diff.flow_condition": {"fr": "condition vers « {target} » : {old} → {new}",
                             "en": "condition to '{target}': {old} → {new}"},

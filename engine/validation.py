@@ -34,6 +34,8 @@ DMN_NAMESPACES = {
     "http://www.omg.org/spec/DMN/20180521/MODEL/",
     "https://www.omg.org/spec/DMN/20191111/MODEL/",
 }
+CASEWORK_NS = "https://casework.example/bpmn/extensions"  # casework's own attributes
+NAME_EN = f"{{{CASEWORK_NS}}}nameEn"
 NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 
 FLOW_NODE_TAGS = {
@@ -260,6 +262,8 @@ class _Checker:
                 self.add(say(UNSUPPORTED[tag]), file, target)
             if tag in FLOW_NODE_TAGS and node.tag.startswith("{" + BPMN_NS):
                 self.elements[node.get("id")] = {"type": tag, "name": node.get("name") or ""}
+                if node.get(NAME_EN):  # its English name (the process editor's), for English pages
+                    self.elements[node.get("id")]["name_en"] = node.get(NAME_EN)
             if not node.tag.startswith("{" + BPMN_NS):
                 continue
             if tag == "userTask":

@@ -140,7 +140,8 @@ def _page(case: Case, *, note_errors=None, message_errors=None, values=None, sta
                 current += waiting
             svg = diagram.render(source, current=current, done=[*view.done_steps, *automatic] if view.full else (),
                                  title=_("Process of case %(ref)s", ref=case.reference),
-                                 names=step_titles() if locale() != "fr" else None)  # the steps as the inbox names them
+                                 names=step_titles() if locale() != "fr" else None,  # the steps as the inbox names them
+                                 english=locale() == "en")
     managers = list(session.scalars(_other_managers(), {"manager_id": case.case_manager_id})) if view.full else []
     # When the youth left the dispositif (its exit step's submission): the case stays "exited"
     # until its process ends (a check-in after the exit), then "closed" with its own date.

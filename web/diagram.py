@@ -3,6 +3,10 @@
 Shapes and edges come from `bpmndi:BPMNShape` / `bpmndi:BPMNEdge`; what each shape is (task,
 event, gateway, lane...) comes from the process element it points to. Current steps and done
 steps are highlighted. Everything drawn from the file is escaped.
+
+A diagram names its elements in one language (`name`, French here); an element may also carry
+its English name as `casework:nameEn` (the process editor's "Nom en anglais"), drawn on English
+pages.
 """
 
 from __future__ import annotations
@@ -16,12 +20,15 @@ from xml.sax.saxutils import escape
 from lxml import etree
 from markupsafe import Markup
 
+from engine import validation
+
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
     "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
     "dc": "http://www.omg.org/spec/DD/20100524/DC",
     "di": "http://www.omg.org/spec/DD/20100524/DI",
 }
+NAME_EN = validation.NAME_EN  # an element's English name
 TASKS = {"task", "userTask", "serviceTask", "businessRuleTask", "scriptTask", "sendTask", "receiveTask",
          "manualTask", "callActivity"}
 EVENTS = {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}
@@ -35,6 +42,7 @@ class Element:
     id: str
     kind: str
     name: str
+    name_en: str = ""
     event_kind: str = ""  # timer | message | ...
     multi_instance: bool = False
     triggered_by_event: bool = False
@@ -51,7 +59,7 @@ def _elements(root) -> dict[str, Element]:
         node_id = node.get("id")
         if not node_id or node.tag is etree.Comment:
             continue
-        element = Element(node_id, kind, node.get("name") or "")
+        element = Element(node_id, kind, node.get("name") or "", name_en=node.get(NAME_EN) or "")
         for child in node:
             child_kind = _local(child.tag)
             if child_kind.endswith("EventDefinition"):
@@ -91,20 +99,24 @@ def _text(lines: list[str], cx: float, top: float, size: float = 11, anchor: str
 
 
 def render(bpmn_xml: str, *, current: Iterable[str] = (), done: Iterable[str] = (),
-           title: str = "BPMN", names: Mapping[str, str] | None = None) -> Markup:
+           title: str = "BPMN", names: Mapping[str, str] | None = None, english: bool = False) -> Markup:
     """An inline SVG of the diagram; `current` and `done` are element ids to highlight, `names`
-    element id -> the name to write instead of the file's (the steps in the page's language).
+    element id -> the name to write instead of the file's (the steps in the page's language);
+    `english`: elements that give an English name (`casework:nameEn`) are named by it.
 
     Deployed versions never change, so drawings are cached by content, highlights and names."""
     return _render(bpmn_xml, tuple(sorted(set(current))), tuple(sorted(set(done))), title,
-                   tuple(sorted((names or {}).items())))
+                   tuple(sorted((names or {}).items())), english)
 
 
 @functools.lru_cache(maxsize=256)
 def _render(bpmn_xml: str, current: tuple[str, ...], done: tuple[str, ...], title: str,
-            names: tuple[tuple[str, str], ...] = ()) -> Markup:
+            names: tuple[tuple[str, str], ...] = (), english: bool = False) -> Markup:
     root = etree.fromstring(bpmn_xml.encode("utf-8") if isinstance(bpmn_xml, str) else bpmn_xml)
     elements = _elements(root)
+    if english:
+        for element in elements.values():
+            element.name = element.name_en or element.name
     for element_id, name in names:
         if element_id in elements and name:
             elements[element_id].name = name

@@ -16,7 +16,7 @@ from engine.bundles import BPMN_SUFFIX, DMN_SUFFIX, FORMS_DIR, MAX_FILE_BYTES, M
 from engine.errors import Problem, ValidationError
 from engine.models import ProcessInstance
 from engine.problem_texts import say
-from workflows import processes, reasons, upcoming
+from workflows import inbox, processes, reasons, upcoming
 from workflows.errors import ConflictError, EngineError, NotFoundError
 
 from . import diagram
@@ -102,8 +102,10 @@ def versions(process_id: str):
 def version(process_id: str, number: int):
     found = processes.target_version(db(), number, process_id)
     xml = diagram.bpmn_file(found.files or {})
+    english = locale() == "en"  # steps by their forms' English titles, other elements by casework:nameEn
+    names = inbox.english_titles(found.forms, found.files) if english else None
     try:
-        svg = diagram.render(xml, title=found.name) if xml else Markup("")
+        svg = diagram.render(xml, title=found.name, names=names, english=english) if xml else Markup("")
     except Exception:  # noqa: BLE001 - a drawing problem must not hide the version
         svg = Markup("")
     forms = sorted(name for name in found.files if name.startswith(FORMS_DIR))

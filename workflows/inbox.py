@@ -263,7 +263,7 @@ def step_titles(session: Session, locale: str = "fr") -> dict[str, str]:
             titles = {element_id: info["name"] for element_id, info in (elements or {}).items()
                       if isinstance(info, dict) and info.get("type") == "userTask" and info.get("name")}
             if english:
-                titles.update(_english_titles(*forms))
+                titles.update(english_titles(*forms))
             _TITLES.put((version_id, digest, english), titles)
     titles: dict[str, str] = {}
     for version_id, digest in versions:
@@ -271,7 +271,8 @@ def step_titles(session: Session, locale: str = "fr") -> dict[str, str]:
     return titles
 
 
-def _english_titles(forms: dict[str, str] | None, files: dict[str, str] | None) -> dict[str, str]:
+def english_titles(forms: dict[str, str] | None, files: dict[str, str] | None) -> dict[str, str]:
+    """A version's user task id -> the English title its form gives (`x-title-en`), where it gives one."""
     found = {}
     for element_id, form in (forms or {}).items():
         try:

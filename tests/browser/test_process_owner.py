@@ -72,6 +72,10 @@ def test_browser_process_owner_changes_reminder_in_modeler_and_deploys(app, live
     assert timer.input_value() == '"P21D"'
     assert page.evaluate("document.getElementById('process-form').hasAttribute('data-unsaved')") is False
     timer.fill('"P14D"')
+    # Its English name (drawn on English pages) is the panel's too.
+    assert page.input_value("#element-name-en") == "Concertation not held"
+    page.fill("#element-name-en", "Concertation overdue")
+    page.press("#element-name-en", "Tab")
     # Marked as not saved: an idle session's warning says it would be lost (static/session.js).
     assert page.evaluate("document.getElementById('process-form').hasAttribute('data-unsaved')") is True
     page.fill("#note", "Rappel de concertation après deux semaines")
@@ -80,6 +84,7 @@ def test_browser_process_owner_changes_reminder_in_modeler_and_deploys(app, live
     body = page.inner_text("main")
     assert "Version 2 déployée" in body
     assert 'minuterie : "P21D" → "P14D"' in body
+    assert "nom en anglais : Concertation not held → Concertation overdue" in body
 
     new = _case_at_concertation(app)
     assert _reminder_days(app, new) == 14

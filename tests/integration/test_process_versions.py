@@ -206,3 +206,15 @@ def test_versions_say_a_changed_condition_before_and_after_on_its_flow(app):
     assert [d.text("fr") for d in change.details] == [
         "condition vers « Tenter d'obtenir le consentement » : consent != \"given\" and not youth_endangered and "
         "consent_attempts < 3 → consent != \"given\" and not youth_endangered and consent_attempts < 4"]
+
+
+def test_versions_say_an_element_given_another_english_name(app):
+    bundle = Bundle.from_directory(BPMN_DIR)
+    text = bundle.files["case_management.bpmn"].replace('casework:nameEn="Objectives met?"',
+                                                         'casework:nameEn="Were the objectives met?"')
+    _deploy(app, bundle.with_files({"case_management.bpmn": text}))
+    with app.db.transaction(write=False) as session:
+        (change,) = processes.versions(session)[0].changes
+    assert change.element_id == "exit_gateway"
+    assert [d.text("fr") for d in change.details] == [
+        "nom en anglais : Objectives met? → Were the objectives met?"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from web import diagram
 
 BPMN = (Path(__file__).resolve().parents[2] / "bpmn" / "case_management.bpmn").read_text(encoding="utf-8")
@@ -25,15 +27,40 @@ def test_web_diagram_escapes_names_from_the_file():
     assert 'onload="alert' not in svg
 
 
-def test_the_shipped_diagram_draws_no_label_over_another_or_over_a_shape():
+def test_english_pages_draw_the_english_names_the_diagram_gives():
+    french = str(diagram.render(BPMN))
+    assert ">Objectifs atteints ?<" in french and "Objectives met?" not in french
+    english = str(diagram.render(BPMN, english=True, names={"evaluation": "Plan evaluation"}))
+    assert ">Objectives met?<" in english and "Objectifs atteints" not in english  # a gateway
+    assert ">Not met: new pass<" in english and ">Reminder sent<" in english  # a flow, an event
+    assert ">Plan evaluation<" in english  # a step: its form's English title, given by the page
+    untranslated = BPMN.replace(' casework:nameEn="Objectives met?"', "")
+    assert ">Objectifs atteints ?<" in str(diagram.render(untranslated, english=True))  # no English name: the name
+
+
+def test_every_label_the_shipped_diagram_draws_has_an_english_name():
+    # Steps are named in English by their forms (x-title-en); every other drawn label by the diagram.
+    from lxml import etree
+
+    root = etree.fromstring(BPMN.encode())
+    drawn = {node.get("bpmnElement") for node in root.iter() if isinstance(node.tag, str)
+             and etree.QName(node).localname in ("BPMNShape", "BPMNEdge")}
+    missing = [node.get("id") for node in root.iter() if isinstance(node.tag, str) and node.get("id") in drawn
+               and node.get("name") and etree.QName(node).localname != "userTask" and not node.get(diagram.NAME_EN)]
+    assert not missing, missing
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_shipped_diagram_draws_no_label_over_another_or_over_a_shape(language):
     # Each label as drawn (its lines, 10 px text, 12 px apart, centred on its bounds) against
-    # the others and against every task, event and gateway but its own.
+    # the others and against every task, event and gateway but its own, in both languages.
     import xml.etree.ElementTree as ET
 
     ns = {"bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI", "dc": "http://www.omg.org/spec/DD/20100524/DC",
           "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
     root = ET.fromstring(BPMN)
-    names = {el.get("id"): el.get("name") for el in root.iter() if el.get("name")}
+    names = {el.get("id"): (language == "en" and el.get(diagram.NAME_EN)) or el.get("name")
+             for el in root.iter() if el.get("name")}
 
     def box(bounds):
         return tuple(float(bounds.get(k)) for k in ("x", "y", "width", "height"))

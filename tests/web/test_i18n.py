@@ -65,8 +65,12 @@ def test_in_english_steps_are_named_by_their_forms_english_titles(app, client, s
     page = text(client.get(f"/cases/{reference}"))
     assert ">Plan evaluation</a>" in page  # what is open now
     assert "Form sent: Concertation: co-build the plan" in page and "Form sent: Report on the action" in page
+    # Its diagram too: steps by their forms, gateways, events and flows by their English names.
+    assert ">Plan evaluation<" in page and ">Objectives met?<" in page and ">Not met: new pass<" in page
+    assert "Objectifs atteints" not in page
     post(client, "/language", {"lang": "fr", "next": "/"})
     assert ">Évaluation du plan</a>" in text(client.get("/inbox"))
+    assert ">Objectifs atteints ?<" in text(client.get(f"/cases/{reference}"))
     login(client, "chantal")  # a coordinator's figures by step
     post(client, "/language", {"lang": "en", "next": "/"})
     home = text(client.get("/"))

@@ -1,5 +1,5 @@
 // The process editor: bpmn-js (prebuilt, from node_modules) plus a small panel for what a process
-// owner changes most: names, timer expressions, conditions, scripts. The diagram's XML is put into
+// owner changes most: names (and English names), timer expressions, conditions, scripts. The diagram's XML is put into
 // the form when it is sent; the server checks everything before anything is deployed.
 (function () {
   "use strict";
@@ -26,6 +26,10 @@
   var fields = panel.querySelector("[data-fields]");
   var empty = panel.querySelector("[data-empty]");
   var nameInput = document.getElementById("element-name");
+  var nameEnInput = document.getElementById("element-name-en");
+  // An element's English name, drawn on English pages (web/diagram.py), is an extension attribute.
+  var CASEWORK_NS = "https://casework.example/bpmn/extensions";
+  var NAME_EN = "casework:nameEn";
   var timerInput = document.getElementById("element-timer");
   var conditionInput = document.getElementById("element-condition");
   var scriptInput = document.getElementById("element-script");
@@ -45,6 +49,10 @@
       canvas.viewbox({ x: box.x - shift, y: box.y - (box.height * ratio - box.height) / 2, width: box.width + shift,
                        height: box.height * ratio });
     }
+    // The attribute's prefix must be declared for it to be written (a diagram drawn elsewhere
+    // may not declare it).
+    var definitions = modeler.getDefinitions();
+    if (definitions && !definitions.$attrs["xmlns:casework"]) { definitions.$attrs["xmlns:casework"] = CASEWORK_NS; }
     showProblems();
   }).catch(function (err) {
     var note = document.createElement("p");
@@ -93,6 +101,10 @@
     panel.querySelector("[data-element-id]").textContent = bo.id;
     panel.querySelector("[data-element-type]").textContent = kindOf(bo.$type);
     nameInput.value = bo.name || "";
+    var isStep = bo.$type === "bpmn:UserTask";  // named in English by its form's title
+    show("[data-name-en]", !isStep);
+    show("[data-step-en]", isStep);
+    nameEnInput.value = isStep ? "" : (bo.get(NAME_EN) || "");
     var timer = timerOf(bo);
     show("[data-timer]", !!(timer && timer.key));
     timerInput.value = timer && timer.key ? (timer.def[timer.key].body || "") : "";
@@ -112,6 +124,12 @@
 
   nameInput.addEventListener("change", function () {
     if (current) { modeler.get("modeling").updateLabel(current, nameInput.value); }
+  });
+  nameEnInput.addEventListener("change", function () {
+    if (!current) { return; }
+    var properties = {};
+    properties[NAME_EN] = nameEnInput.value.trim() || undefined;
+    modeler.get("modeling").updateProperties(current, properties);
   });
   timerInput.addEventListener("input", function () {
     var timer = current && timerOf(current.businessObject);
