@@ -78,7 +78,7 @@ def _bounds(node) -> tuple[float, float, float, float] | None:
     return float(b.get("x")), float(b.get("y")), float(b.get("width")), float(b.get("height"))
 
 
-def _wrap(text: str, width: float, size: float = 11) -> list[str]:
+def _wrap(text: str, width: float, size: float = 11, most: int = 5) -> list[str]:
     per_line = max(6, int(width / (size * 0.55)))
     lines, line = [], ""
     for word in text.split():
@@ -89,7 +89,21 @@ def _wrap(text: str, width: float, size: float = 11) -> list[str]:
             line = f"{line} {word}".strip()
     if line:
         lines.append(line)
-    return lines[:5]
+    return lines[:most]
+
+
+def _fit(text: str, width: float, height: float) -> tuple[list[str], float]:
+    """`text` wrapped to fit a box: in 11 px type, else 10 or 9; what 9 px cannot hold ends in
+    "…" (the whole name is the shape's tooltip)."""
+    for size in (11, 10, 9):
+        lines = _wrap(text, width, size, most=99)
+        if len(lines) * (size + 2) <= height:
+            return lines, size
+    room = max(1, int(height // (size + 2)))
+    if len(lines) > room:
+        lines = lines[:room]
+        lines[-1] = lines[-1].rstrip(" .,;:") + "…"
+    return lines, size
 
 
 def _text(lines: list[str], cx: float, top: float, size: float = 11, anchor: str = "middle") -> str:
@@ -212,11 +226,11 @@ def _shape(element: Element, box, state: str) -> str:
                 f'{_text(_wrap(element.name, w - 20, 11), x + 10, y + 6, 11, "start")}{marker}</g>')
     if kind in TASKS:
         fill, stroke, width = _colours(state)
-        lines = _wrap(element.name, w - 8, 11)
-        top = y + h / 2 - (len(lines) * 13) / 2 - 1
+        lines, size = _fit(element.name, w - 8, h - 24)  # clear of the icon above, the markers below
+        top = y + h / 2 - (len(lines) * (size + 2)) / 2 - 1
         return (f'<g{mark}>{title}<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="10" fill="{fill}" '
                 f'stroke="{stroke}" stroke-width="{width}"/>' + _task_icon(kind, x + 6, y + 6, stroke)
-                + _text(lines, x + w / 2, top + 2, 11) + "</g>")
+                + _text(lines, x + w / 2, top + 2, size) + "</g>")
     if kind in EVENTS:
         fill, stroke, width = _colours(state)
         r = min(w, h) / 2

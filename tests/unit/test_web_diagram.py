@@ -84,3 +84,21 @@ def test_the_shipped_diagram_draws_no_label_over_another_or_over_a_shape(languag
     clashes = [(a, b) for i, (a, one) in enumerate(labels) for b, other in labels[i + 1:] if overlap(one, other)]
     clashes += [(a, b) for a, one in labels for b, shape in shapes if a != b and overlap(one, shape)]
     assert not clashes, clashes
+
+
+def test_a_step_name_fits_its_box_in_smaller_type_or_ends_with_an_ellipsis():
+    from lxml import etree
+
+    def drawn(name: str):
+        svg = str(diagram.render(BPMN.replace('name="Vérifier la demande"', f'name="{name}"')))
+        group = etree.fromstring(svg.encode()).find('.//{*}g[@data-element="verify_request"]')
+        text = group.find("{*}text")
+        return [span.text for span in text], float(text.get("font-size")), group.find("{*}title").text
+
+    assert drawn("Vérifier la demande")[:2] == (["Vérifier la", "demande"], 11)
+    lines, size, _title = drawn("Tell the youth: the professionals will meet without their consent")
+    assert size < 11 and " ".join(lines) == "Tell the youth: the professionals will meet without their consent"
+    long = "Informer chacun des représentants légaux et le jeune lui-même de la décision prise en concertation"
+    lines, size, title = drawn(long)
+    assert size == 9 and len(lines) * (size + 2) <= 80 - 24 and lines[-1].endswith("…")
+    assert title == long  # the whole name on hover
