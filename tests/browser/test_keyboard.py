@@ -105,3 +105,16 @@ def test_every_stop_of_a_date_field_shows_the_focus_ring(app, live_server, page)
                                    " return [e.type, getComputedStyle(e).outlineStyle]; })()"))
         page.keyboard.press("Tab")
     assert rings == [["date", "solid"]] * 4, rings
+
+
+def test_enter_in_a_field_saves_a_draft_and_removes_no_row(app, live_server, page):
+    # Enter clicks a form's first submit button: it was the first row's "Retirer".
+    _open_a_demo_task(app, live_server, page, "verify_request")
+    rows = page.locator(".row").count()
+    page.fill("#f-youth_age", "15")
+    page.press("#f-youth_age", "Enter")
+    page.wait_for_selector(".flash")
+    assert "Brouillon enregistré" in page.inner_text(".flash")
+    assert page.locator(".row").count() == rows >= 1
+    assert page.input_value("#f-youth_age") == "15"
+    assert not page.script_problems, page.script_problems
