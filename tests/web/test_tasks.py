@@ -283,7 +283,7 @@ def test_case_manager_reassigns_a_partner_action(app, client, seeded):
     assert post(client, f"/tasks/{tid}/reassign", {"to": "tom"}).status_code == 302  # a partner's: not asked again
     history = " ".join(text(client.get(f"/cases/{reference}")).split("Historique")[1].split())
     # People by name in the history, never by username.
-    assert "Tâche confiée par Sophie Renard à Tom Janssens" in history and "· Anne Lambert</span>" in history
+    assert "Tâche passée de Sophie Renard à Tom Janssens" in history and "· Anne Lambert</span>" in history
     assert "· anne" not in history and "par sophie" not in history
     login(client, "tom")
     assert reference in text(client.get("/inbox"))
