@@ -146,3 +146,28 @@ def test_on_a_phone_no_page_is_wider_than_the_screen_and_the_form_buttons_do_not
         assert small == 0
         sign_out(page)
     assert not page.script_problems, page.script_problems
+
+
+@pytest.mark.parametrize("width", [1280, 390], ids=["laptop", "phone"])
+def test_a_long_unbroken_string_someone_typed_wraps_instead_of_widening_the_page(app, live_server, page, width):
+    # A pasted address in "Difficultés" made the case page 28,577 px wide.
+    from sqlalchemy import select
+
+    from workflows import case_view
+    from workflows.cases import start_case
+    from workflows.models import User
+
+    pasted = "https://example.org/" + "x" * 400
+    with app.db.transaction() as session:
+        anne = session.scalar(select(User).where(User.username == "anne"))
+        case = start_case(session, app.runtime, actor=anne, requester_kind="family", youth_pseudonym="Jeune L.",
+                          age_band="12-15", region="Brabant wallon", difficulties=pasted, previous_attempts=pasted)
+        session.flush()
+        case_view.add_note(session, anne, case, pasted, app.clock.now())
+        reference = case.reference
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, live_server, "anne")
+    for path in (f"/cases/{reference}", "/inbox"):
+        page.goto(live_server + path)
+        wide, screen = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert wide <= screen, (path, wide)
