@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask import session as browser_session
 from flask_babel import gettext as _
 from sqlalchemy import Select, bindparam, func, or_, select
 
@@ -104,11 +108,32 @@ def new():
         "requester_contact")} if request.method == "POST" else {"region": "Brabant wallon"}
     if request.method != "POST":  # GET, and HEAD (a link checker, a monitor): never the form sent
         return render_template("cases/new.html", values=values, errors={})
+    # The same request sent again (Back, then the button again: the browser fills the form in
+    # anew) leads to the case it opened, instead of opening a second one.
+    sent, digest = browser_session.get("sent_requests", {}), _request_digest(values)
+    if digest in sent and now().timestamp() - sent[digest][1] < RESENT_WITHIN_S:
+        flash(_("This request was already recorded: case %(ref)s; nothing was recorded twice (for another young "
+                "person, give another pseudonym).", ref=sent[digest][0]), "info")
+        return _after_request_sent(cases.get_case(db(), sent[digest][0]))
     try:
         case = cases.start_case(db(), casework().runtime, actor=current_user(), **values)
     except FormError as err:
         return render_template("cases/new.html", values=values, errors=error_map(err.errors, locale())), 422
+    browser_session["sent_requests"] = dict([*list(sent.items())[-(SENT_KEPT - 1):],
+                                             (digest, [case.reference, now().timestamp()])])
     flash(_("Request recorded: case %(ref)s, now at the verification step.", ref=case.reference), "success")
+    return _after_request_sent(case)
+
+
+SENT_KEPT = 5  # the last requests a session sent, by a digest of what they said
+RESENT_WITHIN_S = 3600
+
+
+def _request_digest(values: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def _after_request_sent(case: Case):
     if can_view_case(db(), current_user(), case):  # the requester and the case manager may
         return redirect(url_for("cases.show", reference=case.reference))
     return redirect(url_for("cases.index"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.models import AuditEvent
 
@@ -17,6 +17,28 @@ def test_new_request_starts_a_case_at_verification(app, client):
     assert response.status_code == 302
     page = text(client.get(response.location))
     assert "Jeune Z." in page and "Vérifier la demande" in page
+
+
+def test_a_request_sent_again_leads_to_the_case_it_opened_not_to_a_second_one(app, client):
+    # Back after sending, then the button again: the browser fills the form in anew, sent twice.
+    from workflows.models import Case
+
+    def count():
+        with app.db.transaction(write=False) as session:
+            return session.scalar(select(func.count()).select_from(Case).where(Case.youth_pseudonym.like("Jeune Z%")))
+
+    login(client, "tom")
+    form = {"requester_kind": "professional", "youth_pseudonym": "Jeune Z.", "age_band": "12-15",
+            "region": "Brabant wallon", "difficulties": "Décrochage"}
+    first, again = post(client, "/cases/new", form), post(client, "/cases/new", form)
+    assert first.status_code == again.status_code == 302 and first.location == again.location
+    assert "Cette demande était déjà enregistrée : dossier CM-" in text(client.get(again.location))
+    assert count() == 1
+    post(client, "/cases/new", {**form, "youth_pseudonym": "Jeune Z.2"})  # another young person
+    assert count() == 2
+    login(client, "tom")  # another session: another request
+    post(client, "/cases/new", form)
+    assert count() == 3
 
 
 def test_new_request_with_errors_is_422_and_keeps_values(client):
