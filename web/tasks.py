@@ -111,8 +111,9 @@ def _render(task: HumanTask, case: Case, values: dict[str, Any], *, errors=None,
     schema = task_mod.schema_of(session, task) if not closed else _schema_or_empty(task)
     error_by_field = forms.error_map(errors or [], lang)
     persons = people(session)
+    # Partners, and the case's own manager (another case manager could not open the case).
     choices = [forms.Option(u.username, f"{u.display_name} — {u.organisation}" if u.organisation else u.display_name)
-               for u in persons]
+               for u in persons if u.role == "professional" or u.id == case.case_manager_id]
     fields = forms.build_fields(schema, values, error_by_field, locale=lang, people=choices,
                                 today=now().astimezone(BRUSSELS).date())
     # (anchor or None, what the person reads, message): labels, not field names, in the form's order.

@@ -34,6 +34,10 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "pattern": {"fr": "Format invalide.", "en": "Invalid format."},
     "additionalProperties": {"fr": "Champ inconnu : {name}.", "en": "Unknown field: {name}."},
     "unknown_user": {"fr": "Aucun utilisateur actif « {name} ».", "en": "No active user '{name}'."},
+    "not_a_carrier": {"fr": "{name} gère d'autres dossiers que celui-ci : un partenaire, ou le gestionnaire de ce "
+                            "dossier, porte ses actions.",
+                      "en": "{name} manages other cases than this one: a partner, or this case's manager, carries "
+                            "its actions."},
     "unknown_objective": {"fr": "Aucun objectif de repère « {name} » dans ce plan.",
                           "en": "No objective with key '{name}' in this plan."},
     "duplicate_key": {"fr": "Repère « {name} » utilisé deux fois.", "en": "Key '{name}' is used twice."},

@@ -82,6 +82,9 @@ def _plan_errors(ctx: TaskContext, data: dict[str, Any]) -> tuple[list[FieldErro
         user = carriers.get(action["carrier"]) or find_active(ctx.session, action["carrier"])
         if user is None or user.role not in ("professional", "case_manager"):
             errors.append(FieldError(f"actions/{i}/carrier", "unknown_user", {"name": action["carrier"]}))
+        elif user.role == "case_manager" and user.id != ctx.case.case_manager_id:
+            # A case manager sees only their own cases: they could not open the report's task.
+            errors.append(FieldError(f"actions/{i}/carrier", "not_a_carrier", {"name": user.display_name}))
         else:
             carriers[user.username] = user
     for i, participant in _rows(data, "participants"):

@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import func, select
 
-from engine.models import AuditEvent
+from engine.models import AuditEvent, HumanTask
 from workflows import demo
 from workflows.models import FormSubmission, PlanVersion
 
@@ -455,6 +455,30 @@ def test_a_concertation_to_come_or_an_action_due_before_it_is_a_field_error(app,
     page = text(post_fields(client, f"/tasks/{tid}", form_data(data) + [("action", "complete")]))
     assert "A date in the past, or today." not in page
     assert "Not before the date of the concertation (02/03/2026)." in page
+
+
+def test_an_action_is_carried_by_a_partner_or_the_case_s_own_manager_not_another_manager(app, client, seeded):
+    # Marc, given an action of anne's case, found its report in his inbox and a 404 on opening it.
+    reference = seeded["Jeune G."]
+    tid = task_id(app, reference, "concertation")
+    login(client, "anne")
+    page = text(client.get(f"/tasks/{tid}"))
+    carrier_options = page.split('name="actions.0.carrier"')[1].split("</select>")[0]
+    assert 'value="anne"' in carrier_options and 'value="sophie"' in carrier_options
+    assert 'value="marc"' not in carrier_options
+    data = _sample(app, reference, "concertation")
+    data["actions"][1]["carrier"] = "marc"
+    response = post_fields(client, f"/tasks/{tid}", form_data(data) + [("action", "complete")])
+    assert response.status_code == 422
+    assert "Marc Dubois gère d'autres dossiers que celui-ci" in text(response)
+    assert task_id(app, reference, "concertation") == tid  # nothing saved
+    data["actions"][1]["carrier"] = "anne"  # the case's own manager may carry one, and report on it
+    assert post_fields(client, f"/tasks/{tid}", form_data(data) + [("action", "complete")]).status_code == 302
+    with app.db.transaction(write=False) as session:
+        report = session.scalar(select(HumanTask.id).where(HumanTask.business_key == reference,
+                                                           HumanTask.spec_name == "report_action",
+                                                           HumanTask.assignee == "anne"))
+    assert report is not None and client.get(f"/tasks/{report}").status_code == 200
 
 
 def test_an_interview_or_a_consent_dated_after_today_is_a_field_error(app, client, seeded):
