@@ -343,8 +343,10 @@ def release(task_id: str):
         raise NotFoundError("no such open task")
     case = task_mod.case_of(session, task)
     require_view(session, current_user(), case)  # a task of a case one may not see: 404, as elsewhere
-    assignments.release(session, current_user(), task, case, now())
-    flash(_("Task released."), "success")
+    if assignments.release(session, current_user(), task, case, now()):
+        flash(_("Task released."), "success")
+    else:
+        flash(_("Nobody had taken this task: nothing changed."), "info")
     return redirect(_back(task))
 
 

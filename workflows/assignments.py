@@ -32,16 +32,18 @@ def claim(session: Session, user: User, task: HumanTask, case: Case, now: dt.dat
                  instance_id=case.instance_id, detail={"task_id": task.id})
 
 
-def release(session: Session, user: User, task: HumanTask, case: Case, now: dt.datetime) -> None:
-    """Give the task back: its holder, or the case's own case manager, may."""
+def release(session: Session, user: User, task: HumanTask, case: Case, now: dt.datetime) -> bool:
+    """Give the task back: its holder, or the case's own case manager, may. False if nobody had
+    taken it (nothing changed)."""
     manager = user.role == "case_manager" and case.case_manager_id == user.id
     if not manager and (task.claimed_by or task.assignee) != user.username:
         raise PermissionDeniedError("only the person who took this task, or the case manager, can release it")
     if task.claimed_by is None:
-        return
+        return False
     task.claimed_by = None
     audit.record(session, at=now, actor=user.username, kind="task_released", business_key=case.reference,
                  instance_id=case.instance_id, detail={"task_id": task.id})
+    return True
 
 
 class ClaimedError(PermissionDeniedError):

@@ -234,6 +234,17 @@ def test_claim_release_and_someone_else_cannot_complete_a_claimed_task(app, clie
     assert response.status_code == 302
 
 
+def test_one_s_own_step_nobody_took_offers_no_release_and_a_release_says_nothing_changed(app, client, seeded):
+    # "La libérer" on anne's own evaluation, untaken, said "Tâche libérée." and changed nothing.
+    reference = seeded["Jeune J."]
+    tid = task_id(app, reference, "evaluation")
+    login(client, "anne")
+    page = text(client.get(f"/tasks/{tid}"))
+    assert "La libérer" not in page and "Prendre cette tâche" not in page
+    response = post(client, f"/tasks/{tid}/release")
+    assert "Personne n'avait pris cette tâche : rien n'a changé." in text(client.get(response.location))
+
+
 def test_a_partner_whose_task_the_case_manager_took_is_told_before_typing_and_loses_nothing(app, client, seeded):
     reference = seeded["Jeune H."]
     tid = task_id(app, reference, "report_action", "sophie")
