@@ -10,6 +10,7 @@ from flask import session as browser_session
 from flask_babel import gettext as _
 from sqlalchemy import Select, bindparam, func, or_, select
 
+from engine.clock import BRUSSELS
 from engine.db import statement
 from engine.memo import VersionMemo
 from engine.models import HumanTask, ProcessVersion
@@ -172,7 +173,7 @@ def _page(case: Case, *, note_errors=None, message_errors=None, values=None, sta
     # until its process ends (a check-in after the exit), then "closed" with its own date.
     exited_at = session.scalar(_exit_of_case(), {"case_id": case.id}) if case.status == "exited" else None
     return render_template("cases/show.html", view=view, case=case, version=version, svg=svg, managers=managers,
-                           exited_at=exited_at, today=now().date(), note_errors=note_errors or {}, message_errors=message_errors or {},
+                           exited_at=exited_at, today=now().astimezone(BRUSSELS).date(), note_errors=note_errors or {}, message_errors=message_errors or {},
                            values=values or {}), status
 
 

@@ -114,8 +114,8 @@ def _render(task: HumanTask, case: Case, values: dict[str, Any], *, errors=None,
     # Partners, and the case's own manager (another case manager could not open the case).
     choices = [forms.Option(u.username, f"{u.display_name} — {u.organisation}" if u.organisation else u.display_name)
                for u in persons if u.role == "professional" or u.id == case.case_manager_id]
-    fields = forms.build_fields(schema, values, error_by_field, locale=lang, people=choices,
-                                today=now().astimezone(BRUSSELS).date())
+    today = now().astimezone(BRUSSELS).date()
+    fields = forms.build_fields(schema, values, error_by_field, locale=lang, people=choices, today=today)
     # (anchor or None, what the person reads, message): labels, not field names, in the form's order.
     summary = forms.error_summary(fields, error_by_field, lambda rows, number, label: _(
         "%(rows)s, row %(number)d: %(field)s", rows=rows, number=number, field=label))
@@ -128,6 +128,7 @@ def _render(task: HumanTask, case: Case, values: dict[str, Any], *, errors=None,
         instructions=forms.instructions(schema, lang), context=context_of(task, case) if not closed else {},
         candidates=assignments.candidates(session, task) if can_reassign else [], can_reassign=can_reassign,
         names={u.username: u.display_name for u in persons},  # who carries or took the task, by name
+        today=today,
     ), status
 
 

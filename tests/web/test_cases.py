@@ -98,6 +98,17 @@ def test_case_page_shows_diagram_plan_consent_timeline_and_is_audited(app, clien
     assert [e.actor for e in viewed] == ["anne"]
 
 
+def test_the_plan_says_how_effective_a_report_found_its_action_and_which_actions_are_late(app, client, seeded):
+    login(client, "anne")
+    reported = " ".join(text(client.get(f"/cases/{seeded['Jeune J.']}")).split())  # three reports
+    assert "Action menée comme prévu. <span class=\"muted\">(efficace)</span>" in reported
+    following = seeded["Jeune H."]  # three actions open
+    assert "en retard</span>" not in text(client.get(f"/cases/{following}")).split('id="plan"')[1]
+    app.clock.advance(days=60)  # past their due days
+    plan = text(client.get(f"/cases/{following}")).split('id="plan"')[1].split("</section>")[0]
+    assert plan.count('<span class="badge late">en retard</span>') == 3
+
+
 def test_plan_diff_shows_what_changed_between_versions(app, client, seeded):
     from workflows import demo
     from workflows.cases import get_case
