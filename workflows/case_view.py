@@ -78,6 +78,13 @@ class CaseView:
     def plan(self) -> PlanView | None:
         return self.plans[-1] if self.plans else None
 
+    def about(self, task: HumanTask) -> str:
+        """What an open task is about, where its step does not say: the plan action a report is on."""
+        item = task.item if isinstance(task.item, dict) else {}
+        if task.spec_name == "report_action" and self.plan is not None:
+            return next((a.what for a in self.plan.actions if a.id == item.get("id")), "")
+        return ""
+
 
 def for_viewer(session: Session, viewer: User, case: Case) -> CaseView:
     """The case as `viewer` may see it. Raises NotFoundError when they may not see it at all."""

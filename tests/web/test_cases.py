@@ -104,6 +104,9 @@ def test_the_plan_says_how_effective_a_report_found_its_action_and_which_actions
     assert "Action menée comme prévu. <span class=\"muted\">(efficace)</span>" in reported
     following = seeded["Jeune H."]  # three actions open
     assert "en retard</span>" not in text(client.get(f"/cases/{following}")).split('id="plan"')[1]
+    # What is open now names the action each report is on (three reports, three partners).
+    now = " ".join(text(client.get(f"/cases/{following}")).split()).split("<h2>Maintenant</h2>")[1].split("</ul>")[0]
+    assert now.count("Rendre compte de l'action</a> <span class=\"muted\">« Action ") == 3
     app.clock.advance(days=60)  # past their due days
     plan = text(client.get(f"/cases/{following}")).split('id="plan"')[1].split("</section>")[0]
     assert plan.count('<span class="badge late">en retard</span>') == 3
