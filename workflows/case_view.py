@@ -73,6 +73,7 @@ class CaseView:
     timeline: list[dict[str, Any]]
     show_request: bool
     names: dict[str, str] = field(default_factory=dict)  # username -> display name, of the people shown
+    plan_hidden: bool = False  # the case has a plan, none of it for this viewer
 
     @property
     def plan(self) -> PlanView | None:
@@ -108,9 +109,11 @@ def for_viewer(session: Session, viewer: User, case: Case) -> CaseView:
     missing = {t.assignee for t in tasks if t.assignee and t.assignee not in names}
     if missing:
         names.update(session.execute(_display_names(), {"names": list(missing)}).all())
+    plan_views, has_plan = _plans(session, case, viewer, full)
     return CaseView(
         case=case, viewer=viewer, full=full, instance=instance, open_tasks=tasks, current_steps=current_steps,
-        done_steps=done_steps, consents=consent.current(session, case), plans=_plans(session, case, viewer, full),
+        done_steps=done_steps, consents=consent.current(session, case), plans=plan_views,
+        plan_hidden=has_plan and not plan_views,
         messages=visible_messages, evaluations=evaluations.for_case(session, case) if full else [],
         timeline=events, show_request=full or case.requester_user_id == viewer.id, names=names,
     )
@@ -121,7 +124,8 @@ def _open_tasks_of_case() -> Select:
     return select(HumanTask).where(HumanTask.business_key == bindparam("reference")).order_by(HumanTask.created_at)
 
 
-def _plans(session: Session, case: Case, viewer: User, full: bool) -> list[PlanView]:
+def _plans(session: Session, case: Case, viewer: User, full: bool) -> tuple[list[PlanView], bool]:
+    """The plan's versions as `viewer` may see them, and whether the case has a plan at all."""
     views, previous = [], None
     every = plans.versions(session, case)
     reports = plans.reports_by_action(session, [a for version in every for a in version.actions])
@@ -141,7 +145,7 @@ def _plans(session: Session, case: Case, viewer: User, full: bool) -> list[PlanV
         if view.actions or view.full:
             views.append(view)
         previous = version
-    return views
+    return views, bool(every)
 
 
 def timeline(session: Session, case: Case, viewer: User, full: bool,
