@@ -267,7 +267,8 @@ def _closed_meanwhile(task_id: str):
     when = format_datetime(done.at)
     if request.method != "POST":
         return render_error(410, "task_closed", done_by(done, user), link=link, title=_("This task is done"))
-    message = (_("You had already completed this task, on %(when)s: nothing more was saved.", when=when)
+    message = (_("You had already completed this task, on %(when)s (in another tab or window?): nothing more was "
+                 "saved. What you typed now, not saved, is below; open the case to see what was.", when=when)
                if done.actor == user.username else
                _("%(name)s completed this task on %(when)s, before you: nothing of yours was saved. What you "
                  "typed is below; open the case to see where it stands.", name=done.actor_name, when=when))

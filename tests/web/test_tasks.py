@@ -194,6 +194,8 @@ def test_a_task_one_completed_opened_again_says_so_and_links_to_the_case(app, cl
     assert f'href="/cases/{reference}"' in page
     response = post_fields(client, f"/tasks/{tid}", fields + [("action", "complete")])  # sent again
     assert response.status_code == 409 and "Vous aviez déjà terminé cette tâche" in text(response)
+    # Sent from a second tab, what it says is not what was saved: the page says so.
+    assert "Ce que vous venez de saisir, non enregistré, est ci-dessous" in text(response)
     other = client.application.test_client()
     login(other, "marc")  # a case he may not see: nothing said about it
     assert other.get(f"/tasks/{tid}").status_code == 404
