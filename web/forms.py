@@ -301,3 +301,24 @@ def error_map(errors, locale: str) -> dict[str, str]:
         message = error.message(locale)
         out[key] = f"{out[key]} {message}" if key in out else message
     return out
+
+
+def answer(item: Field, yes: str, no: str) -> str:
+    """What a field holds, as the person who filled it in read it: the chosen option's label,
+    yes or no, a date as dd/mm/yyyy, "" for nothing. Rows are read field by field (`item.rows`)."""
+    value = item.value
+    if value is None or value == "" or value == []:
+        return ""
+    if item.kind in ("boolean", "checkbox"):
+        return yes if value is True or value == "true" else no if value is False or value == "false" else str(value)
+    if item.kind in ("radio", "select", "person"):
+        return next((o.label for o in item.options if o.value == str(value)), str(value))
+    if item.kind == "persons":
+        labels = {o.value: o.label for o in item.options}
+        return ", ".join(labels.get(str(v), str(v)) for v in value)
+    if item.kind == "date" and isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value[:10]).strftime("%d/%m/%Y")
+        except ValueError:
+            return value
+    return str(value)

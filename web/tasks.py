@@ -18,7 +18,7 @@ from workflows import tasks as task_mod
 from workflows.assignments import ClaimedError
 from workflows.errors import ConflictError, FormError, NotFoundError, TaskStateError, WorkflowRunError
 from workflows.models import Case, User
-from workflows.permissions import require_act, require_view
+from workflows.permissions import can_view_case, require_act, require_view
 
 from . import forms
 from .access import (
@@ -254,8 +254,6 @@ def _closed_meanwhile(task_id: str):
     """The task is gone (completed): say by whom and when, and the way to the case; for a form
     sent (409), what was typed, by the form's labels. A page opened again (the Back button
     after completing it) is 410. A task of a case the user may not see stays a 404."""
-    from workflows.permissions import can_view_case
-
     from .errors import render_error
 
     session, user = db(), current_user()
@@ -283,20 +281,12 @@ def _fields_of_done(session, done):
     """(name, value sent) -> (label, value) as a person reads them in the form of a completed
     task (found from its submission): "Consents (2): Person", "The youth" for
     `consents.1.person`, `youth`; the name and value as sent if unknown."""
-    from engine.models import ProcessInstance
-
-    instance = session.get(ProcessInstance, done.case.instance_id) if done.case.instance_id else None
-    form = (instance.version.forms or {}).get(done.step) if instance else None
     labels: dict[str, str] = {}
     choices: dict[str, dict[str, str]] = {}
     dates: set[str] = set()
-    if form:
-        version = instance.version
-        try:
-            schema = task_mod.schema_of(session, SimpleNamespace(form=form), version=(version.id, version.content_hash))
-        except NotFoundError:
-            schema = {}
-        for f in forms.build_fields(schema, {}, {}, locale=locale(), people=[]) if schema else []:
+    schema = _schema_of_step(session, done.case, done.step)
+    if schema:
+        for f in forms.build_fields(schema, {}, {}, locale=locale(), people=[]):
             for one in (f, *f.template):
                 labels[one.name] = one.label
                 choices[one.name] = {option.value: option.label for option in one.options}
@@ -319,6 +309,49 @@ def _fields_of_done(session, done):
         return labels.get(name, name), shown(name, value)
 
     return describe
+
+
+@bp.get("/<task_id>/answers")
+@roles_required(*ACTORS)
+@writes
+def answers(task_id: str):
+    """What a completed task's form said, as its form asks it: for the case's manager (a
+    colleague taking a case over reads the interview, the verification...) and for whoever sent
+    it. Audited as a read of the case. Anyone else: 404, as for a case one may not see."""
+    from workflows.models import FormSubmission
+
+    session, user = db(), current_user()
+    sent = session.scalar(select(FormSubmission).where(FormSubmission.task_id == task_id))
+    case = session.get(Case, sent.case_id) if sent is not None else None
+    if case is None or not (user.role == "case_manager" and case.case_manager_id == user.id
+                            or sent.submitted_by_id == user.id and can_view_case(session, user, case)):
+        raise NotFoundError("no such completed task")
+    audit_read("answers_viewed", case, {"task_id": task_id, "step": sent.step})
+    schema = _schema_of_step(session, case, sent.step)
+    persons = people(session)
+    choices = [forms.Option(u.username, u.display_name) for u in persons]
+    data = sent.data if isinstance(sent.data, dict) else {}
+    fields = forms.build_fields(schema, data, {}, locale=locale(), people=choices)
+    known = set(schema.get("properties") or {})
+    others = {key: value for key, value in data.items() if key not in known}  # from another version's form
+    return render_template("tasks/answers.html", case=case, sent=sent, fields=fields, others=others,
+                           title=step_title(sent.step, sent.title),
+                           answer=lambda f: forms.answer(f, _("Yes"), _("No")))
+
+
+def _schema_of_step(session, case: Case, step: str) -> dict[str, Any]:
+    """The schema of `step`'s form in the version the case's process runs on ({} if none)."""
+    from engine.models import ProcessInstance
+
+    instance = session.get(ProcessInstance, case.instance_id) if case.instance_id else None
+    form = (instance.version.forms or {}).get(step) if instance else None
+    if not form:
+        return {}
+    version = instance.version
+    try:
+        return task_mod.schema_of(session, SimpleNamespace(form=form), version=(version.id, version.content_hash))
+    except NotFoundError:
+        return {}
 
 
 def _runtime():

@@ -44,7 +44,7 @@ from .models import (
 from .permissions import require_view
 
 # Reads are audited but are not events of the case; a completed task shows as its form submission.
-HIDDEN_KINDS = ("case_viewed", "task_viewed", "task_completed")
+HIDDEN_KINDS = ("case_viewed", "task_viewed", "answers_viewed", "task_completed")
 
 
 @dataclass
@@ -163,8 +163,9 @@ def timeline(session: Session, case: Case, viewer: User, full: bool,
         items.append({"at": at, "kind": kind, "actor": actor, "detail": detail or {}})
         if actor_name is not None:
             known[actor] = actor_name
-    for at, step, title, username, name in session.execute(submissions, params):
-        items.append({"at": at, "kind": "form_submitted", "actor": username, "detail": {"step": step, "title": title}})
+    for at, step, title, username, name, task_id in session.execute(submissions, params):
+        items.append({"at": at, "kind": "form_submitted", "actor": username,
+                      "detail": {"step": step, "title": title, "task_id": task_id}})
         known[username] = name
     for at, text, username, name in session.execute(notes, params):
         items.append({"at": at, "kind": "note", "actor": username, "detail": {"text": text, "author": name}})
@@ -210,7 +211,7 @@ def _timeline_reads(full: bool) -> tuple[Select, Select, Select, Select]:
               .where(AuditEvent.business_key == bindparam("reference"), AuditEvent.kind.not_in(HIDDEN_KINDS))
               .order_by(AuditEvent.id))
     submissions = (select(FormSubmission.submitted_at, FormSubmission.step, FormSubmission.title, User.username,
-                          User.display_name)
+                          User.display_name, FormSubmission.task_id)
                    .join(User, User.id == FormSubmission.submitted_by_id)
                    .where(FormSubmission.case_id == bindparam("case_id")).order_by(FormSubmission.id))
     notes = (select(CaseNote.written_at, CaseNote.text, User.username, User.display_name)

@@ -56,6 +56,9 @@ def test_every_kind_of_page_passes_axe(app, live_server, audit_page):
                 query = query.where(HumanTask.assignee == assignee)
             return session.scalar(query.limit(1))
         concertation, verify, report = task("concertation"), task("verify_request"), task("report_action", "sophie")
+        from workflows.models import FormSubmission
+
+        verified = session.scalar(select(FormSubmission.task_id).where(FormSubmission.step == "verify_request").limit(1))
 
     found: dict[str, list[str]] = {}
 
@@ -68,7 +71,8 @@ def test_every_kind_of_page_passes_axe(app, live_server, audit_page):
     for name, url in [("inbox", "/inbox"), ("inbox, overdue", "/inbox?due=overdue"), ("cases", "/cases/"),
                       ("new request", "/cases/new"), ("case page", f"/cases/{references['Jeune H.']}"),
                       ("verification", f"/tasks/{verify}"), ("concertation", f"/tasks/{concertation}"),
-                      ("password", "/account/password"), ("notifications", "/notifications"), ("overdue", "/overdue")]:
+                      ("password", "/account/password"), ("notifications", "/notifications"), ("overdue", "/overdue"),
+                      ("a form's answers", f"/tasks/{verified}/answers")]:
         check(name, url)
     page.goto(base + f"/tasks/{concertation}")
     page.get_by_role("button", name="Terminer la tâche").click()  # empty: every field in error

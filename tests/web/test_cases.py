@@ -120,6 +120,29 @@ def test_a_requester_is_told_the_case_has_a_plan_not_that_it_has_none(app, clien
     assert "Pas encore de plan" in text(client.get(f"/cases/{seeded['Jeune A.']}"))  # at its verification
 
 
+def test_a_form_sent_is_read_from_the_timeline_by_its_labels_and_the_read_is_audited(app, client, seeded):
+    # A colleague taking a case over could see "Formulaire envoyé : Entretien de clarification" and no more.
+    import re
+
+    reference = seeded["Jeune H."]
+    login(client, "anne")
+    page = text(client.get(f"/cases/{reference}"))
+    links = re.findall(r'Formulaire envoyé : Vérifier la demande · <a href="(/tasks/[0-9a-f-]+/answers)">Lire les réponses</a>',
+                       page)
+    assert len(links) == 1
+    answers = " ".join(text(client.get(links[0])).split())
+    assert "<h1>Vérifier la demande</h1>" in answers and "Envoyé par Anne Lambert le" in answers
+    assert "<dt>Âge du jeune</dt> <dd><span class=\"pre\">16</span></dd>" in answers  # the form's label, the value
+    assert "<dt>Vit dans la région du réseau</dt> <dd><span class=\"pre\">Oui</span></dd>" in answers  # yes/no
+    assert "Le jeune</span>" in answers and "Donné</span>" in answers  # a row's choices by their labels
+    with app.db.transaction(write=False) as session:
+        read = session.scalars(select(AuditEvent).where(AuditEvent.kind == "answers_viewed")).all()
+    assert [(e.actor, e.business_key, e.detail["step"]) for e in read] == [("anne", reference, "verify_request")]
+    assert "answers_viewed" not in text(client.get(f"/cases/{reference}"))  # reads are not the case's history
+    post(client, "/language", {"lang": "en", "next": "/"})
+    assert "<dt>Youth's age</dt>" in text(client.get(links[0]))
+
+
 def test_plan_diff_shows_what_changed_between_versions(app, client, seeded):
     from workflows import demo
     from workflows.cases import get_case

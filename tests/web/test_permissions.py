@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 
+from workflows.models import Case, FormSubmission, User
 from workflows.users import create_user
 
 from .conftest import login, post, task_id
@@ -28,6 +30,9 @@ MATRIX = {
     ("POST", "/tasks/{cm_task}"): (302, 404, 403, 404, 403, 403, 302),  # save a draft
     ("POST", "/tasks/{action_task}/release"): (302, 404, 302, 404, 403, 403, 302),
     ("POST", "/tasks/{action_task}/reassign"): (302, 404, 403, 403, 403, 403, 302),
+    # What a completed task's form said: the case's manager, and whoever sent it.
+    ("GET", "/tasks/{cm_done}/answers"): (200, 404, 404, 404, 403, 403, 302),
+    ("GET", "/tasks/{report_done}/answers"): (200, 404, 200, 404, 403, 403, 302),
     ("POST", "/cases/new"): (422, 422, 422, 422, 403, 403, 302),  # empty request: field errors
     ("POST", "/cases/{case}/notes"): (302, 404, 302, 404, 403, 403, 302),
     ("POST", "/cases/{case}/messages"): (302, 404, 403, 403, 403, 403, 302),
@@ -53,8 +58,16 @@ def targets(app, seeded):
         create_user(session, username="nina", display_name="Nina (fictive)", role="professional",
                     password="demo-casework", now=app.clock.now())
     reference = seeded["Jeune H."]
+    with app.db.transaction(write=False) as session:
+        def sent(ref: str, step: str, by: str) -> str:
+            return session.scalar(select(FormSubmission.task_id).join(Case, Case.id == FormSubmission.case_id)
+                                  .join(User, User.id == FormSubmission.submitted_by_id)
+                                  .where(Case.reference == ref, FormSubmission.step == step, User.username == by))
+
+        done = {"cm_done": sent(reference, "concertation", "anne"),
+                "report_done": sent(seeded["Jeune J."], "report_action", "sophie")}
     return {"case": reference, "cm_task": task_id(app, reference, "acknowledge_youth_message"),
-            "action_task": task_id(app, reference, "report_action", "sophie")}
+            "action_task": task_id(app, reference, "report_action", "sophie"), **done}
 
 
 def _as_each_user(flask_app, expectations, send) -> list[str]:
