@@ -161,6 +161,7 @@ def case_json(view: case_view.CaseView) -> dict[str, Any]:
         "current_steps": view.current_steps, "open_tasks": [task_json(t) for t in view.open_tasks],
         "consents": [{"person": c.person, "label": c.label, "status": c.status, "scope": c.scope,
                       "decided_on": _iso(c.decided_on)} for c in view.consents],
+        "consent_obtained": view.consent_obtained,  # instead of each decision, for the requester
         # What the case page shows of each plan, to the same people: the participants to whom
         # attended, each action's reports to whom may read them (case_view).
         "plans": [{"version": p.version.number, "held_on": _iso(p.version.held_on), "full": p.full,

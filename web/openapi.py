@@ -42,14 +42,16 @@ def _list(item: dict[str, Any]) -> dict[str, Any]:
 
 
 _CASE = _object(
-    "reference status outcome pass youth case_manager opened_at current_steps open_tasks consents plans messages "
-    "timeline", "request",
+    "reference status outcome pass youth case_manager opened_at current_steps open_tasks consents consent_obtained "
+    "plans messages timeline", "request",
     reference=_TEXT, status={"enum": ["open", "exited", "closed"]}, outcome={"type": ["string", "null"]}, **{"pass": _INT},
     youth=_object("pseudonym age_band region", pseudonym=_TEXT, age_band=_TEXT, region=_TEXT),
     case_manager=_TEXT, opened_at=_WHEN, current_steps=_list(_TEXT),
     open_tasks=_list({"$ref": "#/components/schemas/Task"}),
     consents=_list(_object("person label status scope decided_on", person=_TEXT, label={"type": ["string", "null"]},
                            status=_TEXT, scope={"type": ["string", "null"]}, decided_on=_DAY)),
+    consent_obtained={"type": ["boolean", "null"],
+                      "description": "For a viewer shown no one's consent (the requester): whether all gave it."},
     plans=_list(_object(
         "version held_on full participants objectives actions changes", version=_INT, held_on=_DAY, full=_BOOL,
         participants=_list(_object("name organisation kind", name=_TEXT, organisation=_TEXT, kind=_TEXT)),

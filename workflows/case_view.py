@@ -74,6 +74,7 @@ class CaseView:
     show_request: bool
     names: dict[str, str] = field(default_factory=dict)  # username -> display name, of the people shown
     plan_hidden: bool = False  # the case has a plan, none of it for this viewer
+    consent_obtained: bool | None = None  # for a viewer shown no one's decision: whether all gave it
 
     @property
     def plan(self) -> PlanView | None:
@@ -110,9 +111,14 @@ def for_viewer(session: Session, viewer: User, case: Case) -> CaseView:
     if missing:
         names.update(session.execute(_display_names(), {"names": list(missing)}).all())
     plan_views, has_plan = _plans(session, case, viewer, full)
+    # Each person's consent for the case manager and those the plan is shared with (its scope
+    # says what they may share); for anyone else (the requester), whether it was obtained.
+    consents = consent.current(session, case)
+    summary_only = not full and not plan_views and bool(consents)
     return CaseView(
         case=case, viewer=viewer, full=full, instance=instance, open_tasks=tasks, current_steps=current_steps,
-        done_steps=done_steps, consents=consent.current(session, case), plans=plan_views,
+        done_steps=done_steps, consents=[] if summary_only else consents, plans=plan_views,
+        consent_obtained=all(c.status == "given" for c in consents) if summary_only else None,
         plan_hidden=has_plan and not plan_views,
         messages=visible_messages, evaluations=evaluations.for_case(session, case) if full else [],
         timeline=events, show_request=full or case.requester_user_id == viewer.id, names=names,

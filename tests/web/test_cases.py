@@ -143,6 +143,22 @@ def test_a_form_sent_is_read_from_the_timeline_by_its_labels_and_the_read_is_aud
     assert "<dt>Youth's age</dt>" in text(client.get(links[0]))
 
 
+def test_a_requester_reads_whether_consent_was_obtained_not_each_person_s_decision(app, client, seeded):
+    login(client, "tom")  # the demo's requester, not at the concertation
+    page = " ".join(text(client.get(f"/cases/{seeded['Jeune H.']}")).split())
+    consent = page.split("<h2>Consentement</h2>")[1].split("</section>")[0]
+    assert '<span class="badge ok">obtenu</span>' in consent
+    assert "Le jeune" not in consent and "mère" not in consent and "Représentant" not in consent
+    shown = client.get(f"/api/v1/cases/{seeded['Jeune H.']}").get_json()  # the API the same
+    assert shown["consents"] == [] and shown["consent_obtained"] is True
+    login(client, "anne")
+    shown = client.get(f"/api/v1/cases/{seeded['Jeune H.']}").get_json()
+    assert len(shown["consents"]) == 2 and shown["consent_obtained"] is None
+    consent = " ".join(text(client.get(f"/cases/{seeded['Jeune H.']}")).split()).split("<h2>Consentement</h2>")[1]
+    assert "<strong>Le jeune</strong> : <span class=\"badge ok\">donné" in consent
+    assert "<strong>Représentant légal</strong> <span class=\"muted\">(mère)</span> : " in consent
+
+
 def test_plan_diff_shows_what_changed_between_versions(app, client, seeded):
     from workflows import demo
     from workflows.cases import get_case
@@ -421,5 +437,5 @@ def test_the_consent_section_says_a_mature_youth_decides_alone(app, client, seed
     login(client, "anne")
     page = " ".join(text(client.get(f"/cases/{reference}")).split())
     assert "Le jeune, jugé apte à apprécier raisonnablement ses intérêts, décide seul : son accord suffit" in page
-    assert "mère</strong> : <span class=\"badge soon\">en attente" in page
+    assert "Représentant légal</strong> <span class=\"muted\">(mère)</span> : <span class=\"badge soon\">en attente" in page
     assert "décide seul" not in text(client.get(f"/cases/{seeded['Jeune H.']}"))  # a minor not judged so
