@@ -159,6 +159,14 @@ def test_a_requester_reads_whether_consent_was_obtained_not_each_person_s_decisi
     assert "<strong>Représentant légal</strong> <span class=\"muted\">(mère)</span> : " in consent
 
 
+def test_a_partner_reads_a_notification_to_them_as_to_them(app, client, seeded):
+    login(client, "sophie")
+    page = text(client.get(f"/cases/{seeded['Jeune H.']}"))
+    assert "Notification pour vous : " in page and "Notification à Sophie Renard" not in page
+    login(client, "anne")
+    assert "Notification à Sophie Renard : " in text(client.get(f"/cases/{seeded['Jeune H.']}"))
+
+
 def test_plan_diff_shows_what_changed_between_versions(app, client, seeded):
     from workflows import demo
     from workflows.cases import get_case
