@@ -130,7 +130,7 @@ def invite(session: Session, secret: str | bytes, user: User, now: dt.datetime, 
 def reset(session: Session, user: User, new: str, again: str, *, now: dt.datetime, purpose: str = RESET) -> None:
     """Set the new password chosen by `user`, whose link `check` has just accepted. Raises
     FormError listing the fields in error (nothing changed then)."""
-    errors = users.new_password_errors(new, again)
+    errors = users.new_password_errors(new, again, user.username)
     if errors:
         raise FormError(errors)
     users.replace_password(session, user, new)

@@ -41,6 +41,21 @@ _remembered: dict[str, tuple[bytes, str, float]] = {}  # username -> (keyed hash
 _remembered_lock = threading.Lock()
 
 
+_RUNS = ("012345678901234567890", "azertyuiopqsdfghjklmwxcvbn", "qwertyuiopasdfghjklzxcvbnm",
+         "qwertzuiopasdfghjklyxcvbnm", "abcdefghijklmnopqrstuvwxyz")
+_COMMON = {"password", "motdepasse", "azertyuiop", "qwertyuiop", "bonjour", "soleil", "casework", "welcome",
+           "bienvenue", "iloveyou", "jetaime", "admin"}
+
+
+def guessable(password: str, username: str = "") -> bool:
+    """A password tried first against an account: fewer than 5 different characters, a run of
+    the keyboard or the alphabet, a common word with digits around it, or the username in it."""
+    folded = password.lower()
+    core = folded.strip("0123456789 !?.,;:-_*#@$&+=")
+    return (len(set(folded)) < 5 or core in _COMMON or any(folded in run or folded in run[::-1] for run in _RUNS)
+            or bool(username) and len(username) >= 3 and username.lower() in folded)
+
+
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
         raise InputError(f"the password must have at least {MIN_PASSWORD} characters")
@@ -116,7 +131,7 @@ def change_password(session: Session, user: User, current: str, new: str, again:
     """A user's change of their own password, proved by the current one (audited).
 
     Raises FormError listing every field in error (the current password wrong, the new one too
-    short or typed differently the second time); nothing is changed then."""
+    short, guessable, unchanged or typed differently the second time); nothing is changed then."""
     errors = []
     try:
         right = bool(user.password_hash) and _hasher.verify(user.password_hash, current or "")
@@ -125,18 +140,29 @@ def change_password(session: Session, user: User, current: str, new: str, again:
     if not right:
         errors.append(FieldError("current_password", "wrong_password", custom={
             "fr": "Ce n'est pas votre mot de passe actuel.", "en": "This is not your current password."}))
-    errors += new_password_errors(new, again)
+    if right and new == current:
+        errors.append(FieldError("new_password", "unchanged", custom={
+            "fr": "C'est votre mot de passe actuel : choisissez-en un autre.",
+            "en": "This is your current password: choose another one."}))
+    else:
+        errors += new_password_errors(new, again, user.username)
     if errors:
         raise FormError(errors)
     replace_password(session, user, new)
     audit.record(session, at=now, actor=user.username, kind="password_changed", detail={"user": user.username})
 
 
-def new_password_errors(new: str, again: str) -> list[FieldError]:
+def new_password_errors(new: str, again: str, username: str = "") -> list[FieldError]:
     """What is wrong with a new password typed twice (fields `new_password`, `new_password_again`)."""
     if len(new or "") < MIN_PASSWORD:
         return [FieldError("new_password", "too_short", custom={
             "fr": f"Au moins {MIN_PASSWORD} caractères.", "en": f"At least {MIN_PASSWORD} characters."})]
+    if guessable(new, username):
+        return [FieldError("new_password", "guessable", custom={
+            "fr": "Trop facile à deviner (peu de caractères différents, une suite du clavier, votre identifiant) : "
+                  "une phrase de quelques mots, par exemple.",
+            "en": "Too easy to guess (few different characters, a keyboard run, your username): a phrase of a few "
+                  "words, for instance."})]
     if new != again:
         return [FieldError("new_password_again", "mismatch", custom={
             "fr": "Les deux saisies du nouveau mot de passe diffèrent.",

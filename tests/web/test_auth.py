@@ -173,6 +173,10 @@ def test_a_user_changes_their_password_and_their_other_sessions_end(app, flask_a
     assert wrong.status_code == 422
     page = text(wrong)
     assert "Ce n'est pas votre mot de passe actuel." in page and "Au moins 10 caractères." in page
+    same = text(change("demo-casework", "demo-casework"))
+    assert "C'est votre mot de passe actuel : choisissez-en un autre." in same
+    for guessable in ("aaaaaaaaaa", "1234567890", "Azertyuiop1", "sophie-2026!"):  # runs, repeats, the username
+        assert "Trop facile à deviner" in text(change("demo-casework", guessable)), guessable
     differ = change("demo-casework", "a-new-long-password", "a-new-long-passwort")
     assert differ.status_code == 422 and "Les deux saisies du nouveau mot de passe diffèrent." in text(differ)
     assert other.get("/inbox").status_code == 200  # nothing changed yet
