@@ -8,10 +8,10 @@ per person only (no case content).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from engine.clock import BRUSSELS
 from engine.models import HumanTask
@@ -34,6 +34,7 @@ class OverdueTask:
     due_at: dt.datetime
     late: dt.timedelta
     assignee_name: str | None = None  # the assignee's display name
+    action_id: int | None = None  # the plan action a report is on
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class OverdueAction:
     carrier_name: str
     due_on: dt.date
     days_late: int
+    task_id: str | None = None  # its open report task, where the view holds it
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,9 @@ class PersonCount:
     username: str
     display_name: str
     role: str
-    tasks: int
-    actions: int
+    tasks: int  # overdue tasks assigned to them
+    actions: int  # overdue plan actions they carry
+    in_cases: int = 0  # a case manager's: the others' overdue tasks and actions in their cases
 
 
 def tasks(session: Session, now: dt.datetime, *, case_manager: User | None = None,
@@ -67,8 +70,13 @@ def tasks(session: Session, now: dt.datetime, *, case_manager: User | None = Non
     if assignee is not None:
         query = query.where(HumanTask.assignee == assignee)
     rows = session.execute(query.order_by(HumanTask.due_at, HumanTask.id).limit(limit))
-    return [OverdueTask(t.id, t.business_key, t.title, t.assignee, t.spec_name, t.due_at, now - t.due_at, name)
-            for t, name in rows]
+    return [OverdueTask(t.id, t.business_key, t.title, t.assignee, t.spec_name, t.due_at, now - t.due_at, name,
+                        _action_of(t)) for t, name in rows]
+
+
+def _action_of(task: HumanTask) -> int | None:
+    item = task.item if isinstance(task.item, dict) else {}
+    return item.get("id") if task.spec_name == "report_action" and isinstance(item.get("id"), int) else None
 
 
 def actions(session: Session, now: dt.datetime, *, case_manager: User | None = None,
@@ -102,36 +110,39 @@ def counts_for(session: Session, user: User, now: dt.datetime) -> tuple[int, int
 
 
 def per_person(session: Session, now: dt.datetime) -> list[PersonCount]:
-    """Overdue counts per case manager (their cases) and per partner (their own), busiest first."""
+    """Overdue counts per person, busiest first: the tasks assigned to them and the plan actions
+    they carry (each late item counts once, for whoever holds it), and for a case manager the
+    others' late tasks and actions in their cases besides."""
     today = local_today(now)
     open_case = Case.status != "closed"
-    managed_tasks = dict(session.execute(
-        select(Case.case_manager_id, func.count()).join(HumanTask, HumanTask.business_key == Case.reference)
-        .where(HumanTask.due_at < now, open_case).group_by(Case.case_manager_id)).all())
-    managed_actions = dict(session.execute(
-        select(Case.case_manager_id, func.count()).join(PlanVersion, PlanVersion.case_id == Case.id)
-        .join(PlanAction, PlanAction.plan_version_id == PlanVersion.id)
-        .where(PlanAction.status == "open", PlanAction.due_on < today, open_case)
-        .group_by(Case.case_manager_id)).all())
+    late_task, late_action = HumanTask.due_at < now, (PlanAction.status == "open") & (PlanAction.due_on < today)
     own_tasks = dict(session.execute(
         select(HumanTask.assignee, func.count()).join(Case, Case.reference == HumanTask.business_key)
-        .where(HumanTask.lane == "professional", HumanTask.due_at < now, open_case)
-        .group_by(HumanTask.assignee)).all())
+        .where(late_task, open_case).group_by(HumanTask.assignee)).all())
     own_actions = dict(session.execute(
         select(PlanAction.carrier_id, func.count()).join(PlanVersion, PlanVersion.id == PlanAction.plan_version_id)
-        .join(Case, Case.id == PlanVersion.case_id)
-        .where(PlanAction.status == "open", PlanAction.due_on < today, open_case)
+        .join(Case, Case.id == PlanVersion.case_id).where(late_action, open_case)
         .group_by(PlanAction.carrier_id)).all())
+    manager = aliased(User)
+    others_tasks = dict(session.execute(
+        select(Case.case_manager_id, func.count()).join(HumanTask, HumanTask.business_key == Case.reference)
+        .join(manager, manager.id == Case.case_manager_id)
+        .where(late_task, open_case, HumanTask.assignee.is_distinct_from(manager.username))
+        .group_by(Case.case_manager_id)).all())
+    others_actions = dict(session.execute(
+        select(Case.case_manager_id, func.count()).join(PlanVersion, PlanVersion.case_id == Case.id)
+        .join(PlanAction, PlanAction.plan_version_id == PlanVersion.id)
+        .where(late_action, open_case, PlanAction.carrier_id != Case.case_manager_id)
+        .group_by(Case.case_manager_id)).all())
     result = []
     for user in session.scalars(select(User).where(User.role.in_(("case_manager", "professional")))
                                 .order_by(User.username)):
-        if user.role == "case_manager":
-            n = (managed_tasks.get(user.id, 0), managed_actions.get(user.id, 0))
-        else:
-            n = (own_tasks.get(user.username, 0), own_actions.get(user.id, 0))
-        if any(n):
-            result.append(PersonCount(user.username, user.display_name, user.role, *n))
-    return sorted(result, key=lambda p: (-(p.tasks + p.actions), p.username))
+        in_cases = others_tasks.get(user.id, 0) + others_actions.get(user.id, 0) if user.role == "case_manager" else 0
+        counted = PersonCount(user.username, user.display_name, user.role, own_tasks.get(user.username, 0),
+                              own_actions.get(user.id, 0), in_cases)
+        if counted.tasks or counted.actions or counted.in_cases:
+            result.append(counted)
+    return sorted(result, key=lambda p: (-(p.tasks + p.actions + p.in_cases), p.username))
 
 
 @dataclass(frozen=True)
@@ -146,9 +157,17 @@ class OverdueView:
 def view_for(session: Session, viewer: User, now: dt.datetime) -> OverdueView:
     """The overdue view for `viewer`. Raises PermissionDeniedError for roles without one."""
     if viewer.role == "case_manager":
-        return OverdueView(tasks(session, now, case_manager=viewer), actions(session, now, case_manager=viewer), [])
+        return _once(tasks(session, now, case_manager=viewer), actions(session, now, case_manager=viewer))
     if viewer.role == "professional":
-        return OverdueView(tasks(session, now, assignee=viewer.username), actions(session, now, carrier=viewer), [])
+        return _once(tasks(session, now, assignee=viewer.username), actions(session, now, carrier=viewer))
     if viewer.role == "coordinator":
         return OverdueView([], [], per_person(session, now))
     raise PermissionDeniedError("the overdue view is for case managers, partners and coordinators")
+
+
+def _once(late_tasks: list[OverdueTask], late_actions: list[OverdueAction]) -> OverdueView:
+    """Each lateness once: a late action's report task is the action's (its link), not a second row."""
+    reports = {t.action_id: t.task_id for t in late_tasks if t.action_id is not None}
+    shown = {a.action_id for a in late_actions}
+    return OverdueView([t for t in late_tasks if t.action_id not in shown],
+                       [replace(a, task_id=reports.get(a.action_id)) for a in late_actions], [])

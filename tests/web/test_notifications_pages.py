@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -88,13 +90,17 @@ def test_who_may_see_the_outbox(client, username, status):
 
 def test_overdue_pages_per_role(client, app, clock):
     ref = case_at(app, "action_overdue")
-    clock.advance(days=5)
+    case_at(app, "consent_reminder")  # obtain_consent, due in 14 days
+    clock.advance(days=15)
     login(client, "anne")
     page = text(client.get("/overdue/"))
     assert ref in page and "Sophie Renard" in page and "Karim Haddad" in page
-    assert ">Rendre compte de l'action</a></td><td>Sophie Renard</td>" in page  # named, not by username
+    # A late action leads to its report, named by its carrier (not by username); once, not twice.
+    assert re.search(r'<a href="/tasks/[0-9a-f-]+">[^<]+</a></td><td>Sophie Renard</td>', page)
+    assert "Rendre compte de l'action" not in page and "<td>12 jours</td>" not in page
+    assert ">Tenter d'obtenir le consentement</a></td><td>Anne Lambert</td>" in page
     post(client, "/language", {"lang": "en", "next": "/"})  # the steps as their forms name them in English
-    assert ">Report on the action</a>" in text(client.get("/overdue/"))
+    assert ">Try to obtain consent</a>" in text(client.get("/overdue/"))
     post(client, "/logout")
     login(client, "sophie")
     page = text(client.get("/overdue/"))
