@@ -690,6 +690,9 @@ def test_an_evaluation_asks_each_objective_met_or_not_and_says_what_follows(app,
     inbox = " ".join(text(client.get(f"/inbox?case={reference}")).split())
     assert (f"Fait : « Évaluation du plan » sur le dossier {reference}. Objectifs non atteints. "
             "À vous ensuite : « Concertation : co-construire le plan »." in inbox)
+    # The inbox it leads to is of that case only, and says so, with the way back to all.
+    assert f"Seulement les tâches du dossier {reference} (les nombres aussi). " in inbox
+    assert "(les nombres aussi). <a href=\"?\">Voir toutes mes tâches</a>" in inbox
 
 
 def test_a_concertation_s_errors_come_in_one_answer_the_form_s_and_the_plan_s(app, client, seeded):
