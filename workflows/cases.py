@@ -161,11 +161,32 @@ def sync_case_status(session: Session, instance: ProcessInstance, workflow: Bpmn
 
 
 def check_hand_over(case: Case, *, actor: User, to: User) -> None:
-    """Raises PermissionDeniedError unless `actor` may hand `case` to `to` (see `reassign`)."""
-    if actor.role != "case_manager" or (case.case_manager_id != actor.id):
+    """Raises PermissionDeniedError unless `actor` may hand `case` to `to` (see `reassign`): the
+    case's own case manager, or a coordinator (a colleague away: see `hand_over_all`)."""
+    if actor.role != "coordinator" and (actor.role != "case_manager" or case.case_manager_id != actor.id):
         raise PermissionDeniedError("only the case's own case manager hands it over")
     if to.role != "case_manager" or not to.active:
         raise PermissionDeniedError("%(name)s is not an active case manager", name=to.display_name)
+
+
+def held_by(session: Session, manager: User) -> list[Case]:
+    """The cases a case manager holds that are not closed, oldest first."""
+    return list(session.scalars(select(Case).where(Case.case_manager_id == manager.id, Case.status != "closed")
+                                .order_by(Case.opened_at, Case.id)))
+
+
+def hand_over_all(session: Session, *, actor: User, away: User, to: User, now: dt.datetime) -> int:
+    """A coordinator hands every case of a case manager who is away (ill, on leave, gone) to a
+    colleague, each as `reassign` does (audited, the colleague notified), without reading any of
+    them. Returns how many. Raises PermissionDeniedError."""
+    if actor.role != "coordinator":
+        raise PermissionDeniedError("a coordinator hands over a colleague's cases")
+    if away.role != "case_manager" or away.id == to.id:
+        raise PermissionDeniedError("choose two different case managers")
+    handed = held_by(session, away)
+    for case in handed:
+        reassign(session, case, actor=actor, to=to, now=now)
+    return len(handed)
 
 
 def reassign(session: Session, case: Case, *, actor: User, to: User, now: dt.datetime) -> None:

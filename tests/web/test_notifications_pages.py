@@ -112,3 +112,34 @@ def test_overdue_pages_per_role(client, app, clock):
     post(client, "/logout")
     login(client, "paul")
     assert client.get("/overdue/").status_code == 403
+
+
+def test_a_coordinator_hands_every_case_of_a_case_manager_who_is_away_to_a_colleague(client, app, clock):
+    # Marc covering for anne, ill for two weeks, saw none of her cases: only she could hand one over.
+    from engine.models import AuditEvent
+    from workflows.models import Case
+
+    refs = [case_at(app, "consent_reminder"), case_at(app, "action_overdue")]  # anne's
+    login(client, "chantal")
+    page = text(client.get("/overdue/"))
+    assert "Un gestionnaire de cas est absent" in page and "Anne Lambert (2 dossiers)" in page
+    assert not any(ref in page for ref in refs)  # counts, never a case
+    asked = text(post(client, "/overdue/hand-over", {"away": "anne", "to": "marc"}))
+    assert "Confier les dossiers de Anne Lambert ?" in asked and "2 dossiers non clôturés passent à Marc Dubois" in asked
+    with app.db.transaction(write=False) as session:
+        assert {c.case_manager.username for c in session.scalars(select(Case))} == {"anne"}  # asked, not done
+    done = post(client, "/overdue/hand-over", {"away": "anne", "to": "marc", "confirm": "1"})
+    assert "2 dossiers de Anne Lambert confiés à Marc Dubois, qui est informé de chacun." in text(
+        client.get(done.location))
+    with app.db.transaction(write=False) as session:
+        assert {c.case_manager.username for c in session.scalars(select(Case))} == {"marc"}
+        handed = session.scalars(select(AuditEvent).where(AuditEvent.kind == "case_reassigned")).all()
+        assert sorted((e.business_key, e.actor, e.detail["to"]) for e in handed) == sorted(
+            (ref, "chantal", "marc") for ref in refs)
+        told = session.scalars(select(Notification).where(Notification.reason == "case_handed_over")).all()
+        assert sorted(n.recipient.username for n in told) == ["marc", "marc"]
+    login(client, "marc")
+    assert all(client.get(f"/cases/{ref}").status_code == 200 for ref in refs)
+    login(client, "chantal")  # the same person twice, or nobody chosen: said, nothing done
+    assert "deux personnes différentes" in text(client.get(post(client, "/overdue/hand-over", {
+        "away": "marc", "to": "marc", "confirm": "1"}).location))

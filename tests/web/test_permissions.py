@@ -33,6 +33,7 @@ MATRIX = {
     # What a completed task's form said: the case's manager, and whoever sent it.
     ("GET", "/tasks/{cm_done}/answers"): (200, 404, 404, 404, 403, 403, 302),
     ("GET", "/tasks/{report_done}/answers"): (200, 404, 200, 404, 403, 403, 302),
+    ("POST", "/overdue/hand-over"): (403, 403, 403, 403, 403, 302, 302),  # a coordinator's (nobody chosen: back)
     ("POST", "/cases/new"): (422, 422, 422, 422, 403, 403, 302),  # empty request: field errors
     ("POST", "/cases/{case}/notes"): (302, 404, 302, 404, 403, 403, 302),
     ("POST", "/cases/{case}/messages"): (302, 404, 403, 403, 403, 403, 302),
