@@ -88,6 +88,8 @@ def logout():
     idle = request.form.get("reason") == "idle"
     target = local_path(request.form.get("next")) if idle else None
     sign_out(idle=idle)
+    if not idle:  # (an idle end says why itself)
+        flash(_("You are signed out. Close the browser if others use this computer."), "info")
     return redirect(url_for("auth.login", next=target) if target else url_for("auth.login"))
 
 

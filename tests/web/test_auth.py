@@ -15,7 +15,9 @@ def test_login_success_sets_a_safe_cookie_and_logout_ends_it(client):
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert "Se déconnecter" in text(client.get("/", follow_redirects=True))
-    assert post(client, "/logout").status_code == 302
+    out = post(client, "/logout")
+    assert out.status_code == 302
+    assert "Vous êtes déconnecté." in text(client.get(out.location))  # said, on the sign-in page
     assert client.get("/", follow_redirects=False).location.endswith("/login")
 
 
