@@ -115,6 +115,7 @@ def test_the_plan_says_how_effective_a_report_found_its_action_and_which_actions
 def test_a_requester_is_told_the_case_has_a_plan_not_that_it_has_none(app, client, seeded):
     login(client, "tom")  # the demo's requester, at no concertation
     page = text(client.get(f"/cases/{seeded['Jeune H.']}"))
+    assert "Rien à faire pour vous sur ce dossier pour l'instant" in page  # no open task of his
     assert "Le dossier a un plan : il est partagé avec les participants" in page
     assert "Pas encore de plan" not in page
     assert "Pas encore de plan" in text(client.get(f"/cases/{seeded['Jeune A.']}"))  # at its verification
