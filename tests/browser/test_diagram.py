@@ -50,3 +50,26 @@ def test_the_diagram_zooms_out_and_in_around_what_is_in_view(app, live_server, p
     page.get_by_role("button", name="Zoom avant").click()  # from the fitted view back to a zoom level
     assert page.get_by_role("button", name="Ajuster à la largeur").get_attribute("aria-pressed") == "false"
     assert not page.script_problems, page.script_problems
+
+
+@pytest.mark.parametrize("size", [(768, 1024), (1280, 800)], ids=["tablet", "laptop"])
+def test_the_diagram_opens_with_the_current_step_in_the_middle_of_its_box(app, live_server, page, size):
+    # It opened with the first current shape a third of the way in (a sub-process around the
+    # step, when it is current too, aimed at by its corner): now the step itself, in the middle.
+    from sqlalchemy import select
+
+    from engine.models import HumanTask
+
+    with app.db.transaction() as session:
+        demo.seed_cases(session, app.runtime)
+    with app.db.transaction(write=False) as session:
+        reference = session.scalar(select(HumanTask.business_key).where(HumanTask.spec_name == "report_action"))
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    sign_in(page, live_server, "anne")
+    page.goto(f"{live_server}/cases/{reference}")
+    box = page.locator(".diagram").bounding_box()
+    step = page.locator('.diagram [data-element="report_action"]').bounding_box()
+    middle = (step["x"] + step["width"] / 2, step["y"] + step["height"] / 2)
+    assert box["x"] + box["width"] * 0.45 < middle[0] < box["x"] + box["width"] * 0.55, (box, step)
+    # Up and down as far as the drawing goes (a step near its bottom stays low), whole in the box.
+    assert box["y"] <= step["y"] and step["y"] + step["height"] <= box["y"] + box["height"], (box, step)

@@ -5,11 +5,17 @@
   var SCALES = [0.3, 0.45, 0.6, 0.8, 1, 1.25];  // of the drawn size; 1 at first
   document.querySelectorAll(".diagram").forEach(function (box) {
     var svg = box.querySelector("svg");
-    var current = box.querySelector('[data-state="current"]');
+    // The step itself, not a sub-process around it (its box is the whole of its lane's width):
+    // the smallest of the current shapes, in the middle of the box.
+    var current = null, area = Infinity;
+    box.querySelectorAll('[data-state="current"]').forEach(function (shape) {
+      var r = shape.getBoundingClientRect();
+      if (r.width * r.height < area) { current = shape; area = r.width * r.height; }
+    });
     if (svg && current) {
       var r = current.getBoundingClientRect(), b = box.getBoundingClientRect();
-      box.scrollLeft = Math.max(0, r.left - b.left - b.width / 3);
-      box.scrollTop = Math.max(0, r.top - b.top - b.height / 3);
+      box.scrollLeft = Math.max(0, box.scrollLeft + r.left - b.left + r.width / 2 - b.width / 2);
+      box.scrollTop = Math.max(0, box.scrollTop + r.top - b.top + r.height / 2 - b.height / 2);
     }
     if (!svg) { return; }
     var width = parseFloat(svg.getAttribute("width")), height = parseFloat(svg.getAttribute("height"));
