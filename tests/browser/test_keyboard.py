@@ -118,3 +118,22 @@ def test_enter_in_a_field_saves_a_draft_and_removes_no_row(app, live_server, pag
     assert page.locator(".row").count() == rows >= 1
     assert page.input_value("#f-youth_age") == "15"
     assert not page.script_problems, page.script_problems
+
+
+def test_a_long_text_with_a_limit_shows_its_count_and_a_paste_past_it(app, live_server, page):
+    # 4,000 characters at most: a pasted report was cut without a word.
+    with app.db.transaction() as session:
+        demo.seed_cases(session, app.runtime)
+    with app.db.transaction(write=False) as session:
+        task = session.scalar(select(HumanTask.id).where(HumanTask.spec_name == "report_action",
+                                                         HumanTask.assignee == "sophie").limit(1))
+    sign_in(page, live_server, "sophie")
+    page.goto(f"{live_server}/tasks/{task}")
+    assert "le gestionnaire de cas en tiendra compte" in page.inner_text("main")  # what to write, and who reads it
+    assert page.inner_text("#f-result-count") == "0 / 4000"
+    page.focus("#f-result")
+    page.keyboard.insert_text("x" * 4100)  # as a paste
+    assert len(page.input_value("#f-result")) == 4000
+    assert page.inner_text("#f-result-count") == "4000 / 4000"
+    assert "full" in page.get_attribute("#f-result-count", "class")
+    assert not page.script_problems, page.script_problems

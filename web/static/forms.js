@@ -86,3 +86,24 @@
     window.addEventListener("load", function () { setTimeout(function () { invalid.focus(); }, 0); });
   }
 }());
+
+// A long text with a limit says how much of it is used: pasted text past the limit is cut by the
+// browser without a word, so the count shows it (and, near the limit, is read out).
+(function () {
+  "use strict";
+  document.querySelectorAll("textarea[maxlength]:not([disabled])").forEach(function (area) {
+    var most = Number(area.getAttribute("maxlength"));
+    if (!most) { return; }
+    var count = document.createElement("p");
+    count.className = "muted counter";
+    count.id = area.id + "-count";
+    area.after(count);
+    function update() {
+      count.textContent = area.value.length + " / " + most;
+      count.setAttribute("aria-live", area.value.length >= most * 0.9 ? "polite" : "off");
+      count.classList.toggle("full", area.value.length >= most);
+    }
+    area.addEventListener("input", update);
+    update();
+  });
+}());
