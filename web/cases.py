@@ -14,7 +14,7 @@ from engine.clock import BRUSSELS
 from engine.db import statement
 from engine.memo import VersionMemo
 from engine.models import HumanTask, ProcessVersion
-from workflows import case_view, cases, messages, reasons
+from workflows import case_view, cases, messages, notifications, reasons
 from workflows.errors import FormError
 from workflows.members import is_member
 from workflows.models import Case, CaseMember, FormSubmission, User
@@ -152,6 +152,7 @@ def _page(case: Case, *, note_errors=None, message_errors=None, values=None, sta
     session, user = db(), current_user()
     view = case_view.for_viewer(session, user, case)
     audit_read("case_viewed", case)
+    notifications.case_opened(session, user, case.id, now())  # what told them of it is read now
     version = session.get(ProcessVersion, view.instance.version_id) if view.instance else None
     svg = None
     if version is not None:

@@ -155,6 +155,14 @@ def task_opened(session: Session, user: User, reference: str, task_id: str, now:
             .values(read_at=now).execution_options(synchronize_session=False))
 
 
+def case_opened(session: Session, user: User, case_id: int, now: dt.datetime) -> None:
+    """The user opened a case's page: what told them of it is read (it no longer shows as new).
+    One statement, on the index of the user's unread notifications."""
+    session.execute(update(Notification).where(
+        Notification.recipient_id == user.id, Notification.read_at.is_(None), Notification.case_id == case_id)
+        .values(read_at=now).execution_options(synchronize_session=False))
+
+
 def settled(session: Session, user: User, rows: Sequence[Notification], now: dt.datetime) -> set[int]:
     """Which of `rows` (the user's notifications) told of a task that is no longer open (reported
     on, by them or by the case manager for them, or handed over): nothing is left to do there.

@@ -35,6 +35,15 @@ def test_the_top_bar_counts_unread_notifications_and_the_list_opens_the_case(cli
     assert 'class="count"' not in text(client.get("/inbox"))
 
 
+def test_opening_a_case_reads_what_told_of_it(client, app, clock):
+    # Marc opened the case from his inbox; its notification stayed "Nouveau" in the top bar.
+    ref = remind(app, clock)
+    login(client, "anne")
+    assert 'class="count" aria-label="1 non lue(s)">1</span>' in text(client.get("/inbox"))
+    client.get(f"/cases/{ref}")
+    assert 'class="count"' not in text(client.get("/inbox"))
+
+
 def test_notifications_are_in_english_when_the_user_chose_english(client, app, clock):
     ref = remind(app, clock)
     login(client, "anne")
