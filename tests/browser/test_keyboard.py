@@ -137,3 +137,19 @@ def test_a_long_text_with_a_limit_shows_its_count_and_a_paste_past_it(app, live_
     assert page.inner_text("#f-result-count") == "4000 / 4000"
     assert "full" in page.get_attribute("#f-result-count", "class")
     assert not page.script_problems, page.script_problems
+
+
+def test_picking_a_participant_s_account_fills_their_name_and_organisation(app, live_server, page):
+    _open_a_demo_task(app, live_server, page, "concertation")
+    rows = page.locator("fieldset[data-rows='participants'] .row")
+    before = rows.count()
+    page.locator("fieldset[data-rows='participants'] button.add-row").click()
+    assert rows.count() == before + 1
+    new = f"participants.{before}"
+    page.select_option(f"select[name='{new}.user']", "tom")
+    assert page.input_value(f"[name='{new}.name']") == "Tom Janssens"
+    assert page.input_value(f"[name='{new}.organisation']") != ""
+    page.fill(f"[name='{new}.name']", "T. Janssens")  # typed by hand: another pick leaves it
+    page.select_option(f"select[name='{new}.user']", "lea")
+    assert page.input_value(f"[name='{new}.name']") == "T. Janssens"
+    assert not page.script_problems, page.script_problems

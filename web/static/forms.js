@@ -107,3 +107,25 @@
     update();
   });
 }());
+
+// A row that names a person and picks their casework account (a concertation's participants):
+// picking the account fills the name and organisation left empty (or filled by an earlier pick).
+(function () {
+  "use strict";
+  document.addEventListener("change", function (event) {
+    var picker = event.target;
+    if (!picker.matches || !picker.matches(".row select[name$='.user']")) { return; }
+    var row = picker.closest(".row");
+    var base = picker.name.slice(0, -"user".length);
+    var option = picker.selectedOptions[0];
+    if (!option || !option.value) { return; }
+    var parts = option.textContent.split(" — ");
+    [["name", parts[0]], ["organisation", parts.slice(1).join(" — ")]].forEach(function (pair) {
+      var field = row.querySelector("[name='" + base + pair[0] + "']");
+      if (field && pair[1] && (!field.value.trim() || field.getAttribute("data-filled") === field.value)) {
+        field.value = pair[1].trim();
+        field.setAttribute("data-filled", field.value);
+      }
+    });
+  });
+}());
