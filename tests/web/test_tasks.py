@@ -587,7 +587,7 @@ def test_a_notice_of_an_action_someone_else_reported_on_shows_as_dealt_with(app,
     assert response.status_code == 302
     login(client, "sophie")
     listed = " ".join(text(client.get("/notifications/")).split())
-    assert f'<span class="badge ok">Traitée</span> Une action d\'un plan vous a été confiée (dossier {reference})' in listed
+    assert f'Une action d\'un plan vous a été confiée (dossier {reference}) <span class="badge ok">Traitée</span>' in listed
     with app.db.transaction(write=False) as session:
         assert session.scalar(select(Notification.read_at)
                               .where(Notification.key == f"{reference}:action_assigned:{tid}:sophie")) is not None
