@@ -70,18 +70,20 @@ def _listing(*, status: str | None, number: int, wanted: str | None = None):
     session = db()
     total, rows = page_of_cases(status=status, number=number, size=SEARCH_LIMIT if wanted else PAGE, wanted=wanted)
     # What each case waits on: each step once, with how many of its tasks are open (a plan
-    # being followed has a report open per action), named in the page's language.
-    steps: dict[str, dict[str, int]] = {}
+    # being followed has a report open per action) and how many of them are late, named in the
+    # page's language.
+    steps: dict[str, dict[str, list[int]]] = {}
     if rows:
-        read = (select(HumanTask.business_key, HumanTask.spec_name, HumanTask.title)
+        read = (select(HumanTask.business_key, HumanTask.spec_name, HumanTask.title, HumanTask.due_at)
                 .where(HumanTask.business_key.in_([c.reference for c in rows]))
                 .order_by(HumanTask.created_at, HumanTask.id))
         if current_user().role != "case_manager":  # a youth's message waiting for its case manager: theirs
             read = read.where(HumanTask.spec_name != messages.ACKNOWLEDGE_STEP)
-        for key, step, title in session.execute(read):
-            waiting = steps.setdefault(key, {})
-            label = step_title(step, title)
-            waiting[label] = waiting.get(label, 0) + 1
+        moment = now()
+        for key, step, title, due_at in session.execute(read):
+            counts = steps.setdefault(key, {}).setdefault(step_title(step, title), [0, 0])
+            counts[0] += 1
+            counts[1] += due_at is not None and due_at < moment
     return render_template("cases/index.html", rows=rows, steps=steps, status=status, page=number,
                            pages=1 if wanted else max(1, -(-total // PAGE)), total=total, wanted=wanted)
 

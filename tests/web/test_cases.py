@@ -313,6 +313,11 @@ def test_case_list_shows_the_cases_one_may_open_with_their_step(app, client, see
     row = page[page.index(seeded["Jeune H."]):].split("</tr>")[0]
     assert "Jeune H." in row and " ans</span>" in row  # and its age band
     assert row.count("Rendre compte de l'action") == 1 and "×3" in row and "Enregistrer et transmettre" in row
+    assert "en retard" not in row
+    app.clock.advance(days=60)  # the reports past their due day: the list says which cases are late
+    page = text(client.get("/cases/"))
+    row = page[page.index(seeded["Jeune H."]):].split("</tr>")[0]
+    assert 'Rendre compte de l\'action <span class="muted">×3</span> <span class="badge late">en retard ×3</span>' in row
     post(client, "/language", {"lang": "en", "next": "/"})
     assert "Report on the action <span class=\"muted\">×3</span>" in text(client.get("/cases/"))
     post(client, "/language", {"lang": "fr", "next": "/"})
