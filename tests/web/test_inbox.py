@@ -39,11 +39,13 @@ def test_professional_sees_only_their_actions_and_partner_scope_is_for_case_mana
     page = text(client.get("/inbox"))
     assert "Rendre compte de l'action" in page and "Vérifier la demande" not in page
     assert "Actions des partenaires" not in page
+    assert '<th scope="col">Qui</th>' not in page  # every row hers, none taken by another: no column of her name
     page = text(client.get("/inbox?scope=partners"))  # ignored: falls back to her own tasks
     assert "Vérifier la demande" not in page
     login(client, "anne")
     page = text(client.get("/inbox?scope=partners"))
     assert "Rendre compte de l'action" in page and "Sophie Renard" in page  # by name, not username
+    assert '<th scope="col">Qui</th>' in page
 
 
 def test_counts_and_pages(app, seeded):
