@@ -68,7 +68,9 @@ def _listing(*, status: str | None, number: int, wanted: str | None = None):
     """The cases page: one page of the user's cases, or those whose reference or youth's
     pseudonym holds `wanted` (at most SEARCH_LIMIT, newest first)."""
     session = db()
-    total, rows = page_of_cases(status=status, number=number, size=SEARCH_LIMIT if wanted else PAGE, wanted=wanted)
+    by_status: dict[str, int] = {}
+    total, rows = page_of_cases(status=status, number=number, size=SEARCH_LIMIT if wanted else PAGE, wanted=wanted,
+                                by_status=by_status)
     # What each case waits on: each step once, with how many of its tasks are open (a plan
     # being followed has a report open per action) and how many of them are late, named in the
     # page's language.
@@ -84,20 +86,25 @@ def _listing(*, status: str | None, number: int, wanted: str | None = None):
             counts = steps.setdefault(key, {}).setdefault(step_title(step, title), [0, 0])
             counts[0] += 1
             counts[1] += due_at is not None and due_at < moment
-    return render_template("cases/index.html", rows=rows, steps=steps, status=status, page=number,
+    return render_template("cases/index.html", rows=rows, steps=steps, status=status, page=number, by_status=by_status,
                            pages=1 if wanted else max(1, -(-total // PAGE)), total=total, wanted=wanted)
 
 
-def page_of_cases(*, status: str | None, number: int, size: int, wanted: str | None = None) -> tuple[int, list[Case]]:
+def page_of_cases(*, status: str | None, number: int, size: int, wanted: str | None = None,
+                  by_status: dict[str, int] | None = None) -> tuple[int, list[Case]]:
     """How many of the signed-in user's cases there are with `status` (all when None) whose
-    reference or youth's pseudonym holds `wanted`, and page `number` of them, newest first."""
+    reference or youth's pseudonym holds `wanted`, and page `number` of them, newest first.
+    `by_status` is filled with how many there are of each status (the same count, grouped)."""
     session, stmt = db(), visible_cases(current_user())
-    if status:
-        stmt = stmt.where(Case.status == status)
     if wanted:
         stmt = stmt.where(or_(Case.reference.icontains(wanted, autoescape=True),
                               Case.youth_pseudonym.icontains(wanted, autoescape=True)))
-    total = session.scalar(stmt.with_only_columns(func.count(Case.id)))
+    counts = dict(session.execute(stmt.with_only_columns(Case.status, func.count(Case.id)).group_by(Case.status)).all())
+    if by_status is not None:
+        by_status.update(counts)
+    total = counts.get(status, 0) if status else sum(counts.values())
+    if status:
+        stmt = stmt.where(Case.status == status)
     rows = list(session.scalars(stmt.order_by(Case.opened_at.desc(), Case.id.desc())
                                 .offset((number - 1) * size).limit(size)))
     return total, rows

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from engine.models import AuditEvent
@@ -123,8 +125,6 @@ def test_a_requester_is_told_the_case_has_a_plan_not_that_it_has_none(app, clien
 
 def test_a_form_sent_is_read_from_the_timeline_by_its_labels_and_the_read_is_audited(app, client, seeded):
     # A colleague taking a case over could see "Formulaire envoyé : Entretien de clarification" and no more.
-    import re
-
     reference = seeded["Jeune H."]
     login(client, "anne")
     page = text(client.get(f"/cases/{reference}"))
@@ -323,6 +323,9 @@ def test_case_list_shows_the_cases_one_may_open_with_their_step(app, client, see
     post(client, "/language", {"lang": "fr", "next": "/"})
     closed = text(client.get("/cases/?status=closed"))
     assert seeded["Jeune M."] in closed and seeded["Jeune A."] not in closed
+    # Each status says how many cases it holds; all of them add up to the whole.
+    counts = [int(n) for n in re.findall(r'<span class="chip-count">(\d+)</span>', closed)]
+    assert len(counts) == 4 and counts[0] == sum(counts[1:]) and counts[3] >= 1
     login(client, "tom")  # the requester of the professional-introduced cases
     page = text(client.get("/cases/"))
     assert seeded["Jeune A."] in page and seeded["Jeune B."] not in page  # B came from a family
