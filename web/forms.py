@@ -155,6 +155,8 @@ def _field(name: str, schema: dict[str, Any], value: Any, required: bool, errors
         item.kind = "textarea"
     if "maxLength" in schema:
         item.attrs["maxlength"] = schema["maxLength"]
+    if isinstance(schema.get("x-suggest-from"), str):  # "objectives.key": the keys typed in those rows, offered
+        item.attrs["suggest_from"] = schema["x-suggest-from"]
     return item
 
 

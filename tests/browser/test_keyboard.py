@@ -153,3 +153,17 @@ def test_picking_a_participant_s_account_fills_their_name_and_organisation(app, 
     page.select_option(f"select[name='{new}.user']", "lea")
     assert page.input_value(f"[name='{new}.name']") == "T. Janssens"
     assert not page.script_problems, page.script_problems
+
+
+def test_an_action_s_objective_offers_the_keys_typed_in_the_objectives(app, live_server, page):
+    _open_a_demo_task(app, live_server, page, "concertation")
+    page.fill("[name='objectives.0.key']", "SCOL")
+    page.fill("[name='objectives.0.title']", "Reprendre l'école")
+    page.focus("[name='actions.0.objective']")
+    offered = page.evaluate("""() => [...document.getElementById(
+        document.querySelector("[name='actions.0.objective']").getAttribute('list')).options]
+        .map(o => [o.value, o.label])""")
+    assert offered[0] == ["SCOL", "SCOL — Reprendre l'école"]
+    assert [value for value, _label in offered] == [page.input_value(f"[name='objectives.{i}.key']")
+                                                    for i in range(len(offered))]
+    assert not page.script_problems, page.script_problems

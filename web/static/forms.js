@@ -129,3 +129,35 @@
     });
   });
 }());
+
+// A field that names a row of another table (an action's objective, by its key): the keys typed
+// in that table are offered as the person types ("x-suggest-from": "objectives.key"), each with
+// the row's title; the field stays free text, checked by the server.
+(function () {
+  "use strict";
+  function offer(input) {
+    var path = input.getAttribute("data-suggest-from").split(".");
+    var table = path[0], column = path[1];
+    var list = document.getElementById(input.id + "-choices");
+    if (!list) {
+      list = document.createElement("datalist");
+      list.id = input.id + "-choices";
+      input.after(list);
+      input.setAttribute("list", list.id);
+    }
+    list.textContent = "";
+    document.querySelectorAll("[name^='" + table + ".'][name$='." + column + "']").forEach(function (key) {
+      var value = key.value.trim();
+      if (!value || !/^[^.]+\.\d+\.[^.]+$/.test(key.name)) { return; }
+      var row = key.closest(".row");
+      var title = row && row.querySelector("[name$='.title']");
+      var option = document.createElement("option");
+      option.value = value;
+      if (title && title.value.trim()) { option.label = value + " — " + title.value.trim(); }
+      list.appendChild(option);
+    });
+  }
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches && event.target.matches("input[data-suggest-from]")) { offer(event.target); }
+  });
+}());
