@@ -125,10 +125,14 @@ def new():
         flash(_("This request was already recorded: case %(ref)s; nothing was recorded twice (for another young "
                 "person, give another pseudonym).", ref=sent[digest][0]), "info")
         return _after_request_sent(cases.get_case(db(), sent[digest][0]))
+    confirmed = request.form.get("pseudonym_confirmed") == "1"
     try:
-        case = cases.start_case(db(), casework().runtime, actor=current_user(), **values)
+        case = cases.start_case(db(), casework().runtime, actor=current_user(), pseudonym_confirmed=confirmed,
+                                **values)
     except FormError as err:
-        return render_template("cases/new.html", values=values, errors=error_map(err.errors, locale())), 422
+        suspect = any(e.code == cases.FULL_NAME for e in err.errors)  # asked: a pseudonym, really?
+        return render_template("cases/new.html", values=values, errors=error_map(err.errors, locale()),
+                               suspect_name=suspect), 422
     browser_session["sent_requests"] = dict([*list(sent.items())[-(SENT_KEPT - 1):],
                                              (digest, [case.reference, now().timestamp()])])
     flash(_("Request recorded: case %(ref)s, now at the verification step.", ref=case.reference), "success")

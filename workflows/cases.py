@@ -25,6 +25,7 @@ from .models import Case, User
 
 PROCESS_ID = "case_management"
 AGE_BANDS = ("0-5", "6-11", "12-15", "16-17", "18-23")
+FULL_NAME = "full_name"  # the error code of a pseudonym that reads like a full name
 REQUESTER_KINDS = ("youth", "family", "professional")
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
 
@@ -45,7 +46,23 @@ def _least_loaded_case_manager(session: Session) -> User | None:
                           .order_by(func.coalesce(load.c.n, 0), User.id).limit(1))
 
 
-def _check_request(fields: dict[str, Any]) -> None:
+# First words of a pseudonym as the network writes them ("Jeune A."), never a first name.
+_PSEUDONYM_WORDS = {"jeune", "enfant", "ado", "adolescent", "adolescente", "mineur", "mineure", "youth", "young",
+                    "child", "teen"}
+
+
+def looks_like_full_name(text: str) -> bool:
+    """Whether a youth's "pseudonym" reads like a first name and a surname ("Jean-Pierre Dupont"):
+    two words or more, each a capitalised word of three letters at least, the first not one of
+    the words pseudonyms start with. "Jeune A.", "JD", "Lou (12)" are not."""
+    words = text.split()
+    if len(words) < 2 or words[0].lower() in _PSEUDONYM_WORDS:
+        return False
+    return all(len(word) >= 3 and word[0].isupper() and word.replace("-", "").replace("'", "").isalpha()
+               for word in words)
+
+
+def _check_request(fields: dict[str, Any], pseudonym_confirmed: bool = False) -> None:
     errors = []
     for name, allowed in (("requester_kind", REQUESTER_KINDS), ("age_band", AGE_BANDS)):
         if not fields.get(name):  # nothing chosen: said as the task forms say it
@@ -61,6 +78,13 @@ def _check_request(fields: dict[str, Any]) -> None:
     for name in ("difficulties", "previous_attempts"):
         if len(fields.get(name) or "") > 4000:
             errors.append(FieldError(name, "maxLength", {"limit": 4000}))
+    if not pseudonym_confirmed and not errors and looks_like_full_name(fields.get("youth_pseudonym") or ""):
+        # Health data about a minor: a full name typed by habit is caught before anything is saved.
+        errors.append(FieldError("youth_pseudonym", FULL_NAME, custom={
+            "fr": "Cela ressemble à un prénom et un nom : donnez un pseudonyme (par exemple « Jeune A. »), ou "
+                  "confirmez que c'en est un.",
+            "en": "This looks like a first name and a surname: give a pseudonym (\"Jeune A.\", for instance), or "
+                  "confirm that it is one."}))
     if errors:
         raise FormError(errors)
 
@@ -68,17 +92,18 @@ def _check_request(fields: dict[str, Any]) -> None:
 def start_case(session: Session, runtime: Runtime, *, actor: User, requester_kind: str, youth_pseudonym: str,
                age_band: str, region: str, difficulties: str = "", previous_attempts: str = "",
                requester_contact: str = "", case_manager: User | None = None,
-               version: ProcessVersion | None = None) -> Case:
+               version: ProcessVersion | None = None, pseudonym_confirmed: bool = False) -> Case:
     """Open a case on a new request and start its process at the verification step.
 
-    Raises FormError (listing every field in error), PermissionDeniedError, NotFoundError when
+    Raises FormError (listing every field in error; a pseudonym that reads like a full name is
+    one, code FULL_NAME, unless `pseudonym_confirmed`), PermissionDeniedError, NotFoundError when
     the process is not deployed.
     """
     if actor.role not in ("case_manager", "professional") or not actor.active:
         raise PermissionDeniedError("only case managers and professionals introduce requests")
     fields = dict(requester_kind=requester_kind, youth_pseudonym=youth_pseudonym, age_band=age_band, region=region,
                   difficulties=difficulties, previous_attempts=previous_attempts)
-    _check_request(fields)
+    _check_request(fields, pseudonym_confirmed)
     if case_manager is None:
         case_manager = actor if actor.role == "case_manager" else _least_loaded_case_manager(session)
     if case_manager is None:

@@ -289,9 +289,12 @@ def cases_group() -> None:
 @click.option("--difficulties", default="")
 @click.option("--previous-attempts", default="")
 @click.option("--contact", default="", help="How to reach the requester.")
+@click.option("--pseudonym-confirmed", is_flag=True,
+              help="The pseudonym reads like a first name and a surname but is not the youth's name.")
 @pass_state
 @handle_errors
-def cases_start(state, requester_kind, pseudonym, age_band, region, difficulties, previous_attempts, contact) -> None:
+def cases_start(state, requester_kind, pseudonym, age_band, region, difficulties, previous_attempts, contact,
+                pseudonym_confirmed) -> None:
     """Open a case on a new request; it starts at the verification step."""
     app = state.app
     with app.db.transaction() as session:
@@ -299,7 +302,7 @@ def cases_start(state, requester_kind, pseudonym, age_band, region, difficulties
         case = cases_mod.start_case(session, app.runtime, actor=actor, requester_kind=requester_kind,
                                     youth_pseudonym=pseudonym, age_band=age_band, region=region,
                                     difficulties=difficulties, previous_attempts=previous_attempts,
-                                    requester_contact=contact)
+                                    requester_contact=contact, pseudonym_confirmed=pseudonym_confirmed)
         reference, manager = case.reference, case.case_manager.username
     click.echo(f"case {reference} opened; case manager: {manager}")
 

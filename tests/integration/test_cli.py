@@ -80,6 +80,14 @@ def test_cli_user_errors_are_one_clear_line_and_nonzero(run, args, user, code, m
     assert message in result.output
 
 
+def test_cli_a_full_name_as_pseudonym_is_refused_unless_confirmed(run):
+    args = ("cases", "start", "--requester-kind", "family", "--pseudonym", "Lou Martin", "--age-band", "6-11",
+            "--region", "BW")
+    refused = run(*args, user="anne")
+    assert refused.exit_code != 0 and "youth_pseudonym" in refused.output and "prénom et un nom" in refused.output
+    assert run(*args, "--pseudonym-confirmed", user="anne").exit_code == 0
+
+
 def test_cli_form_errors_list_every_field(run):
     reference = run("cases", "start", "--requester-kind", "family", "--pseudonym", "Jeune Y.", "--age-band", "6-11",
                     "--region", "BW", user="anne").output.split()[1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from engine.models import AuditEvent
@@ -41,6 +42,29 @@ def test_a_request_sent_again_leads_to_the_case_it_opened_not_to_a_second_one(ap
     login(client, "tom")  # another session: another request
     post(client, "/cases/new", form)
     assert count() == 3
+
+
+@pytest.mark.parametrize("typed,suspect", [("Jean-Pierre Dupont", True), ("Lou Martin", True), ("Jeune A.", False),
+                                            ("J.-P. D.", False), ("Lou", False), ("Enfant Dupont", False)])
+def test_a_pseudonym_that_reads_like_a_full_name(typed, suspect):
+    from workflows.cases import looks_like_full_name
+
+    assert looks_like_full_name(typed) is suspect
+
+
+def test_a_full_name_typed_as_pseudonym_is_asked_about_before_anything_is_saved(app, client):
+    from workflows.models import Case
+
+    login(client, "tom")
+    form = {"requester_kind": "professional", "youth_pseudonym": "Jean-Pierre Dupont", "age_band": "12-15",
+            "region": "Brabant wallon"}
+    response = post(client, "/cases/new", form)
+    page = text(response)
+    assert response.status_code == 422 and "Cela ressemble à un prénom et un nom" in page
+    assert 'name="pseudonym_confirmed"' in page and "C'est un pseudonyme, pas le nom du jeune" in page
+    with app.db.transaction(write=False) as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 0
+    assert post(client, "/cases/new", {**form, "pseudonym_confirmed": "1"}).status_code == 302  # confirmed
 
 
 def test_new_request_with_errors_is_422_and_keeps_values(client):
