@@ -184,6 +184,15 @@ def test_a_requester_reads_whether_consent_was_obtained_not_each_person_s_decisi
     assert "<strong>Représentant légal</strong> <span class=\"muted\">(mère)</span> : " in consent
 
 
+def test_the_timeline_can_leave_out_its_notifications(app, client, seeded):
+    login(client, "anne")
+    page = text(client.get(f"/cases/{seeded['Jeune H.']}"))
+    assert "Notification à Sophie Renard" in page and "Masquer les notifications" in page
+    hidden = text(client.get(f"/cases/{seeded['Jeune H.']}?notifications=hidden"))
+    assert "Notification à Sophie Renard" not in hidden and "notifications masquées." in hidden
+    assert "Formulaire envoyé : Concertation" in hidden  # the rest stays
+
+
 def test_a_partner_reads_a_notification_to_them_as_to_them(app, client, seeded):
     login(client, "sophie")
     page = text(client.get(f"/cases/{seeded['Jeune H.']}"))
