@@ -110,6 +110,7 @@ def test_every_stop_of_a_date_field_shows_the_focus_ring(app, live_server, page)
 def test_enter_in_a_field_saves_a_draft_and_removes_no_row(app, live_server, page):
     # Enter clicks a form's first submit button: it was the first row's "Retirer".
     _open_a_demo_task(app, live_server, page, "verify_request")
+    assert not page.locator("#task-form > button[hidden]").is_visible()  # (a rule's display showed it)
     rows = page.locator(".row").count()
     page.fill("#f-youth_age", "15")
     page.press("#f-youth_age", "Enter")
