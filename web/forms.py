@@ -317,7 +317,7 @@ def answer(item: Field, yes: str, no: str) -> str:
         return next((o.label for o in item.options if o.value == str(value)), str(value))
     if item.kind == "persons":
         labels = {o.value: o.label for o in item.options}
-        return ", ".join(labels.get(str(v), str(v)) for v in value)
+        return ", ".join(labels.get(str(v), str(v)) for v in (value if isinstance(value, list) else [value]))
     if item.kind == "date" and isinstance(value, str):
         try:
             return dt.date.fromisoformat(value[:10]).strftime("%d/%m/%Y")

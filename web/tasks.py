@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from types import SimpleNamespace
 from typing import Any
@@ -33,7 +34,7 @@ from .access import (
 )
 from .cases import confirm_hand_over, needs_confirming
 from .errors import domain_message
-from .i18n import format_date, format_datetime, locale
+from .i18n import format_datetime, locale
 from .inbox import step_title
 from .transactions import db, now, writes
 
@@ -281,23 +282,16 @@ def _fields_of_done(session, done):
     """(name, value sent) -> (label, value) as a person reads them in the form of a completed
     task (found from its submission): "Consents (2): Person", "The youth" for
     `consents.1.person`, `youth`; the name and value as sent if unknown."""
-    labels: dict[str, str] = {}
-    choices: dict[str, dict[str, str]] = {}
-    dates: set[str] = set()
+    fields: dict[str, forms.Field] = {}
     schema = _schema_of_step(session, done.case, done.step)
     if schema:
         for f in forms.build_fields(schema, {}, {}, locale=locale(), people=[]):
-            for one in (f, *f.template):
-                labels[one.name] = one.label
-                choices[one.name] = {option.value: option.label for option in one.options}
-                if one.kind in ("boolean", "checkbox"):
-                    choices[one.name] = {"true": _("Yes"), "false": _("No")}
-                if one.kind == "date":
-                    dates.add(one.name)
-    def shown(key: str, value: str) -> str:
-        if key in dates:
-            return format_date(value)
-        return choices.get(key, {}).get(value, value)
+            fields.update((one.name, one) for one in (f, *f.template))
+    labels = {name: f.label for name, f in fields.items()}
+    yes, no = _("Yes"), _("No")
+
+    def shown(key: str, value: str) -> str:  # as the answers page reads a value (forms.answer)
+        return forms.answer(dataclasses.replace(fields[key], value=value), yes, no) if key in fields else value
 
     def describe(name: str, value: str) -> tuple[str, str]:
         parts = name.split(".")
