@@ -10,7 +10,7 @@ from engine.db import statement
 from engine.runtime import ServiceCall
 
 from .cases import loaded_case
-from .models import Case, User, YouthMessage, YouthMessageRecipient
+from .models import Case, PlanAction, PlanVersion, User, YouthMessage, YouthMessageRecipient
 from .notifications import enqueue
 from .users import find_active
 
@@ -35,7 +35,22 @@ def _recipient(call: ServiceCall, case: Case | None) -> User | None:
     # manager is meant. An unknown or disabled user also falls back to the case manager.
     if case is not None and (not name or name == call.data.get("case_manager")):
         return call.session.get(User, case.case_manager_id)
+    # Likewise the carrier of a plan action, `action["carrier"]` in the diagram, is the one the
+    # plan named: after a hand-over (assignments.reassign) the action's current carrier is meant.
+    carrier = _carrier_now(call, case)
+    if carrier is not None:
+        name = carrier.username
     return find_active(call.session, name) or (call.session.get(User, case.case_manager_id) if case else None)
+
+
+def _carrier_now(call: ServiceCall, case: Case | None) -> User | None:
+    action_id = call.params.get("action_id")
+    if case is None or not isinstance(action_id, int):
+        return None
+    action = call.session.get(PlanAction, action_id)
+    if action is None or call.session.get(PlanVersion, action.plan_version_id).case_id != case.id:
+        return None
+    return action.carrier
 
 
 def notify(call: ServiceCall) -> dict[str, Any]:

@@ -210,3 +210,14 @@ def test_every_reminder_of_the_process_reaches_its_person_once_in_the_app_and_by
     # sophie: daily digests while her action is overdue, and no e-mail per reminder
     assert len(smtp.to("sophie@example.org")) == len(digests) >= 3
     assert all("résumé quotidien" in m.subject for m in smtp.to("sophie@example.org"))
+
+
+def test_an_action_handed_to_another_partner_is_reminded_to_its_new_carrier(app, clock):
+    from workflows import assignments
+    ref = case_at(app, "action_overdue")  # sophie's and karim's actions
+    with app.db.transaction() as session:
+        case = cases.get_case(session, ref)
+        task = session.scalar(select(HumanTask).where(HumanTask.business_key == ref, HumanTask.assignee == "sophie"))
+        assignments.reassign(session, user(session, "anne"), task, case, user(session, "lea"), clock.now())
+    advance_days(app, clock, 5)
+    assert sorted(received(app, "action_overdue")) == [("karim", "action_overdue", ref), ("lea", "action_overdue", ref)]
