@@ -301,12 +301,15 @@ def _rows_statement(shape: Shape, window: str | None, by_step: bool, dated: bool
     if by_step:
         stmt = stmt.where(HumanTask.spec_name == bindparam("step"))
     if window == "draft":  # a few rows: dated and undated in one, by due date then age
-        return (stmt.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
+        return (stmt.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.business_key,
+                              HumanTask.created_at, HumanTask.id)
                 .offset(bindparam("offset")).limit(bindparam("limit")))
     if count:
         return stmt.where(HumanTask.due_at.is_not(None))
     if dated:
-        stmt = stmt.where(HumanTask.due_at.is_not(None)).order_by(HumanTask.due_at, HumanTask.id)
+        # Tasks due the same day (a plan's actions, to the minute) stay together by case.
+        stmt = stmt.where(HumanTask.due_at.is_not(None)).order_by(HumanTask.due_at, HumanTask.business_key,
+                                                                   HumanTask.id)
     else:
         stmt = stmt.where(HumanTask.due_at.is_(None)).order_by(HumanTask.created_at, HumanTask.id)
     return stmt.offset(bindparam("offset")).limit(bindparam("limit"))

@@ -63,6 +63,9 @@ def test_counts_and_pages(app, seeded):
                 for t in inbox.page(session, anne, inbox.Query(page_size=3, page=p), now).tasks]
         dated = [d for d in dues if d is not None]
         assert dated == sorted(dated)
+        partners = inbox.page(session, anne, inbox.Query(scope="partners", page_size=500), now).tasks
+        keys = [(t.due_at, t.business_key) for t in partners]
+        assert keys == sorted(keys) and len(set(keys)) < len(keys)  # same-day actions of a case together
         week = inbox.page(session, anne, inbox.Query(window="week"), now)
         assert all(now <= t.due_at <= inbox.end_of_week(now) for t in week.tasks)
         assert week.counts.by_step and sum(week.counts.by_step.values()) == week.counts.week
