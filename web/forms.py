@@ -43,6 +43,8 @@ def page_number(args) -> int:
 class Option:
     value: str
     label: str
+    # A person's parts, for the page's script to fill a row's name and organisation (data-*).
+    person: tuple[str, str] | None = None
 
 
 @dataclass

@@ -113,8 +113,8 @@ def _render(task: HumanTask, case: Case, values: dict[str, Any], *, errors=None,
     error_by_field = forms.error_map(errors or [], lang)
     persons = people(session)
     # Partners, and the case's own manager (another case manager could not open the case).
-    choices = [forms.Option(u.username, f"{u.display_name} — {u.organisation}" if u.organisation else u.display_name)
-               for u in persons if u.role == "professional" or u.id == case.case_manager_id]
+    choices = [forms.Option(u.username, f"{u.display_name} — {u.organisation}" if u.organisation else u.display_name,
+                            (u.display_name, u.organisation)) for u in persons if u.role == "professional" or u.id == case.case_manager_id]
     today = now().astimezone(BRUSSELS).date()
     fields = forms.build_fields(schema, values, error_by_field, locale=lang, people=choices, today=today)
     # (anchor or None, what the person reads, message): labels, not field names, in the form's order.

@@ -119,8 +119,8 @@
     var base = picker.name.slice(0, -"user".length);
     var option = picker.selectedOptions[0];
     if (!option || !option.value) { return; }
-    var parts = option.textContent.split(" — ");
-    [["name", parts[0]], ["organisation", parts.slice(1).join(" — ")]].forEach(function (pair) {
+    [["name", option.getAttribute("data-name")],
+     ["organisation", option.getAttribute("data-organisation")]].forEach(function (pair) {
       var field = row.querySelector("[name='" + base + pair[0] + "']");
       if (field && pair[1] && (!field.value.trim() || field.getAttribute("data-filled") === field.value)) {
         field.value = pair[1].trim();
