@@ -183,6 +183,7 @@ def sync_case_status(session: Session, instance: ProcessInstance, workflow: Bpmn
         notifications.tell_carriers(session, case, carried, now)
     if instance.status == "completed" and case.status != "closed":
         case.status, case.closed_at = "closed", now
+        notifications.tell_requester(session, case, now)  # once: not again after an exit
 
 
 def check_hand_over(case: Case, *, actor: User, to: User) -> None:
@@ -245,4 +246,5 @@ def close_without_consent(ctx: TaskContext, data: dict[str, Any]) -> dict[str, A
 
 def exit_case(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
     ctx.case.status, ctx.case.outcome = "exited", data["exit_reason"]
+    notifications.tell_requester(ctx.session, ctx.case, ctx.now)
     return {"exit_reason": data["exit_reason"]}

@@ -68,6 +68,7 @@ def enqueue(session: Session, *, key: str, recipient: User, reason: str, now: dt
 ACTION_ASSIGNED = "action_assigned"
 CASE_HANDED_OVER = "case_handed_over"
 PROCESS_FAILED = "process_failed"
+REQUEST_ENDED = "request_ended"
 
 
 def tell_process_owners(session: Session, case: Case, detail: dict[str, Any], now: dt.datetime) -> None:
@@ -96,6 +97,19 @@ def tell_carriers(session: Session, case: Case, rows: Sequence[Any], now: dt.dat
         enqueue(session, key=_assigned_key(case.reference, row.id, person.username), recipient=person,
                 reason=ACTION_ASSIGNED, now=now, case=case,
                 detail={"task_id": row.id, **({"action_id": action_id} if isinstance(action_id, int) else {})})
+
+
+def tell_requester(session: Session, case: Case, now: dt.datetime) -> None:
+    """The professional who sent the request, when they have an account, learns that the case it
+    opened has ended (the youth left the dispositif, or it closed: not eligible, no consent):
+    once per case. The notice says no more; their case page says what they may read."""
+    if case.requester_user_id is None or case.requester_user_id == case.case_manager_id:
+        return
+    person = session.get(User, case.requester_user_id)
+    if person is None or not person.active:
+        return
+    enqueue(session, key=f"{case.reference}:{REQUEST_ENDED}:{person.username}", recipient=person,
+            reason=REQUEST_ENDED, now=now, case=case)
 
 
 @statement

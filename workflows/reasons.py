@@ -25,6 +25,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "action_assigned": ("Une action d'un plan vous a été confiée",
                         "A plan action was entrusted to you"),
     "case_handed_over": ("Un dossier vous a été confié", "A case was handed over to you"),
+    "request_ended": ("Le dossier ouvert à votre demande a pris fin", "The case opened at your request has ended"),
     "process_failed": ("Le processus n'a pas pu continuer : le diagramme est à corriger",
                        "The process could not go on: the diagram needs fixing"),
     "youth_wish": ("Un désidérata du jeune vous a été transmis",
