@@ -95,20 +95,28 @@ class _Building:
     locale: str
     people: list[Option]
     today: dt.date | None  # a date marked "x-past" may not be after it (the date picker's last day)
+    # Those who take part in the case: a person field marked "x-people": "case" offers only them.
+    case_people: list[Option] | None = None
+
+    def people_for(self, schema: dict[str, Any]) -> list[Option]:
+        if schema.get("x-people") == "case" and self.case_people is not None:
+            return self.case_people
+        return self.people
 
 
 def build_fields(schema: dict[str, Any], values: dict[str, Any], errors: dict[str, str], *, locale: str,
-                 people: list[Option], today: dt.date | None = None) -> list[Field]:
+                 people: list[Option], today: dt.date | None = None,
+                 case_people: list[Option] | None = None) -> list[Field]:
     """The fields of a form schema with their values and errors (keyed by dotted path)."""
     required = set(schema.get("required", []))
-    building = _Building(locale, people, today)
+    building = _Building(locale, people, today, case_people)
     return [_field(name, prop, values.get(name), name in required, errors, building)
             for name, prop in (schema.get("properties") or {}).items() if isinstance(prop, dict)]
 
 
 def _field(name: str, schema: dict[str, Any], value: Any, required: bool, errors: dict[str, str],
            building: _Building, *, in_row: bool = False) -> Field:
-    locale, people = building.locale, building.people
+    locale = building.locale
     kind_of = schema.get("type")
     widget = schema.get("x-widget")
     label = _title(schema, locale, name.rsplit(".", 1)[-1])
@@ -124,7 +132,7 @@ def _field(name: str, schema: dict[str, Any], value: Any, required: bool, errors
             item.attrs["minItems"] = schema.get("minItems")
             _rows(item, items, value, errors, building)
         elif items.get("x-widget") == "person":
-            item.kind, item.options = "persons", people
+            item.kind, item.options = "persons", building.people_for(items)
             item.value = [str(v) for v in value] if isinstance(value, list) else []
         else:
             item.kind = "lines"
@@ -152,7 +160,7 @@ def _field(name: str, schema: dict[str, Any], value: Any, required: bool, errors
         if schema.get("x-past") and building.today is not None:
             item.attrs["maximum"] = building.today.isoformat()
     elif widget == "person":
-        item.kind, item.options = "person", people
+        item.kind, item.options = "person", building.people_for(schema)
     elif widget == "textarea":
         item.kind = "textarea"
     if "maxLength" in schema:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from engine.clock import BRUSSELS
 from engine.models import HumanTask
-from workflows import assignments, case_view, cases, drafts, notifications, plans
+from workflows import assignments, case_view, cases, drafts, members, notifications, plans
 from workflows import messages as youth_messages
 from workflows import tasks as task_mod
 from workflows.assignments import ClaimedError
@@ -111,12 +111,17 @@ def _render(task: HumanTask, case: Case, values: dict[str, Any], *, errors=None,
     session, lang = db(), locale()
     schema = task_mod.schema_of(session, task) if not closed else _schema_or_empty(task)
     error_by_field = forms.error_map(errors or [], lang)
+    # Partners, and the case's own manager (another case manager could not open the case); a field
+    # for those taking part in the case ("x-people": "case") offers only the partners among them.
     persons = people(session)
-    # Partners, and the case's own manager (another case manager could not open the case).
-    choices = [forms.Option(u.username, f"{u.display_name} — {u.organisation}" if u.organisation else u.display_name,
-                            (u.display_name, u.organisation)) for u in persons if u.role == "professional" or u.id == case.case_manager_id]
+    offered = [(u, forms.Option(u.username, f"{u.display_name} — {u.organisation}" if u.organisation
+                                else u.display_name, (u.display_name, u.organisation)))
+               for u in persons if u.role == "professional" or u.id == case.case_manager_id]
+    taking_part = members.of_case(session, case) if not closed else set()
     today = now().astimezone(BRUSSELS).date()
-    fields = forms.build_fields(schema, values, error_by_field, locale=lang, people=choices, today=today)
+    fields = forms.build_fields(schema, values, error_by_field, locale=lang, people=[o for _u, o in offered],
+                                today=today, case_people=[o for u, o in offered
+                                                          if u.id in taking_part and u.role == "professional"])
     # (anchor or None, what the person reads, message): labels, not field names, in the form's order.
     summary = forms.error_summary(fields, error_by_field, lambda rows, number, label: _(
         "%(rows)s, row %(number)d: %(field)s", rows=rows, number=number, field=label))

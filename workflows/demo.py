@@ -17,7 +17,7 @@ from engine.runtime import Runtime
 
 from . import cases, evaluations, messages, tasks
 from . import consent as consent_mod
-from .models import Case, User
+from .models import Case, CaseMember, User
 from .users import create_user, find_active
 
 DEMO_PASSWORD = "demo-casework"
@@ -134,9 +134,17 @@ SAMPLES: dict[str, Callable[..., dict[str, Any]]] = {
                                    "crisis_plan": "Contacter le gestionnaire de cas en cas de nouvelle impasse."},
     "post_exit_check_in": lambda ctx, **_: {"contacted_on": ctx["today"], "situation": "stable",
                                             "notes": "Situation stable."},
-    "acknowledge_youth_message": lambda ctx, inform=("sophie",), **_: {
-        "response": "Pris en compte ; transmis aux professionnels concernés.", "inform": list(inform)},
+    "acknowledge_youth_message": lambda ctx, inform=None, **_: {
+        "response": "Pris en compte ; transmis aux professionnels concernés.",
+        "inform": list(inform) if inform is not None else _partners_in(ctx)[:1]},
 }
+
+
+def _partners_in(ctx: dict[str, Any]) -> list[str]:
+    """The usernames of the professionals who take part in the case (whom a wish may be told)."""
+    session, case = ctx["session"], ctx["case"]
+    return sorted(session.scalars(select(User.username).join(CaseMember, CaseMember.user_id == User.id).where(
+        CaseMember.case_id == case.id, User.role == "professional")))
 
 
 def open_task(session: Session, case: Case, step: str) -> HumanTask | None:

@@ -38,6 +38,9 @@ _MESSAGES: dict[str, dict[str, str]] = {
                             "dossier, porte ses actions.",
                       "en": "{name} manages other cases than this one: a partner, or this case's manager, carries "
                             "its actions."},
+    "not_in_case": {"fr": "{name} ne prend pas part à ce dossier : seuls ses participants peuvent en être "
+                          "informés.",
+                    "en": "{name} takes no part in this case: only those who do may be informed."},
     "unknown_objective": {"fr": "Aucun objectif de repère « {name} » dans ce plan.",
                           "en": "No objective with key '{name}' in this plan."},
     "duplicate_key": {"fr": "Repère « {name} » utilisé deux fois.", "en": "Key '{name}' is used twice."},

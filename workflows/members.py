@@ -23,3 +23,8 @@ def add_member(session: Session, case: Case, user: User, role_in_case: str, now:
 def is_member(session: Session, case: Case, user: User) -> bool:
     return session.scalar(select(CaseMember.id).where(CaseMember.case_id == case.id,
                                                       CaseMember.user_id == user.id)) is not None
+
+
+def of_case(session: Session, case: Case) -> set[int]:
+    """The ids of the users who take part in `case` (requester, participants, carriers, informed)."""
+    return set(session.scalars(select(CaseMember.user_id).where(CaseMember.case_id == case.id)))

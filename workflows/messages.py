@@ -14,7 +14,7 @@ from engine.runtime import Runtime
 from .context import TaskContext, subject_of
 from .errors import FormError, NotFoundError, PermissionDeniedError
 from .forms import FIRST_YEAR, FieldError
-from .members import add_member
+from .members import add_member, of_case
 from .models import Case, User, YouthMessage, YouthMessageRecipient
 from .users import find_active
 
@@ -69,10 +69,15 @@ def acknowledge(ctx: TaskContext, data: dict[str, Any]) -> dict[str, Any]:
     message = message_of_task(ctx.session, ctx.task.item, ctx.case)
     recipients = []
     errors = []
-    for i, username in enumerate(data["inform"]):
+    # What the youth said goes to those who take part in the case (shared professional secrecy):
+    # naming someone else here would open the case to them.
+    taking_part = of_case(ctx.session, ctx.case)
+    for i, username in enumerate(data.get("inform") or []):
         user = find_active(ctx.session, username)
         if user is None:
             errors.append(FieldError(f"inform/{i}", "unknown_user", {"name": username}))
+        elif user.id not in taking_part and user.id != ctx.case.case_manager_id:
+            errors.append(FieldError(f"inform/{i}", "not_in_case", {"name": user.display_name}))
         elif user not in recipients:
             recipients.append(user)
     if errors:

@@ -158,7 +158,7 @@ def test_process_complaint_during_follow_up_is_recorded_and_passed_on(driver):
     assert driver.query(ref, informed) == ([("karim", True), ("sophie", True)], ["karim", "sophie"])
     # The follow-up goes on; a wish later on is handled the same way.
     driver.message(ref, kind="wish", text="Je voudrais voir ma grand-mère.")
-    driver.do(ref, "acknowledge_youth_message", inform=("lea",))
+    driver.do(ref, "acknowledge_youth_message", inform=("karim",))
     assert driver.do_all(ref, "report_action") == 2
     driver.do(ref, "evaluation", met=True)
     _exit_and_check_in(driver, ref)

@@ -489,3 +489,23 @@ def test_the_consent_section_says_a_mature_youth_decides_alone(app, client, seed
     assert "Le jeune, jugé apte à apprécier raisonnablement ses intérêts, décide seul : son accord suffit" in page
     assert "Représentant légal</strong> <span class=\"muted\">(mère)</span> : <span class=\"badge soon\">en attente" in page
     assert "décide seul" not in text(client.get(f"/cases/{seeded['Jeune H.']}"))  # a minor not judged so
+
+
+def test_a_complaint_is_passed_on_only_to_those_who_take_part_in_the_case(app, client, seeded):
+    # Any professional of the network was offered, and naming one opened the case to them.
+    from .conftest import form_data, post_fields, task_id
+
+    reference = seeded["Jeune H."]  # sophie, karim and lea carry its actions; paul takes no part
+    tid = task_id(app, reference, "acknowledge_youth_message")
+    login(client, "anne")
+    page = text(client.get(f"/tasks/{tid}"))
+    offered = page.split('name="inform._present"')[1].split("</fieldset>")[0]
+    assert 'value="karim"' in offered and 'value="paul"' not in offered and 'value="anne"' not in offered
+    assert "le secret professionnel partagé ne s'étend pas aux autres" in page
+    response = post_fields(client, f"/tasks/{tid}", form_data({"response": "Transmis.", "inform": ["karim", "paul"]})
+                           + [("action", "complete")])
+    assert response.status_code == 422
+    assert "Paul" in text(response) and "ne prend pas part à ce dossier" in text(response)
+    assert task_id(app, reference, "acknowledge_youth_message") == tid  # nothing saved
+    login(client, "paul")
+    assert client.get(f"/cases/{reference}").status_code == 403  # still not his to read
