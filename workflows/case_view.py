@@ -118,7 +118,9 @@ def for_viewer(session: Session, viewer: User, case: Case) -> CaseView:
     return CaseView(
         case=case, viewer=viewer, full=full, instance=instance, open_tasks=tasks, current_steps=current_steps,
         done_steps=done_steps, consents=[] if summary_only else consents, plans=plan_views,
-        consent_obtained=all(c.status == "given" for c in consents) if summary_only else None,
+        # As the process decides: a mature or adult youth's consent alone is enough (art. 12).
+        consent_obtained=consent.status(consents, youth_adult=consent.is_adult_band(case.age_band)) == "given"
+        if summary_only else None,
         plan_hidden=has_plan and not plan_views,
         messages=visible_messages, evaluations=evaluations.for_case(session, case) if full else [],
         timeline=events, show_request=full or case.requester_user_id == viewer.id, names=names,

@@ -509,3 +509,26 @@ def test_a_complaint_is_passed_on_only_to_those_who_take_part_in_the_case(app, c
     assert task_id(app, reference, "acknowledge_youth_message") == tid  # nothing saved
     login(client, "paul")
     assert client.get(f"/cases/{reference}").status_code == 403  # still not his to read
+
+
+def test_a_requester_reads_consent_obtained_when_a_mature_youth_gave_it_alone(app, client):
+    # The mother's answer is still awaited, but a youth judged mature decides alone (art. 12).
+    from workflows import cases, demo, tasks
+    from workflows.users import find_active
+
+    with app.db.transaction() as session:
+        tom, anne = find_active(session, "tom"), find_active(session, "anne")
+        case = cases.start_case(session, app.runtime, actor=tom, requester_kind="professional",
+                                youth_pseudonym="Jeune M.", age_band="16-17", region="Brabant wallon",
+                                case_manager=anne)
+        answers = demo.sample(session, app.runtime, case, "verify_request")
+        answers.update(youth_mature=True, maturity_reasoning="Comprend les enjeux du dispositif (fictif).")
+        answers["consents"][1]["status"] = "pending"
+        answers["consents"][1].pop("date", None)
+        tasks.complete(session, app.runtime, anne, demo.open_task(session, case, "verify_request").id, answers)
+        reference = case.reference
+    login(client, "tom")
+    shown = client.get(f"/api/v1/cases/{reference}").get_json()
+    assert shown["consent_obtained"] is True
+    consent = " ".join(text(client.get(f"/cases/{reference}")).split()).split("<h2>Consentement</h2>")[1]
+    assert '<span class="badge ok">obtenu</span>' in consent.split("</section>")[0]
