@@ -134,14 +134,15 @@ def _open_tasks_of_case() -> Select:
 
 def _plans(session: Session, case: Case, viewer: User, full: bool) -> tuple[list[PlanView], bool]:
     """The plan's versions as `viewer` may see them, and whether the case has a plan at all."""
-    views, previous = [], None
+    views, previous, previous_seen = [], None, True
     every = plans.versions(session, case)
     reports = plans.reports_by_action(session, [a for version in every for a in version.actions])
     for version in every:
         attended = full or any(p.user_id == viewer.id for p in version.participants)
         if attended:
+            # What changed names what the earlier version held: only for who could read it.
             view = PlanView(version, True, list(version.objectives), list(version.actions),
-                            changes=plans.diff(previous, version))
+                            changes=plans.diff(previous, version) if previous_seen else [])
         else:
             mine = [a for a in version.actions if a.carrier_id == viewer.id]
             keys = {a.objective_id for a in mine}
@@ -152,7 +153,7 @@ def _plans(session: Session, case: Case, viewer: User, full: bool) -> tuple[list
                                                           or action.carrier_id == viewer.id]
         if view.actions or view.full:
             views.append(view)
-        previous = version
+        previous, previous_seen = version, attended
     return views, bool(every)
 
 

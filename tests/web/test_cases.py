@@ -532,3 +532,29 @@ def test_a_requester_reads_consent_obtained_when_a_mature_youth_gave_it_alone(ap
     assert shown["consent_obtained"] is True
     consent = " ".join(text(client.get(f"/cases/{reference}")).split()).split("<h2>Consentement</h2>")[1]
     assert '<span class="badge ok">obtenu</span>' in consent.split("</section>")[0]
+
+
+def test_what_changed_in_a_plan_is_not_shown_to_who_did_not_read_the_version_before(app, client):
+    # Tom attends the second concertation only: the changes would name the first plan's objectives.
+    from workflows import cases, demo, tasks
+    from workflows.users import find_active
+
+    with app.db.transaction() as session:
+        anne = find_active(session, "anne")
+        case = cases.start_case(session, app.runtime, actor=anne, requester_kind="family", youth_pseudonym="Jeune P.",
+                                age_band="12-15", region="Brabant wallon")
+        for step, options in [("verify_request", {}), ("clarification_interview", {}),
+                              ("concertation", {"objectives": 2, "actions": 2, "carriers": ("sophie", "karim")}),
+                              ("report_action", {}), ("report_action", {}), ("evaluation", {"met": False})]:
+            demo.advance(session, app.runtime, case, step, **options)
+        again = demo.sample(session, app.runtime, case, "concertation", objectives=1, actions=1, carriers=("tom",))
+        again["participants"].append({"name": "Tom Janssens", "organisation": "CPAS (fictif)", "kind": "professional",
+                                      "user": "tom", "charter_acknowledged": True})
+        tasks.complete(session, app.runtime, anne, demo.open_task(session, case, "concertation").id, again)
+        reference = case.reference
+    login(client, "anne")
+    assert "Stabiliser le lieu de vie" in text(client.get(f"/cases/{reference}")).split('class="changes"')[1]
+    login(client, "tom")
+    page = text(client.get(f"/cases/{reference}"))
+    assert "Reprendre une scolarité adaptée" in page  # the second plan, his to read
+    assert 'class="changes"' not in page and "Stabiliser le lieu de vie" not in page
