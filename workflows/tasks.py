@@ -179,7 +179,10 @@ def defaults(session: Session, task: HumanTask, case: Case) -> dict[str, Any]:
     if task.spec_name == "concertation":
         return plans.defaults_for_new_pass(plans.current(session, case))
     if task.spec_name == "obtain_consent":
-        return {"consents": [{"person": c.person, "label": c.label, "status": c.status, "scope": c.scope}
+        # Each person's latest decision as recorded, with its date: sent again unchanged, it must
+        # not lose the day it was given.
+        return {"consents": [{"person": c.person, "label": c.label, "status": c.status, "scope": c.scope,
+                              **({"date": c.decided_on.isoformat()} if c.decided_on else {})}
                              for c in consent.current(session, case)]}
     return {}
 

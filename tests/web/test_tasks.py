@@ -748,3 +748,24 @@ def test_the_exit_starts_from_the_evaluation_s_verdict_and_other_asks_why(app, c
                                                  ("action", "complete")])
     assert done.status_code == 302, text(done)[-1500:]
     assert reference in text(client.get(done.location))
+
+
+def test_a_consent_retry_keeps_the_date_each_decision_was_given(app, client):
+    # The youth's row came back without its date: sent again unchanged, it was recorded undated.
+    from workflows import cases
+    from workflows import tasks as task_mod
+    from workflows.users import find_active
+
+    with app.db.transaction() as session:
+        anne = find_active(session, "anne")
+        case = cases.start_case(session, app.runtime, actor=anne, requester_kind="family", youth_pseudonym="Jeune D.",
+                                age_band="12-15", region="Brabant wallon")
+        answers = demo.sample(session, app.runtime, case, "verify_request")
+        answers["consents"][1].update(status="pending")
+        answers["consents"][1].pop("date")
+        given_on = answers["consents"][0]["date"]
+        task_mod.complete(session, app.runtime, anne, demo.open_task(session, case, "verify_request").id, answers)
+        reference = case.reference
+    login(client, "anne")
+    page = text(client.get(f"/tasks/{task_id(app, reference, 'obtain_consent')}"))
+    assert f'name="consents.0.date" value="{given_on}"' in page
