@@ -35,7 +35,7 @@ from .errors import ConflictError, NotFoundError, ScriptError, TaskStateError, W
 from .models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion
 from .scripting import RestrictedEnvironment, ScriptEngine
 from .serializer import SpecPool, Specs, WorkflowCodec, triggered
-from .timers import next_due
+from .timers import due_times, next_due
 from .validation import FORM_PROPERTY
 
 log = logging.getLogger(__name__)
@@ -255,8 +255,11 @@ class Runtime:
         instance = self._lock(session, instance_id)
         op = _Operation(session, instance, actor, self.clock.now())
         with self._workflow(op) as workflow:
+            # Which timers are due (their elements), for the case's history to say what came.
+            due = sorted({task.task_spec.bpmn_id for task, when in due_times(workflow)
+                          if when <= op.now and task.task_spec.bpmn_id})
             self._run(workflow, workflow.refresh_timers)
-            self._save(op, workflow, "timers_fired", {})
+            self._save(op, workflow, "timers_fired", {"elements": due} if due else {})
         return instance
 
     def rewrite(self, session: Session, instance_id: int, change: Callable[[BpmnWorkflow, Specs], None], *,

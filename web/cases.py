@@ -191,6 +191,17 @@ def _page(case: Case, *, note_errors=None, message_errors=None, values=None, sta
                            values=values or {}), status
 
 
+def element_names(version: ProcessVersion | None, ids: list[str]) -> str:
+    """Elements of a version's diagram by their names in the page's language (else their ids)."""
+    table = (version.elements or {}) if version is not None else {}
+    english = locale() == "en"
+
+    def name(element_id: str) -> str:
+        found = table.get(element_id) or {}
+        return (english and found.get("name_en")) or found.get("name") or element_id
+    return ", ".join(f"« {name(i)} »" if not english else f"'{name(i)}'" for i in ids)
+
+
 @statement
 def _exit_of_case() -> Select:
     return (select(FormSubmission.submitted_at).where(FormSubmission.case_id == bindparam("case_id"),
@@ -281,3 +292,4 @@ def init_app(app: Flask) -> None:
     add_nav_item(app, "cases.new", "New request", roles=ACTORS)
     app.jinja_env.globals["is_member"] = is_member
     app.jinja_env.globals["reason_title"] = lambda reason: reasons.title(reason, locale())
+    app.jinja_env.globals["element_names"] = element_names

@@ -558,3 +558,19 @@ def test_what_changed_in_a_plan_is_not_shown_to_who_did_not_read_the_version_bef
     page = text(client.get(f"/cases/{reference}"))
     assert "Reprendre une scolarité adaptée" in page  # the second plan, his to read
     assert 'class="changes"' not in page and "Stabiliser le lieu de vie" not in page
+
+
+def test_the_history_says_which_time_came_and_that_it_came_by_itself(app, client):
+    from engine.scheduler import TimerSweep
+    from tests.timer_cases import case_at
+
+    reference = case_at(app, "consent_reminder")
+    app.clock.advance(days=7, seconds=1)
+    TimerSweep(app.db, app.runtime).tick()
+    login(client, "anne")
+    page = " ".join(text(client.get(f"/cases/{reference}")).split())
+    assert "· automatiquement</span><br>Moment atteint : « Rappel : consentement »" in page
+    assert "scheduler" not in page
+    post(client, "/language", {"lang": "en", "next": "/"})
+    page = " ".join(text(client.get(f"/cases/{reference}")).split())
+    assert "· automatically</span><br>Time reached: 'Reminder: consent'" in page
