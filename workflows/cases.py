@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import unicodedata
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -62,6 +63,13 @@ def looks_like_full_name(text: str) -> bool:
                for word in words)
 
 
+def _unseen(text: str, *, lines: bool) -> bool:
+    """Whether `text` holds a character no one sees: a control character (but a text's line
+    breaks and tabs), or an invisible format character such as a zero-width space."""
+    allowed = "\n\r\t" if lines else ""
+    return any(unicodedata.category(c) in ("Cc", "Cf") and c not in allowed for c in text)
+
+
 def _check_request(fields: dict[str, Any], pseudonym_confirmed: bool = False) -> None:
     errors = []
     for name, allowed in (("requester_kind", REQUESTER_KINDS), ("age_band", AGE_BANDS)):
@@ -69,15 +77,21 @@ def _check_request(fields: dict[str, Any], pseudonym_confirmed: bool = False) ->
             errors.append(FieldError(name, "required"))
         elif fields[name] not in allowed:
             errors.append(FieldError(name, "enum"))
-    for name, limit in (("youth_pseudonym", 60), ("region", 100)):
+    for name, limit, required in (("youth_pseudonym", 60, True), ("region", 100, True),
+                                  ("requester_contact", 300, False)):
         value = (fields.get(name) or "").strip()
         if not value:
-            errors.append(FieldError(name, "required"))
+            if required:
+                errors.append(FieldError(name, "required"))
         elif len(value) > limit:
             errors.append(FieldError(name, "maxLength", {"limit": limit}))
+        elif _unseen(value, lines=False):
+            errors.append(FieldError(name, "unseen_characters"))
     for name in ("difficulties", "previous_attempts"):
         if len(fields.get(name) or "") > 4000:
             errors.append(FieldError(name, "maxLength", {"limit": 4000}))
+        elif _unseen(fields.get(name) or "", lines=True):
+            errors.append(FieldError(name, "unseen_characters"))
     if not pseudonym_confirmed and not errors and looks_like_full_name(fields.get("youth_pseudonym") or ""):
         # Health data about a minor: a full name typed by habit is caught before anything is saved.
         errors.append(FieldError("youth_pseudonym", FULL_NAME, custom={
@@ -102,7 +116,7 @@ def start_case(session: Session, runtime: Runtime, *, actor: User, requester_kin
     if actor.role not in ("case_manager", "professional") or not actor.active:
         raise PermissionDeniedError("only case managers and professionals introduce requests")
     fields = dict(requester_kind=requester_kind, youth_pseudonym=youth_pseudonym, age_band=age_band, region=region,
-                  difficulties=difficulties, previous_attempts=previous_attempts)
+                  difficulties=difficulties, previous_attempts=previous_attempts, requester_contact=requester_contact)
     _check_request(fields, pseudonym_confirmed)
     if case_manager is None:
         case_manager = actor if actor.role == "case_manager" else _least_loaded_case_manager(session)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
 from engine.bundles import Bundle
 from engine.deployments import deploy as deploy_bundle
@@ -71,6 +71,8 @@ def handle_errors(func):
             exc = CliError(_explain(err))
             exc.exit_code = code
             raise exc from None
+        except SQLAlchemyError as err:  # a value the database refuses: its statement holds case data, not shown
+            raise CliError(f"the database refused the change ({type(err).__name__}); nothing was saved") from None
 
     return wrapper
 

@@ -18,7 +18,7 @@ from .errors import NotFoundError
 
 _MESSAGES: dict[str, dict[str, str]] = {
     "required": {"fr": "Ce champ est obligatoire.", "en": "This field is required."},
-    "type": {"fr": "Valeur invalide ({expected} attendu).", "en": "Invalid value ({expected} expected)."},
+    "type": {"fr": "Valeur invalide : il faut {expected}.", "en": "Invalid value ({expected} expected)."},
     "enum": {"fr": "Choisissez une des options proposées.", "en": "Choose one of the options."},
     "const": {"fr": "Valeur invalide.", "en": "Invalid value."},
     "minLength": {"fr": "Ce champ ne peut pas être vide.", "en": "This field cannot be empty."},
@@ -38,6 +38,8 @@ _MESSAGES: dict[str, dict[str, str]] = {
                             "dossier, porte ses actions.",
                       "en": "{name} manages other cases than this one: a partner, or this case's manager, carries "
                             "its actions."},
+    "unseen_characters": {"fr": "Ce texte contient des caractères invisibles ou de contrôle : retapez-le.",
+                          "en": "This text holds invisible or control characters: type it again."},
     "not_in_case": {"fr": "{name} ne prend pas part à ce dossier : seuls ses participants peuvent en être "
                           "informés.",
                     "en": "{name} takes no part in this case: only those who do may be informed."},

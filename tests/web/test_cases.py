@@ -67,6 +67,23 @@ def test_a_full_name_typed_as_pseudonym_is_asked_about_before_anything_is_saved(
     assert post(client, "/cases/new", {**form, "pseudonym_confirmed": "1"}).status_code == 302  # confirmed
 
 
+def test_a_request_with_a_long_contact_or_unseen_characters_is_422_and_opens_nothing(app, client):
+    # A contact over 300 characters was a 500 on PostgreSQL (and stored whole on SQLite); a
+    # pseudonym of zero-width spaces opened a case.
+    from workflows.models import Case
+
+    login(client, "tom")
+    response = post(client, "/cases/new", {"requester_kind": "professional", "youth_pseudonym": "\u200b\u200b",
+                                           "age_band": "12-15", "region": "Namur\x1b[31m",
+                                           "requester_contact": "c" * 301, "difficulties": "Ligne 1\nLigne 2"})
+    page = text(response)
+    assert response.status_code == 422 and "Veuillez corriger 3 erreurs :" in page
+    assert "Texte trop long (300 caractères au plus)." in page
+    assert page.count("caractères invisibles ou de contrôle") == 4  # the pseudonym, the region: summary and field
+    with app.db.transaction(write=False) as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 0
+
+
 def test_new_request_with_errors_is_422_and_keeps_values(client):
     login(client, "tom")
     response = post(client, "/cases/new", {"requester_kind": "professional", "youth_pseudonym": "",
