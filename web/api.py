@@ -113,11 +113,11 @@ def complete(task_id: str):
             raise NotFoundError("no such open task")
         return render_error(409, "task_closed", done_by(done, current_user()),
                             link=url_for("api.case", reference=done.case.reference))
+    load(task_id)  # 404 for a task this user may not see, before its body is even read
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         raise FormError([FieldError("", "not_json")])
     data = payload.get("data", payload) if set(payload) <= {"data"} else payload
-    load(task_id)  # 404 for a task this user may not see, before anything is held
     runtime = casework().runtime
     try:
         case = task_mod.complete(db(), runtime, current_user(), task_id, data)

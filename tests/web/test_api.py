@@ -166,6 +166,11 @@ def test_tasks_list_show_and_complete_with_basic_auth(app, client, seeded):
     # Someone who may not see the case learns nothing of it, not even that the task was done.
     elsewhere = client.post(f"/api/v1/tasks/{tid}/complete", json=data, headers=basic("marc"))
     assert elsewhere.status_code == 404 and elsewhere.is_json
+    # Nor that an open one exists, whatever the body (it was read first: not a JSON object, 422).
+    hidden = task_id(app, seeded["Jeune E."], "clarification_interview")  # a family's request, no partner yet
+    for body in ([1], "x", {}):
+        refused = client.post(f"/api/v1/tasks/{hidden}/complete", json=body, headers=basic("karim"))
+        assert refused.status_code == 404 and refused.is_json, refused.get_json()
 
 
 def test_session_cookie_posts_need_the_csrf_header(app, client, seeded):
