@@ -215,9 +215,13 @@ def refusal(user: User | None, roles: tuple[str, ...]):
 def audit_read(kind: str, case: Case, detail: dict[str, Any] | None = None) -> None:
     """Record that the current user read case content (the view must be marked @writes)."""
     user = current_user()
-    audit.record(db(), at=now(), actor=user.username if user else "anonymous", kind=kind,
-                 business_key=case.reference, instance_id=case.instance_id,
+    event = dict(at=now(), actor=user.username if user else "anonymous", kind=kind, business_key=case.reference,
+                 instance_id=case.instance_id,
                  detail={"via": "api" if request.path.startswith("/api/") else "web", **(detail or {})})
+    audit.record(db(), **event)
+    # A page that shows the case with an error (a form sent back with its errors, 422) rolls its
+    # transaction back: the read is written again after it (web.transactions).
+    g.setdefault("casework_reads", []).append(event)
 
 
 def init_app(app: Flask) -> None:

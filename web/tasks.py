@@ -109,6 +109,7 @@ def _not_eligible_because(facts: dict[str, Any]) -> str | None:
 def _render(task: HumanTask, case: Case, values: dict[str, Any], *, errors=None, status: int = 200,
             notice: str | None = None, closed: bool = False):
     session, lang = db(), locale()
+    audit_read("task_viewed", case, {"task_id": task.id})  # each page that shows the case: sent back too
     schema = task_mod.schema_of(session, task) if not closed else _schema_or_empty(task)
     error_by_field = forms.error_map(errors or [], lang)
     # Partners, and the case's own manager (another case manager could not open the case); a field
@@ -152,7 +153,6 @@ def show(task_id: str):
     if db().get(HumanTask, task_id) is None:  # completed: by whom and when (the Back button after it)
         return _closed_meanwhile(task_id)
     task, case = load(task_id)
-    audit_read("task_viewed", case, {"task_id": task.id})
     notifications.task_opened(db(), current_user(), case.reference, task.id, now())
     draft = drafts.get(db(), task.id)
     values = draft.data if draft else task_mod.defaults(db(), task, case)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session
 
+from engine import audit
 from workflows.bootstrap import Casework
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -38,6 +39,14 @@ def now():
     return casework().clock.now()
 
 
+def _keep_reads(events: list[dict] | None) -> None:
+    """The audited reads of a response that rolled back (it still showed the case), on their own."""
+    if events:
+        with casework().db.transaction() as session:
+            for event in events:
+                audit.record(session, **event)
+
+
 def init_app(app: Flask) -> None:
     @app.after_request
     def _commit(response):
@@ -48,6 +57,7 @@ def init_app(app: Flask) -> None:
                     session.commit()
                 else:
                     session.rollback()
+                    _keep_reads(g.pop("casework_reads", None))
             finally:
                 session.close()
         return response

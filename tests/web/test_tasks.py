@@ -769,3 +769,20 @@ def test_a_consent_retry_keeps_the_date_each_decision_was_given(app, client):
     login(client, "anne")
     page = text(client.get(f"/tasks/{task_id(app, reference, 'obtain_consent')}"))
     assert f'name="consents.0.date" value="{given_on}"' in page
+
+
+def test_a_form_sent_back_with_its_errors_is_an_audited_read_of_the_case(app, client, seeded):
+    # A 422 (or a row added) shows the case beside the form: it was read with no audit trail.
+    reference = seeded["Jeune A."]
+    tid = task_id(app, reference, "verify_request")
+    login(client, "anne")
+
+    def views():
+        with app.db.transaction(write=False) as session:
+            return session.scalar(select(func.count()).select_from(AuditEvent).where(
+                AuditEvent.kind == "task_viewed", AuditEvent.business_key == reference))
+    before = views()
+    response = post_fields(client, f"/tasks/{tid}", [("youth_age", "abc"), ("action", "complete")])
+    assert response.status_code == 422 and views() == before + 1
+    response = post_fields(client, f"/tasks/{tid}", [("consents._present", "1"), ("_add", "consents")])
+    assert response.status_code == 200 and views() == before + 2
