@@ -213,6 +213,8 @@ TEXTS: dict[str, dict[str, str]] = {
                                "formJsonSchemaFilename ({vendor}'s form settings are not used)"},
     "form.file_missing": {"fr": "le fichier de formulaire forms/{filename} manque parmi les fichiers du processus",
                           "en": "form file forms/{filename} is missing from the bundle"},
+    "json.too_deep": {"fr": "imbriqué trop profondément (des centaines de niveaux)",
+                      "en": "nested too deeply (hundreds of levels)"},
     "form.not_json": {"fr": "le formulaire n'est pas du JSON valide : {error}", "en": "form is not valid JSON: {error}"},
     "form.bad_schema": {"fr": "le formulaire n'est pas un JSON Schema valide, à l'endroit {where} : {error}",
                         "en": "form is not a valid JSON Schema at {where}: {error}"},

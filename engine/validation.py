@@ -202,15 +202,18 @@ class _Checker:
         if text is None:
             self.add(say("form.file_missing", filename=filename), file, task)
             return
-        try:
-            schema = json.loads(text)
-        except json.JSONDecodeError as err:
-            self.problems.append(Problem(say("form.not_json", error=json_error(err.msg)),
+        schema, error, line = parse_json(text)
+        if error is not None:
+            self.problems.append(Problem(say("form.not_json", error=error),
                                          file="forms/" + filename, element_id=task.get("id"),
-                                         element_name=task.get("name"), line=err.lineno))
+                                         element_name=task.get("name"), line=line))
             return
         try:
             jsonschema.Draft202012Validator.check_schema(schema)
+        except RecursionError:
+            self.problems.append(Problem(say("form.not_json", error=say("json.too_deep")), file="forms/" + filename,
+                                         element_id=task.get("id"), element_name=task.get("name")))
+            return
         except jsonschema.SchemaError as err:
             where = "/".join(str(p) for p in err.absolute_path) or say("word.form_root")
             error = schema_error(err.message, tuple(err.absolute_path))
@@ -370,16 +373,26 @@ def validate_bundle(bundle: Bundle, *, services: set[str] | None = None,
             check_process(process, lambda message, node, _name=name: checker.add(message, _name, node))
         bpmn_trees[name] = root
     for name in bundle.files:
-        if name.startswith("forms/") and name.endswith(".json"):
-            try:
-                json.loads(bundle.files[name])
-            except json.JSONDecodeError as err:
-                if not any(p.file == name for p in problems):
-                    problems.append(Problem(say("form.not_json", error=json_error(err.msg)), file=name,
-                                            line=err.lineno))
+        if name.startswith("forms/") and name.endswith(".json") and not any(p.file == name for p in problems):
+            # Every form file, used by a task or not yet: each is read as a schema later on.
+            value, error, line = parse_json(bundle.files[name])
+            if error is not None:
+                problems.append(Problem(say("form.not_json", error=error), file=name, line=line))
+            elif not isinstance(value, dict):
+                problems.append(Problem(say("form.not_object"), file=name))
     if problems or not bpmn_trees:
         return None, problems
     return _parse_with_spiff(bundle, bpmn_trees, dmn_trees, checker)
+
+
+def parse_json(text: str) -> tuple[Any, Message | str | None, int | None]:
+    """A file's JSON value, or what is wrong with it: (value, None, None) or (None, error, line)."""
+    try:
+        return json.loads(text), None, None
+    except json.JSONDecodeError as err:
+        return None, json_error(err.msg), err.lineno
+    except RecursionError:  # nested deeper than the parser goes
+        return None, say("json.too_deep"), None
 
 
 def _parse_with_spiff(bundle, bpmn_trees, dmn_trees, checker) -> tuple[ParsedBundle | None, list[Problem]]:

@@ -129,6 +129,23 @@ def test_processes_edited_form_is_checked_and_deployed(client, app):
     bad = post(client, "/processes/case_management/edit",
                {"action": "deploy", "bpmn": files[MAIN], "file:forms/exit_case.json": "{not json"})
     assert bad.status_code == 422 and "le formulaire n'est pas du JSON valide" in text(bad) and _versions(app) == 2
+    # A form that is JSON but no object, used by a task or not yet, or nested past the parser's
+    # depth: each a problem with its file (they were 500s).
+    deep = "[" * 1000 + "]" * 1000
+    for content, expected in (("[]", "pas un JSON Schema valide"), (deep, "imbriqué trop profondément")):
+        for action in ("validate", "deploy"):
+            response = post(client, "/processes/case_management/edit",
+                            {"action": action, "bpmn": files[MAIN], "file:forms/exit_case.json": content})
+            assert response.status_code == 422, (content[:9], response.status_code)
+            assert expected in text(response) and "forms/exit_case.json" in text(response)
+    uploads = [("case_management.bpmn", files[MAIN].encode())]
+    for name, content, expected in (("new_form.json", "null", "doit décrire un objet"),
+                                    ("new_form.json", '"x"', "doit décrire un objet"),
+                                    ("verify_request.json", deep, "imbriqué trop profondément")):
+        response = _upload(client, [*uploads, (name, content.encode())], action="validate")
+        assert response.status_code == 422, (name, content[:9], response.status_code)
+        assert expected in text(response) and name in text(response)
+    assert _versions(app) == 2
 
 
 @pytest.mark.parametrize("name,content,expected", [
