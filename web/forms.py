@@ -227,18 +227,20 @@ def _parse_value(name: str, schema: dict[str, Any], form: MultiDict, *, top: boo
         return _MISSING
     if kind == "boolean":
         return {"true": True, "false": False}.get(raw, raw)
+    # Digits as typed on a keyboard: Python reads "1_0" as 10, and Arabic-Indic digits too. Left
+    # as text otherwise, for the schema to say what is expected.
     if kind == "integer":
-        try:
-            return int(raw)
-        except ValueError:
-            return raw
+        return int(raw) if _INTEGER.fullmatch(raw) else raw
     if kind == "number":
-        try:
-            number = float(raw.replace(",", "."))
-        except ValueError:
+        if not _NUMBER.fullmatch(raw):
             return raw
-        return number if math.isfinite(number) else raw  # "nan", "inf", "1e999": not a number here
+        number = float(raw.replace(",", "."))
+        return number if math.isfinite(number) else raw  # "1e999": not a number here
     return raw
+
+
+_INTEGER = re.compile(r"[+-]?[0-9]{1,18}", re.ASCII)
+_NUMBER = re.compile(r"[+-]?([0-9]{1,18}([.,][0-9]{0,18})?|[.,][0-9]{1,18})([eE][+-]?[0-9]{1,3})?", re.ASCII)
 
 
 def _parse_rows(name: str, items: dict[str, Any], form: MultiDict) -> Any:

@@ -105,3 +105,16 @@ def test_web_forms_a_required_yes_no_in_a_row_is_asked_not_a_box_left_unticked()
                                                           locale="fr", people=[])}
     charter = next(f for f in concertation["participants"].rows[0] if f.name.endswith("charter_acknowledged"))
     assert charter.kind == "checkbox"  # optional: a box to tick
+
+
+def test_web_forms_numbers_are_read_as_typed_on_a_keyboard():
+    # int() and float() read "1_0" as 10 and Arabic-Indic digits as ours: kept as text, refused.
+    schema = {"type": "object", "properties": {"age": {"type": "integer"}, "amount": {"type": "number"}}}
+    for typed in ("1_0", "١٢", "1 0", "0x10", "12.0", "9" * 19):
+        assert forms.parse(schema, MultiDict([("age", typed)])) == {"age": typed}
+    for typed, read in (("12", 12), ("+12", 12), ("-3", -3), (" 7 ", 7)):
+        assert forms.parse(schema, MultiDict([("age", typed)])) == {"age": read}
+    for typed in ("1_0.5", "١٫٢", "12,5,1", "."):
+        assert forms.parse(schema, MultiDict([("amount", typed)])) == {"amount": typed}
+    for typed, read in (("12,5", 12.5), ("0.25", 0.25), (",5", 0.5), ("2e3", 2000.0), ("-1", -1.0)):
+        assert forms.parse(schema, MultiDict([("amount", typed)])) == {"amount": read}
