@@ -22,6 +22,9 @@ KINDS = ("wish", "complaint")
 MESSAGE = "youth_message"
 
 
+TEXT_LIMIT = 4000  # as a note: what the youth said, in a few paragraphs
+
+
 def record(session: Session, runtime: Runtime, *, user: User, case: Case, kind: str, text: str,
            received_on: dt.date | str | None = None) -> YouthMessage:
     """Record a wish or complaint and hand it to the case's process (a BPMN message).
@@ -36,6 +39,8 @@ def record(session: Session, runtime: Runtime, *, user: User, case: Case, kind: 
         errors.append(error)
     if not (text or "").strip():
         errors.append(FieldError("text", "required"))
+    elif len(text.strip()) > TEXT_LIMIT:
+        errors.append(FieldError("text", "maxLength", {"limit": TEXT_LIMIT}))
     if errors:
         raise FormError(errors)
     if user.role != "case_manager" or case.case_manager_id != user.id:

@@ -450,6 +450,8 @@ def test_a_youth_message_with_a_date_that_is_not_one_or_is_to_come_is_refused(ap
     assert count() == before
     empty = post(client, f"/cases/{reference}/messages", {"kind": "wish", "text": "", "received_on": to_come})
     assert 'id="message-date-error"' in text(empty) and 'id="message-error">Ce champ est obligatoire.' in text(empty)
+    long = post(client, f"/cases/{reference}/messages", {"kind": "wish", "text": "x" * 4001, "received_on": ""})
+    assert long.status_code == 422 and 'id="message-error">Texte trop long (4000 caractères au plus).' in text(long)
     assert post(client, f"/cases/{reference}/messages", {"kind": "wish", "text": "Revoir sa sœur",
                                                          "received_on": ""}).status_code == 302  # today
     assert count() == before + 1
