@@ -43,6 +43,10 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "not_in_case": {"fr": "{name} ne prend pas part à ce dossier : seuls ses participants peuvent en être "
                           "informés.",
                     "en": "{name} takes no part in this case: only those who do may be informed."},
+    "not_a_participant": {"fr": "{name} n'est pas un partenaire : le compte d'un participant est celui d'un "
+                                "professionnel, ou du gestionnaire de ce dossier (sinon, laissez le compte vide).",
+                          "en": "{name} is not a partner: a participant's account is a professional's, or this "
+                                "case's manager's (else leave the account empty)."},
     "unknown_objective": {"fr": "Aucun objectif de repère « {name} » dans ce plan.",
                           "en": "No objective with key '{name}' in this plan."},
     "duplicate_key": {"fr": "Repère « {name} » utilisé deux fois.", "en": "Key '{name}' is used twice."},

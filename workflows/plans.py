@@ -88,9 +88,15 @@ def _plan_errors(ctx: TaskContext, data: dict[str, Any]) -> tuple[list[FieldErro
         else:
             carriers[user.username] = user
     for i, participant in _rows(data, "participants"):
-        if isinstance(participant.get("user"), str) and participant["user"] \
-                and find_active(ctx.session, participant["user"]) is None:
+        if not isinstance(participant.get("user"), str) or not participant["user"]:
+            continue
+        user = find_active(ctx.session, participant["user"])
+        if user is None:
             errors.append(FieldError(f"participants/{i}/user", "unknown_user", {"name": participant["user"]}))
+        elif user.role != "professional" and user.id != ctx.case.case_manager_id:
+            # The account would take part in the case and read its plan: a coordinator or a
+            # process owner reads no case, another case manager not this one.
+            errors.append(FieldError(f"participants/{i}/user", "not_a_participant", {"name": user.display_name}))
     return errors, carriers
 
 

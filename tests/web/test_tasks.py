@@ -485,6 +485,11 @@ def test_an_action_is_carried_by_a_partner_or_the_case_s_own_manager_not_another
     assert response.status_code == 422
     assert "Marc Dubois gère d'autres dossiers que celui-ci" in text(response)
     assert task_id(app, reference, "concertation") == tid  # nothing saved
+    data["actions"][1]["carrier"] = "sophie"  # nor does a process owner take part through a participant's account
+    data["participants"][0]["user"] = "paul"
+    response = post_fields(client, f"/tasks/{tid}", form_data(data) + [("action", "complete")])
+    assert response.status_code == 422 and "n'est pas un partenaire : le compte d'un participant" in text(response)
+    data["participants"][0]["user"] = "sophie"
     data["actions"][1]["carrier"] = "anne"  # the case's own manager may carry one, and report on it
     assert post_fields(client, f"/tasks/{tid}", form_data(data) + [("action", "complete")]).status_code == 302
     with app.db.transaction(write=False) as session:
