@@ -142,7 +142,9 @@ SAMPLES: dict[str, Callable[..., dict[str, Any]]] = {
 
 def _partners_in(ctx: dict[str, Any]) -> list[str]:
     """The usernames of the professionals who take part in the case (whom a wish may be told)."""
-    session, case = ctx["session"], ctx["case"]
+    session, case = ctx.get("session"), ctx.get("case")
+    if session is None or case is None:  # a sample without a case (its form's shape only)
+        return ["sophie"]
     return sorted(session.scalars(select(User.username).join(CaseMember, CaseMember.user_id == User.id).where(
         CaseMember.case_id == case.id, User.role == "professional")))
 
