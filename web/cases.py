@@ -167,7 +167,7 @@ def _page(case: Case, *, note_errors=None, message_errors=None, values=None, sta
     audit_read("case_viewed", case)
     notifications.case_opened(session, user, case.id, now())  # what told them of it is read now
     version = session.get(ProcessVersion, view.instance.version_id) if view.instance else None
-    svg = None
+    svg, waiting = None, []
     if version is not None:
         source, elements = _drawing_inputs(version)
         if source:
@@ -186,8 +186,12 @@ def _page(case: Case, *, note_errors=None, message_errors=None, values=None, sta
     # When the youth left the dispositif (its exit step's submission): the case stays "exited"
     # until its process ends (a check-in after the exit), then "closed" with its own date.
     exited_at = session.scalar(_exit_of_case(), {"case_id": case.id}) if case.status == "exited" else None
+    # Nothing open and the process waits on a time (the check-in a few months after an exit):
+    # what it waits for and until when, rather than nothing at all.
+    waits_until = view.instance.next_timer_due if waiting and not view.open_tasks and (
+        view.full or case.status != "open") else None
     return render_template("cases/show.html", view=view, case=case, version=version, svg=svg, managers=managers,
-                           exited_at=exited_at, today=now().astimezone(BRUSSELS).date(), note_errors=note_errors or {}, message_errors=message_errors or {},
+                           exited_at=exited_at, waiting=waiting, waits_until=waits_until, today=now().astimezone(BRUSSELS).date(), note_errors=note_errors or {}, message_errors=message_errors or {},
                            values=values or {}), status
 
 

@@ -593,3 +593,16 @@ def test_the_history_says_which_time_came_and_that_it_came_by_itself(app, client
     post(client, "/language", {"lang": "en", "next": "/"})
     page = " ".join(text(client.get(f"/cases/{reference}")).split())
     assert "· automatically</span><br>Time reached: 'Reminder: consent'" in page
+
+
+def test_an_exited_case_says_what_it_waits_for_and_until_when(app, client, seeded):
+    # Between the exit and the check-in the page had no "Now" at all; the diagram alone showed it.
+    import datetime as dt
+
+    reference = seeded["Jeune L."]  # exited: its check-in comes three months later
+    login(client, "anne")
+    page = " ".join(text(client.get(f"/cases/{reference}")).split())
+    now = page.split("<h2>Maintenant</h2>")[1].split("</p>")[0]
+    assert "Le processus attend : « Quelques mois après la sortie », jusqu'au " in now
+    in_three_months = (app.clock.now() + dt.timedelta(days=92)).astimezone(app.runtime.timezone)
+    assert in_three_months.strftime("/%m/%Y") in now or (in_three_months - dt.timedelta(days=5)).strftime("/%m/%Y") in now
