@@ -175,3 +175,23 @@ def test_a_long_unbroken_string_someone_typed_wraps_instead_of_widening_the_page
         page.goto(live_server + path)
         wide, screen = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
         assert wide <= screen, (path, wide)
+
+
+@pytest.mark.parametrize("width", [1280, 820], ids=["laptop", "tablet"])
+def test_a_plan_s_columns_keep_their_words_whole(app, live_server, page, width):
+    # "Statu t", "26/12/20 26", "Sophie Renar d": every column shrank once free text could break anywhere.
+    with app.db.transaction() as session:
+        made = demo.seed_cases(session, app.runtime)
+        reference = next(case.reference for case in made if case.youth_pseudonym == "Jeune J.")  # reports in
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, live_server, "anne")
+    page.goto(f"{live_server}/cases/{reference}")
+    broken = page.evaluate("""() => [...document.querySelectorAll('#plan th, #plan td:not(:first-child)')]
+        .filter(cell => cell.offsetParent !== null)
+        .flatMap(cell => [...cell.querySelectorAll('*'), cell].flatMap(el => [...el.childNodes]))
+        .filter(node => node.nodeType === Node.TEXT_NODE && node.textContent.trim())
+        .flatMap(node => node.textContent.trim().split(/\\s+/).length === 1 ? [node] : [])
+        .filter(node => { const range = document.createRange(); range.selectNodeContents(node);
+                          return range.getClientRects().length > 1; })
+        .map(node => node.textContent.trim())""")
+    assert broken == [], broken
