@@ -271,9 +271,11 @@ class Change:
         return "; ".join(f"{d.field}: {_plain(d.old)} → {_plain(d.new)}" for d in self.differences)
 
 
-def _plain(value: str | dt.date | User) -> str:
+def _plain(value: str | dt.date | User | Objective) -> str:
     if isinstance(value, User):
         return value.username
+    if isinstance(value, Objective):  # each version has its own rows: the same objective by its key
+        return value.key
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
@@ -284,7 +286,8 @@ def _differences(old: Any, new: Any, fields: dict[str, str]) -> tuple[Difference
 
 
 _OBJECTIVE_FIELDS = {"title": "title", "indicator": "indicator"}
-_ACTION_FIELDS = {"what": "what", "carrier": "carrier", "due": "due_on", "how": "how", "duration": "duration"}
+_ACTION_FIELDS = {"what": "what", "objective": "objective", "carrier": "carrier", "due": "due_on", "how": "how",
+                  "duration": "duration"}
 
 
 def diff(old: PlanVersion | None, new: PlanVersion) -> list[Change]:
@@ -318,12 +321,13 @@ def _pair_actions(old: list[PlanAction], new: list[PlanAction]) \
     """The same action in both versions, (old, new); then the removed ones and the added ones.
 
     Actions have no identity across versions (each concertation stores its own rows): one is the
-    same if it serves the same objective with the same text (case and spaces aside) or, reworded,
-    if it holds the same rank among its objective's actions (a second pass starts from the
-    previous plan, so an action is reworded in place)."""
+    same if it serves the same objective with the same text (case and spaces aside), or the same
+    text under another objective (moved there), or, reworded, if it holds the same rank among its
+    objective's actions (a second pass starts from the previous plan, so an action is reworded in
+    place)."""
     free = list(range(len(old)))  # the old actions not paired yet
     paired: dict[int, int] = {}  # new index -> old index
-    for same in (_texts, _places):
+    for same in (_texts, _moved, _places):
         before, after = same(old), same(new)
         for j in range(len(new)):
             i = next((i for i in free if before[i] == after[j]), None) if j not in paired else None
@@ -336,6 +340,10 @@ def _pair_actions(old: list[PlanAction], new: list[PlanAction]) \
 
 def _texts(actions: list[PlanAction]) -> list[tuple[str, Any]]:
     return [(a.objective.key, a.what.strip().lower()) for a in actions]
+
+
+def _moved(actions: list[PlanAction]) -> list[str]:
+    return [a.what.strip().lower() for a in actions]
 
 
 def _places(actions: list[PlanAction]) -> list[tuple[str, Any]]:

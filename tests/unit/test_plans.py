@@ -40,6 +40,9 @@ def test_plan_diff_a_reworded_action_is_changed_not_added_and_removed():
     (plan((O1, "A"), (O2, "B")), plan((O2, "B"), (O1, "C")), [("changed", "C", (Difference("what", "A", "C"),))]),
     # The same place under another objective: not the same action.
     (plan((O1, "A")), plan((O2, "C")), [("added", "C", ()), ("removed", "A", ())]),
+    # The same text under another objective: moved there.
+    (plan((O1, "A"), (O1, "B")), plan((O1, "B"), (O2, "A", LEA)),
+     [("changed", "A", (Difference("objective", O1, O2), Difference("carrier", KARIM, LEA)))]),
     # Two actions with the same text are two actions.
     (plan((O1, "A"), (O1, "A")), plan((O1, "A")), [("removed", "A", ())]),
     # Moved down the list by an action of another objective, and otherwise the same: no change.

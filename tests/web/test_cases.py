@@ -234,7 +234,7 @@ def test_plan_diff_shows_what_changed_between_versions(app, client, seeded):
     login(client, "anne")
     page = text(client.get(f"/cases/{reference}"))
     assert "Ce qui a changé depuis la version 1" in page
-    assert "ajouté — objectif : O3" in page
+    assert "Objectif ajouté : O3" in page
 
 
 def _second_plan(app, reference: str, change) -> None:
@@ -262,13 +262,13 @@ def test_plan_diff_names_people_and_dates_as_the_page_does(app, client, seeded):
     _second_plan(app, reference, change)
     login(client, "anne")
     changes = text(client.get(f"/cases/{reference}")).split("Ce qui a changé depuis la version 1")[1]
-    assert "modifié — action : Action 2 : stabiliser le lieu de vie (échéance : 23/03/2026 → 15/04/2026)" in changes
-    assert "modifié — action : Action 3 : reprendre une scolarité adaptée (porteur : Léa Martin → Karim Haddad)" \
+    assert "Action modifiée : Action 2 : stabiliser le lieu de vie (échéance : 23/03/2026 → 15/04/2026)" in changes
+    assert "Action modifiée : Action 3 : reprendre une scolarité adaptée (porteur : Léa Martin → Karim Haddad)" \
         in changes
     assert "->" not in changes and "2026-03-23" not in changes and "karim" not in changes
     post(client, "/language", {"lang": "en", "next": "/"})
     changes = text(client.get(f"/cases/{reference}")).split("What changed since version 1")[1]
-    assert "changed — action: Action 2 : stabiliser le lieu de vie (due date: 23/03/2026 → 15/04/2026)" in changes
+    assert "Action changed: Action 2 : stabiliser le lieu de vie (due date: 23/03/2026 → 15/04/2026)" in changes
     assert "(carried by: Léa Martin → Karim Haddad)" in changes
 
 
@@ -282,13 +282,29 @@ def test_plan_diff_shows_a_reworded_action_as_changed(app, client, seeded):
     _second_plan(app, reference, change)
     login(client, "anne")
     changes = text(client.get(f"/cases/{reference}")).split("Ce qui a changé depuis la version 1")[1].split("</ul>")[0]
-    assert "modifié — action : Inscrire le jeune en école à mi-temps (texte : Action 1 : reprendre une scolarité " \
+    assert "Action modifiée : Inscrire le jeune en école à mi-temps (texte : Action 1 : reprendre une scolarité " \
         "adaptée → Inscrire le jeune en école à mi-temps)" in changes
     assert "(échéance : 23/03/2026 → 15/04/2026)" in changes
-    assert "ajouté" not in changes and "retiré" not in changes
+    assert "ajouté" not in changes and "retiré" not in changes and "Action ajoutée" not in changes
     post(client, "/language", {"lang": "en", "next": "/"})
     changes = text(client.get(f"/cases/{reference}")).split("What changed since version 1")[1]
-    assert "changed — action: Inscrire le jeune en école à mi-temps (text: Action 1 : reprendre" in changes
+    assert "Action changed: Inscrire le jeune en école à mi-temps (text: Action 1 : reprendre" in changes
+
+
+def test_plan_diff_shows_an_action_moved_to_another_objective_and_carrier_as_changed(app, client, seeded):
+    # It read "ajouté — action : …" and "retiré — action : …", and the new carrier nowhere.
+    reference = seeded["Jeune K."]
+
+    def change(data):
+        data["actions"][0].update(objective="O2", carrier="karim")  # was O1, sophie
+
+    _second_plan(app, reference, change)
+    login(client, "anne")
+    changes = " ".join(text(client.get(f"/cases/{reference}")).split("Ce qui a changé depuis la version 1")[1]
+                       .split("</ul>")[0].split())
+    assert ("Action modifiée : Action 1 : reprendre une scolarité adaptée (objectif : O1 → O2 ; "
+            "porteur : Sophie Renard → Karim Haddad)") in changes
+    assert "ajoutée" not in changes and "retirée" not in changes
 
 
 def test_note_and_youth_message(app, client, seeded):
