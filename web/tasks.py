@@ -107,7 +107,7 @@ def _not_eligible_because(facts: dict[str, Any]) -> str | None:
 
 
 def _render(task: HumanTask, case: Case, values: dict[str, Any], *, errors=None, status: int = 200,
-            notice: str | None = None, closed: bool = False):
+            notice: str | None = None, closed: bool = False, draft_seen: str | None = None):
     session, lang = db(), locale()
     audit_read("task_viewed", case, {"task_id": task.id})  # each page that shows the case: sent back too
     schema = task_mod.schema_of(session, task) if not closed else _schema_or_empty(task)
@@ -131,6 +131,9 @@ def _render(task: HumanTask, case: Case, values: dict[str, Any], *, errors=None,
     can_reassign = user.role == "case_manager" and case.case_manager_id == user.id and not closed
     return render_template(
         "tasks/show.html", task=task, case=case, fields=fields, errors=summary, draft=draft,
+        # The draft the person's form was opened with, kept through its round trips (a row added,
+        # errors shown): a draft someone saves meanwhile is not replaced unseen.
+        draft_seen=draft_seen if draft_seen is not None else request.form.get("_draft_seen", drafts.stamp(draft)),
         notice=notice, closed=closed, title=step_title(task.spec_name, task.title),
         instructions=forms.instructions(schema, lang), context=context_of(task, case) if not closed else {},
         candidates=assignments.candidates(session, task) if can_reassign else [], can_reassign=can_reassign,
@@ -181,7 +184,16 @@ def submit(task_id: str):
     if forms.row_edit(data, request.form):
         return _render(task, case, data)
     if request.form.get("action") == "draft":
-        drafts.save(session, task_id=task.id, business_key=case.reference, user=user, data=data, now=now())
+        try:
+            drafts.save(session, task_id=task.id, business_key=case.reference, user=user, data=data, now=now(),
+                        opened_with=request.form.get("_draft_seen"))
+        except drafts.DraftChangedError as err:
+            # Two people on one task: the later draft would have erased the other's unseen.
+            return _render(task, case, data, status=409, notice=_(
+                "%(name)s saved a draft of this task on %(when)s, after you opened it: yours did not replace "
+                "it. What you typed is below; save it again to replace theirs, or open the task again to read it.",
+                name=err.draft.saved_by.display_name, when=format_datetime(err.draft.saved_at)),
+                draft_seen=drafts.stamp(err.draft))
         flash(_("Draft saved. You can come back to it later."), "info")
         return redirect(url_for("tasks.show", task_id=task.id))
     snapshot = SimpleNamespace(**{k: getattr(task, k) for k in (

@@ -791,3 +791,35 @@ def test_a_form_sent_back_with_its_errors_is_an_audited_read_of_the_case(app, cl
     assert response.status_code == 422 and views() == before + 1
     response = post_fields(client, f"/tasks/{tid}", [("consents._present", "1"), ("_add", "consents")])
     assert response.status_code == 200 and views() == before + 2
+
+
+def test_a_draft_saved_meanwhile_by_someone_else_is_not_replaced_unseen(app, flask_app, client, seeded):
+    reference = seeded["Jeune H."]
+    tid = task_id(app, reference, "report_action", "sophie")
+    anne = flask_app.test_client()
+
+    def draft(who, result):
+        page = text(who.get(f"/tasks/{tid}"))
+        return page, re.search(r'name="_draft_seen" value="([^"]*)"', page).group(1), result
+
+    def save(who, seen, result):
+        return post_fields(who, f"/tasks/{tid}", [("_draft_seen", seen), ("status", "done"), ("result", result),
+                                                  ("action", "draft")])
+
+    login(client, "sophie")
+    _page, seen, _ = draft(client, "")
+    assert seen == "" and save(client, seen, "v1").status_code == 302
+    login(anne, "anne")
+    _page, anne_seen, _ = draft(anne, "")  # opened with sophie's v1
+    app.clock.advance(seconds=30)
+    _page, seen, _ = draft(client, "")
+    assert save(client, seen, "v2").status_code == 302  # her own draft, replaced as she meant
+    app.clock.advance(seconds=30)
+    response = save(anne, anne_seen, "v1 edited by anne")
+    page = text(response)
+    assert response.status_code == 409 and "Sophie Renard a enregistré un brouillon de cette tâche le" in page
+    assert "v1 edited by anne</textarea>" in page  # what she typed comes back
+    assert "v2</textarea>" in text(client.get(f"/tasks/{tid}"))  # sophie's stays
+    seen_now = re.search(r'name="_draft_seen" value="([^"]*)"', page).group(1)
+    assert save(anne, seen_now, "v1 edited by anne").status_code == 302  # warned, she replaces it
+    assert "v1 edited by anne</textarea>" in text(client.get(f"/tasks/{tid}"))
