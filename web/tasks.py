@@ -194,7 +194,8 @@ def submit(task_id: str):
                 "it. What you typed is below; save it again to replace theirs, or open the task again to read it.",
                 name=err.draft.saved_by.display_name, when=format_datetime(err.draft.saved_at)),
                 draft_seen=drafts.stamp(err.draft))
-        flash(_("Draft saved. You can come back to it later."), "info")
+        flash(_("What you typed before your session ended is back, saved as a draft.") if request.form.get("_restored")
+              else _("Draft saved. You can come back to it later."), "info")
         return redirect(url_for("tasks.show", task_id=task.id))
     snapshot = SimpleNamespace(**{k: getattr(task, k) for k in (
         "id", "title", "spec_name", "lane", "assignee", "claimed_by", "due_at", "form", "instance_id",

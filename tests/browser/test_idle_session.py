@@ -82,3 +82,35 @@ def test_browser_signing_out_in_one_tab_takes_the_others_to_the_sign_in_page(app
     page.wait_for_url(re.compile(r".*/login$"))
     other.wait_for_url(re.compile(r".*/login\?next=/tasks/"), timeout=5_000)
     assert "Vérifier la demande" not in other.inner_text("main")
+
+
+def _sign_in(page, name="anne"):
+    page.get_by_label("Nom d'utilisateur").fill(name)
+    page.get_by_label("Mot de passe").fill(demo.DEMO_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+
+
+def test_browser_a_form_asleep_past_the_end_comes_back_as_a_draft_for_her_only(app, serve, page, browser, request_task):
+    """The laptop slept through the end of the session: no draft could be saved then. The page,
+    awake, keeps the form in the tab; signed in again, she finds it on her task as a draft."""
+    base = serve(app, CASEWORK_IDLE_S=IDLE_S)
+    page.goto(f"{base}/login?next=/tasks/{request_task}")
+    _sign_in(page)
+    page.wait_for_url(re.compile(r".*/tasks/[0-9a-f-]{36}$"))
+    page.get_by_label("Motivation de l'appréciation de maturité").fill("Écrit avant la mise en veille")
+    # Asleep: meanwhile her session ends on the server (here from another device, at once) ...
+    elsewhere = browser.new_context()
+    other = elsewhere.new_page()
+    other.goto(f"{base}/login?next=/account/password")
+    _sign_in(other)
+    other.get_by_role("button", name="Se déconnecter partout").click()
+    elsewhere.close()
+    # ... and, awake, the page finds the end long past.
+    page.evaluate(f"() => {{ const real = Date.now; Date.now = () => real.call(Date) + {(IDLE_S + 8) * 1000}; }}")
+    page.wait_for_url(re.compile(r".*/login\?next="), timeout=10_000)
+    _sign_in(page)
+    page.wait_for_url(re.compile(rf".*/tasks/{request_task}$"))
+    page.get_by_text("Ce que vous aviez tapé avant la fin de votre session est revenu").wait_for(timeout=10_000)
+    assert page.get_by_label("Motivation de l'appréciation de maturité").input_value() == "Écrit avant la mise en veille"
+    assert page.evaluate("sessionStorage.getItem('casework.kept')") is None  # used once, then gone
+    page.shots("kept-after-sleep")

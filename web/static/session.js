@@ -4,7 +4,9 @@
 // saves the task form as a draft (when it was changed) and signs out, and the sign-in page says
 // why. Tabs share when the server last heard from the person (a time, nothing else), so that a
 // tab left open does not close the session another tab is using; and signing out in one tab
-// takes every other tab to the sign-in page at once, instead of leaving a case on screen.
+// takes every other tab to the sign-in page at once, instead of leaving a case on screen. A
+// computer asleep past the end cannot save the draft any more: the form is kept in the tab and
+// saved as a draft once the same person is back on the task, signed in again.
 (function () {
   "use strict";
   var body = document.body;
@@ -57,6 +59,40 @@
 
   function here() { return window.location.pathname + window.location.search; }
 
+  // The form kept by a tab that woke up after its session had ended: in this tab only
+  // (sessionStorage), for this person and this task, for a few hours; gone once used.
+  var KEPT = "casework.kept", KEEP_FOR = 8 * 3600 * 1000;
+  var user = body.getAttribute("data-user");
+  function keep() {
+    if (!draftForm || !changed(draftForm)) { return; }
+    var fields = [];
+    new FormData(draftForm).forEach(function (value, name) {
+      if (name !== "csrf_token" && typeof value === "string") { fields.push([name, value]); }
+    });
+    try {
+      sessionStorage.setItem(KEPT, JSON.stringify({ user: user, path: window.location.pathname, at: Date.now(), fields: fields }));
+    } catch (e) { /* storage off: nothing can be kept */ }
+  }
+  function restore() {
+    var kept = null;
+    try { kept = JSON.parse(sessionStorage.getItem(KEPT) || "null"); } catch (e) { return; }
+    if (!kept) { return; }
+    var mine = kept.user === user && Date.now() - kept.at < KEEP_FOR;
+    if (mine && (!draftForm || kept.path !== window.location.pathname)) { return; }  // not on its task yet
+    try { sessionStorage.removeItem(KEPT); } catch (e) { /* idem */ }
+    if (!mine) { return; }  // someone else signed in on this tab: never shown to them
+    var data = new FormData();
+    kept.fields.forEach(function (pair) { data.append(pair[0], pair[1]); });
+    data.set("csrf_token", csrf);
+    data.set("action", "draft");
+    data.set("_restored", "1");
+    ending = true;
+    fetch(draftForm.getAttribute("action"), { method: "POST", body: data, credentials: "same-origin", redirect: "manual" })
+      .catch(function () { /* the page below shows what the server has */ })
+      .then(function () { window.location.reload(); });
+  }
+  restore();
+
   function saveDraft() {
     if (!draftForm || drafted || !changed(draftForm)) { return Promise.resolve(); }
     drafted = true;
@@ -90,8 +126,9 @@
     var left = shared() + idle - Date.now();
     if (left < -5000) {
       // The computer slept past the end: the server has ended the session already, and the
-      // page, loaded again, leads to the sign-in page, which says why.
+      // page, loaded again, leads to the sign-in page, which says why. The form is kept (above).
       ending = true;
+      keep();
       window.location.assign(here());
     } else if (left <= 1000) {
       end();
