@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, g, render_template, request
+from flask import Blueprint, Flask, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from workflows import inbox as inbox_mod
@@ -32,6 +33,13 @@ def query_from_args(args) -> inbox_mod.Query:
 @roles_required("case_manager", "professional")
 def index():
     user = current_user()
+    typed = (request.args.get("case") or "").strip()
+    if typed and not inbox_mod.REFERENCE_CHARACTERS.fullmatch(typed):
+        # A pseudonym typed here (the browser checks the field first, without JavaScript too):
+        # it must not stay in the address, nor be repeated on the page.
+        flash(_("A case reference (CM-…): look a pseudonym up in Cases, where it is not put in the address."),
+              "warning")
+        return redirect(url_for("inbox.index", **{k: v for k, v in request.args.items() if k != "case"}))
     # A page past the last one (tasks done meanwhile, an old link) shows the last one.
     result = inbox_mod.page(db(), user, query_from_args(request.args), now(), step_titles(), clamp=True)
     query = result.query

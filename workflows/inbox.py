@@ -34,6 +34,7 @@ PAGE_SIZE = 25
 MIN_PART = 3  # characters of a partial case reference, besides its "CM-" prefix
 MAX_KEYS = 500  # cases a partial reference is looked up as, one by one; beyond, read in each statement
 _WHOLE_REFERENCE = re.compile(r"CM-[0-9A-Z]{6}")  # as workflows.cases.new_reference makes them
+REFERENCE_CHARACTERS = re.compile(r"[A-Za-z0-9-]+")  # what a reference, or a part of one, may hold
 
 
 @dataclass

@@ -284,3 +284,15 @@ def test_take_is_offered_where_someone_else_could_also_act_and_never_on_someone_
     tid = task_id(app, seeded["Jeune H."], "report_action", "sophie")
     login(client, "anne")  # from the task's page, which says what taking it does to sophie
     assert "Si vous la prenez, Sophie Renard ne peut plus la terminer" in text(client.get(f"/tasks/{tid}"))
+
+
+def test_a_pseudonym_typed_in_the_case_filter_leaves_the_address_and_is_not_repeated(client, seeded):
+    login(client, "anne")
+    page = text(client.get("/inbox"))
+    assert 'name="case" type="search"' in page and 'pattern="' in page  # the browser refuses it first
+    response = client.get("/inbox?due=overdue&case=Jeune+A.")
+    assert response.status_code == 302 and "Jeune" not in response.headers["Location"]
+    assert "due=overdue" in response.headers["Location"]
+    page = text(client.get(response.headers["Location"]))
+    assert "cherchez un pseudonyme dans Dossiers" in page and "Jeune A." not in page.split("<tbody>")[0]
+    assert client.get(f"/inbox?case={seeded['Jeune A.'].lower()}").status_code == 200  # a reference, as typed
