@@ -67,8 +67,12 @@ def run(state: State, host: str, port: int, threads: int) -> None:
         if session.scalar(select(ProcessVersion.id).limit(1)) is None:
             raise click.ClickException("no process is deployed: run `casework init` first")
     app = create_app({"CASEWORK": casework, **_dev_secret(casework)})
+    try:
+        server = create_server(app, host=host, port=port, threads=threads, ident="casework")
+    except OSError as err:  # the port is taken (another casework?), or the address is not this machine's
+        raise click.ClickException(f"cannot listen on {host}:{port}: {err.strerror or err} "
+                                   "(choose another with --port, or stop what uses it)") from None
     stops = start_background(casework)
-    server = create_server(app, host=host, port=port, threads=threads, ident="casework")
     url = f"http://{host}:{server.effective_port}/"
     click.echo(f"casework is running at {url}  (Ctrl+C to stop)")
     if not casework.settings.production:

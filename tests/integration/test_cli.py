@@ -188,3 +188,18 @@ def test_cli_case_show_gives_a_professional_only_what_concerns_them(run):
     assert data["plans"] and all(not p["full"] for p in data["plans"])
     assert {a["carrier"] for p in data["plans"] for a in p["actions"]} == {"lea"}
     assert all(item["actor"] in ("lea", "") for item in data["history"])
+
+
+def test_cli_run_on_a_port_in_use_says_so_in_one_line(run, bare_app):
+    import socket
+
+    from web.cli import cli as web_cli  # `casework run`: the web's command on the same group
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(web_cli, ["run", "--port", str(port)],
+                                    env={"CASEWORK_DATABASE_URL": bare_app.settings.database_url})
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in result.output
