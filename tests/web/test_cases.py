@@ -362,9 +362,13 @@ def test_a_complaint_passed_on_reaches_the_professional_and_no_one_else(app, cli
     response = post_fields(client, f"/tasks/{tid}", form_data({"response": "Transmis.", "inform": ["karim"]})
                            + [("action", "complete")])
     assert response.status_code == 302, text(response)[-2000:]
+    messages = " ".join(text(client.get(f"/cases/{reference}")).split()).split('id="youth-messages"')[1]
+    assert "Réponse :</span> <span class=\"pre\">Transmis.</span>" in messages  # what was answered
+    assert "Transmis à :</span> Karim Haddad" in messages  # and to whom, on the case manager's page
     login(client, "karim")
     page = text(client.get(f"/cases/{reference}"))
     assert "ne pas être écouté" in page  # the complaint addressed to him
+    assert "Transmis.</span>" in page and "Transmis à :" not in page  # with its answer, not who else heard it
     assert "Une plainte du jeune vous a été transmise" in page  # his notification, in the timeline
     login(client, "lea")
     page = text(client.get(f"/cases/{reference}"))
