@@ -43,6 +43,10 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "not_in_case": {"fr": "{name} ne prend pas part à ce dossier : seuls ses participants peuvent en être "
                           "informés.",
                     "en": "{name} takes no part in this case: only those who do may be informed."},
+    "youth_absent_listed": {"fr": "Le jeune est dit absent de la concertation : retirez-le des participants, ou "
+                                  "dites qu'il était présent.",
+                            "en": "The youth is said to be absent from the concertation: remove them from the "
+                                  "participants, or say they were present."},
     "not_a_participant": {"fr": "{name} n'est pas un partenaire : le compte d'un participant est celui d'un "
                                 "professionnel, ou du gestionnaire de ce dossier (sinon, laissez le compte vide).",
                           "en": "{name} is not a partner: a participant's account is a professional's, or this "

@@ -65,6 +65,10 @@ def plan_errors(ctx: TaskContext, data: dict[str, Any]) -> list[FieldError]:
 
 def _plan_errors(ctx: TaskContext, data: dict[str, Any]) -> tuple[list[FieldError], dict[str, User]]:
     errors = _check_dates(ctx, data)
+    if data.get("youth_present") is False:
+        # The plan would print both: the youth among those present, and the youth absent.
+        errors += [FieldError(f"participants/{i}/kind", "youth_absent_listed") for i, participant
+                   in _rows(data, "participants") if participant.get("kind") == "youth"]
     keys: set[str] = set()
     for i, objective in _rows(data, "objectives"):
         key = objective.get("key")

@@ -490,6 +490,10 @@ def test_an_action_is_carried_by_a_partner_or_the_case_s_own_manager_not_another
     response = post_fields(client, f"/tasks/{tid}", form_data(data) + [("action", "complete")])
     assert response.status_code == 422 and "n'est pas un partenaire : le compte d'un participant" in text(response)
     data["participants"][0]["user"] = "sophie"
+    data["youth_present"], data["youth_absence_reason"] = False, "Hospitalisé ce jour-là."  # yet listed
+    response = post_fields(client, f"/tasks/{tid}", form_data(data) + [("action", "complete")])
+    assert response.status_code == 422 and "Le jeune est dit absent de la concertation" in text(response)
+    data["youth_present"] = True
     data["actions"][1]["carrier"] = "anne"  # the case's own manager may carry one, and report on it
     assert post_fields(client, f"/tasks/{tid}", form_data(data) + [("action", "complete")]).status_code == 302
     with app.db.transaction(write=False) as session:
