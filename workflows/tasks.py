@@ -177,7 +177,13 @@ def defaults(session: Session, task: HumanTask, case: Case) -> dict[str, Any]:
     if task.spec_name == "exit_case":
         return evaluations.exit_defaults(session, case)
     if task.spec_name == "concertation":
-        return plans.defaults_for_new_pass(plans.current(session, case))
+        plan = plans.current(session, case)
+        return plans.defaults_for_new_pass(plan) if plan is not None else _first_concertation(session, case)
+    if task.spec_name == "clarification_interview":
+        # What the request and its verification said already, to start from rather than retype.
+        verified = _answers(session, case, "verify_request")
+        return {key: value for key, value in (("tried", case.previous_attempts),
+                                              ("resource_persons", verified.get("resource_persons"))) if value}
     if task.spec_name == "obtain_consent":
         # Each person's latest decision as recorded, with its date: sent again unchanged, it must
         # not lose the day it was given.
@@ -185,6 +191,25 @@ def defaults(session: Session, task: HumanTask, case: Case) -> dict[str, Any]:
                               **({"date": c.decided_on.isoformat()} if c.decided_on else {})}
                              for c in consent.current(session, case)]}
     return {}
+
+
+def _answers(session: Session, case: Case, step: str) -> dict[str, Any]:
+    """What the case's latest form of `step` said ({} if none)."""
+    data = session.scalar(select(FormSubmission.data).where(FormSubmission.case_id == case.id,
+                                                            FormSubmission.step == step)
+                          .order_by(FormSubmission.submitted_at.desc()).limit(1))
+    return data if isinstance(data, dict) else {}
+
+
+def _first_concertation(session: Session, case: Case) -> dict[str, Any]:
+    """The first concertation's participants, from whom the verification and the clarification
+    said to invite: rows to complete (organisation, account, charter), not a list to retype."""
+    verified, clarified = _answers(session, case, "verify_request"), _answers(session, case, "clarification_interview")
+    rows = [{"name": name, "kind": "professional"} for name in verified.get("partners_to_invite") or []]
+    resource = dict.fromkeys([*(verified.get("resource_persons") or []), *(clarified.get("resource_persons") or [])])
+    rows += [{"name": name, "kind": "resource_person"} for name in resource]
+    return {"participants": [row for row in rows if isinstance(row["name"], str) and row["name"].strip()]} \
+        if rows else {}
 
 
 def complete(session: Session, runtime: Runtime, user: User, task_id: str, data: Any, *,

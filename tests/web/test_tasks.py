@@ -827,3 +827,16 @@ def test_a_draft_saved_meanwhile_by_someone_else_is_not_replaced_unseen(app, fla
     seen_now = re.search(r'name="_draft_seen" value="([^"]*)"', page).group(1)
     assert save(anne, seen_now, "v1 edited by anne").status_code == 302  # warned, she replaces it
     assert "v1 edited by anne</textarea>" in text(client.get(f"/tasks/{tid}"))
+
+
+def test_the_clarification_and_the_first_concertation_start_from_what_was_said_before(app, client, seeded):
+    # The request's "already tried" and the partners and resource persons named at verification
+    # were typed again.
+    login(client, "anne")
+    page = text(client.get(f"/tasks/{task_id(app, seeded['Jeune E.'], 'clarification_interview')}"))
+    assert re.search(r'<textarea id="f-resource_persons"[^>]*>Grand-mère</textarea>', page)  # one per line
+    assert re.search(r'<textarea id="f-tried"[^>]*>Hébergement, suivi ambulatoire \(fictif\).</textarea>', page)
+    page = text(client.get(f"/tasks/{task_id(app, seeded['Jeune G.'], 'concertation')}"))
+    participants = page.split('data-rows="participants"')[1].split('data-rows="objectives"')[0]
+    assert 'value="Service d\'aide à la jeunesse"' in participants and 'value="Centre PMS"' in participants
+    assert 'value="Grand-mère"' in participants
