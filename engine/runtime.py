@@ -35,7 +35,7 @@ from .errors import ConflictError, NotFoundError, ScriptError, TaskStateError, W
 from .models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion
 from .scripting import RestrictedEnvironment, ScriptEngine
 from .serializer import SpecPool, Specs, WorkflowCodec, triggered
-from .timers import due_times, next_due
+from .timers import boundary_timers, due_times, next_due, rearm
 from .validation import FORM_PROPERTY
 
 log = logging.getLogger(__name__)
@@ -232,6 +232,36 @@ class Runtime:
             self._save(op, workflow, "task_completed", {"task": task.task_spec.name, "task_id": task_id},
                        records, updates)
         return instance
+
+    def move_due(self, session: Session, task_id: str, due_at: dt.datetime, data: Mapping[str, Any], *,
+                 actor: str, detail: Mapping[str, Any]) -> HumanTask:
+        """Give a READY human task a new due time: its row's `due_at`, the task's data updated
+        with `data` (what its due date and reminders are computed from), and the timers on its
+        boundary armed again from that data, all cycles to come (a reminder three times a week
+        after the new date, not after the old one). Audited as `task_rescheduled` with `detail`.
+
+        Raises NotFoundError, TaskStateError (completed meanwhile), WorkflowRunError.
+        """
+        row = session.get(HumanTask, task_id)
+        if row is None:
+            raise missing_task_error(session, task_id)
+        instance = self._lock(session, row.instance_id)
+        op = _Operation(session, instance, actor, self.clock.now())
+        with self._workflow(op) as workflow:
+            task = workflow.get_task_from_id(uuid.UUID(task_id))
+            if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+                raise TaskStateError("this task is no longer open: someone completed it meanwhile")
+
+            def act():
+                task.set_data(**dict(data))
+                for timer in boundary_timers(task):
+                    timer.set_data(**dict(data))
+                    rearm(timer)
+
+            self._run(workflow, act)
+            row.due_at = due_at
+            self._save(op, workflow, "task_rescheduled", {"task_id": task_id, **detail})
+        return row
 
     def send_message(self, session: Session, instance_id: int, name: str, payload: Mapping[str, Any], *,
                      actor: str) -> ProcessInstance:

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
+from SpiffWorkflow.util.task import TaskState
 
 
 def _is_timer(task) -> bool:
@@ -45,3 +46,27 @@ def next_due(workflow: BpmnWorkflow) -> dt.datetime | None:
     """The earliest due time of the workflow's waiting timers, or None."""
     dues = [due for _, due in due_times(workflow)]
     return min(dues) if dues else None
+
+
+def boundary_timers(task) -> list:
+    """The armed timers on the boundary of `task` (a user task's siblings under its boundary split)."""
+    parent = task.parent
+    if parent is None:
+        return []
+    return [sibling for sibling in parent.children
+            if sibling is not task and sibling.state == TaskState.WAITING and _is_timer(sibling)]
+
+
+def rearm(task) -> None:
+    """Arm a waiting timer again from its expression, as SpiffWorkflow arms it when the task
+    starts waiting: a cycle gets all its repetitions back, from its (new) start."""
+    definition = task.task_spec.event_definition
+    task.internal_data.pop("event_value", None)
+    task.internal_data.pop("event_fired", None)
+    if isinstance(definition, CycleTimerEventDefinition):
+        expression = task.workflow.script_engine.evaluate(task, definition.expression)
+        cycles, start, duration = TimerEventDefinition.parse_iso_recurring_interval(expression)
+        task.internal_data["event_value"] = {"cycles": cycles, "next": start.isoformat(),
+                                             "duration": duration.total_seconds()}
+    elif isinstance(definition, TimerEventDefinition):
+        definition.has_fired(task)  # evaluates and stores the due time (fired at once if past)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 from types import SimpleNamespace
 from typing import Any
@@ -18,6 +19,7 @@ from workflows import messages as youth_messages
 from workflows import tasks as task_mod
 from workflows.assignments import ClaimedError
 from workflows.errors import ConflictError, FormError, NotFoundError, TaskStateError, WorkflowRunError
+from workflows.forms import FieldError
 from workflows.models import Case, User
 from workflows.permissions import can_view_case, require_act, require_view
 
@@ -34,7 +36,7 @@ from .access import (
 )
 from .cases import confirm_hand_over, needs_confirming
 from .errors import domain_message
-from .i18n import format_datetime, locale
+from .i18n import format_date, format_datetime, locale
 from .inbox import step_title
 from .transactions import db, now, writes
 
@@ -138,6 +140,8 @@ def _render(task: HumanTask, case: Case, values: dict[str, Any], *, errors=None,
         instructions=forms.instructions(schema, lang), context=context_of(task, case) if not closed else {},
         candidates=assignments.candidates(session, task) if can_reassign else [], can_reassign=can_reassign,
         names={u.username: u.display_name for u in persons},  # who carries or took the task, by name
+        # A partner's plan action: its due day, which its case manager may move.
+        action_due=_action_due(task) if can_reassign and task.lane == "professional" else None,
         today=today,
     ), status
 
@@ -397,6 +401,49 @@ def release(task_id: str):
     return redirect(_back(task))
 
 
+def _action_due(task: HumanTask) -> dt.date | None:
+    due = task.item.get("due") if isinstance(task.item, dict) and "id" in task.item else None
+    try:
+        return dt.date.fromisoformat(due) if isinstance(due, str) else None
+    except ValueError:
+        return None
+
+
+def _due_typed() -> tuple[bool, Any]:
+    """(given, day) of the form's `due`: a day, None when empty, "" when not one."""
+    typed = (request.form.get("due") or "").strip()
+    if not typed:
+        return False, None
+    try:
+        return True, dt.date.fromisoformat(typed)
+    except ValueError:
+        return True, ""
+
+
+def _move_due(task: HumanTask, case: Case, due: Any) -> bool:
+    """Move a partner's action to `due`; a refusal is said, and nothing is changed."""
+    if due == "":
+        raise FormError([FieldError("due", "format", {"format": "AAAA-MM-JJ" if locale() == "fr"
+                                                              else "YYYY-MM-DD"})])
+    return assignments.move_due(db(), _runtime(), current_user(), task, case, due, now())
+
+
+@bp.post("/<task_id>/due")
+@roles_required("case_manager")
+def move_due(task_id: str):
+    task, case = load(task_id)
+    _given, due = _due_typed()
+    try:
+        moved = _move_due(task, case, due)
+    except FormError as err:
+        flash(_("New due date: %(error)s", error=" ".join(forms.error_map(err.errors, locale()).values())), "error")
+        return redirect(url_for("tasks.show", task_id=task.id))
+    if moved:
+        flash(_("Due date moved to %(date)s: %(name)s is told, and the reminders start again after it.",
+                date=format_date(due), name=display_name(task.assignee)), "success")
+    return redirect(url_for("tasks.show", task_id=task.id))
+
+
 @bp.post("/<task_id>/reassign")
 @roles_required("case_manager")
 def reassign(task_id: str):
@@ -412,6 +459,20 @@ def reassign(task_id: str):
         cases.check_hand_over(case, actor=user, to=target)
         if needs_confirming(case, target):
             return confirm_hand_over(case, target, url_for("tasks.reassign", task_id=task.id))
+    # A late action handed over may get a new due day with it (the new carrier needs time).
+    given, due = _due_typed()
+    if given and task.lane == "professional":
+        try:
+            assignments.reassign(db(), user, task, case, target, now())
+            _move_due(task, case, due)
+        except FormError as err:
+            db().rollback()
+            flash(_("New due date: %(error)s", error=" ".join(forms.error_map(err.errors, locale()).values())),
+                  "error")
+            return redirect(url_for("tasks.show", task_id=task.id))
+        flash(_("Handed over to %(name)s, due %(date)s.", name=target.display_name, date=format_date(due)),
+              "success")
+        return redirect(url_for("cases.show", reference=case.reference))
     assignments.reassign(db(), user, task, case, target, now())
     if case.case_manager_id != user.id:  # a case manager's task hands the whole case over: it is no longer hers
         flash(_("Case %(ref)s handed over to %(name)s.", ref=case.reference, name=target.display_name), "success")

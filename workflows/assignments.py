@@ -8,12 +8,15 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine import audit
+from engine.clock import BRUSSELS
 from engine.models import HumanTask
+from engine.runtime import Runtime
 
-from . import cases, notifications
-from .errors import N_, ConflictError, PermissionDeniedError
+from . import cases, notifications, plans
+from .errors import N_, ConflictError, FormError, PermissionDeniedError
+from .forms import FieldError
 from .members import add_member
-from .models import Case, PlanAction, User
+from .models import Case, PlanAction, PlanVersion, User
 from .permissions import require_act
 
 
@@ -94,3 +97,39 @@ def reassign(session: Session, user: User, task: HumanTask, case: Case, to: User
                  instance_id=case.instance_id, detail={"task_id": task.id, "from": previous, "to": to.username})
     if to.username != previous:
         notifications.tell_carriers(session, case, [task], now)
+
+
+def move_due(session: Session, runtime: Runtime, user: User, task: HumanTask, case: Case, due: dt.date | None,
+             now: dt.datetime) -> bool:
+    """The case manager agrees a new due day for a partner's plan action (late, or handed to
+    someone who needs time): the action in the plan, its report task, and its overdue reminders,
+    which start again after the new day. The carrier is told. False when the day is the same.
+
+    Raises PermissionDeniedError, FormError (no day, or a past one), NotFoundError,
+    TaskStateError (reported meanwhile)."""
+    if user.role != "case_manager" or case.case_manager_id != user.id:
+        raise PermissionDeniedError("only the case's own case manager changes its actions' due dates")
+    action_id = task.item.get("id") if isinstance(task.item, dict) else None
+    action = session.get(PlanAction, action_id) if task.lane == "professional" and action_id is not None else None
+    if action is None or session.get(PlanVersion, action.plan_version_id).case_id != case.id:
+        raise PermissionDeniedError("only a plan action's due date can be moved")
+    today = now.astimezone(BRUSSELS).date()
+    if due is None:
+        raise FormError([FieldError("due", "required")])
+    if due < today:
+        raise FormError([FieldError("due", "past")])
+    if due == action.due_on:
+        return False
+    moved = {**task.item, "carrier": task.assignee or task.item.get("carrier"), "due": due.isoformat(),
+             "remind_from": plans.remind_from(due)}
+    due_at = dt.datetime.combine(due, dt.time(23, 59), tzinfo=BRUSSELS).astimezone(dt.UTC)
+    runtime.move_due(session, task.id, due_at, {"action": moved}, actor=user.username,
+                     detail={"action_id": action.id, "from": action.due_on.isoformat(), "to": due.isoformat()})
+    action.due_on, task.item = due, moved
+    carrier = session.scalar(select(User).where(User.username == task.assignee, User.active.is_(True)))
+    if carrier is not None and carrier.role == "professional":
+        notifications.enqueue(session, key=f"{case.reference}:{notifications.ACTION_RESCHEDULED}:{task.id}:"
+                              f"{due.isoformat()}:{carrier.username}", recipient=carrier,
+                              reason=notifications.ACTION_RESCHEDULED, now=now, case=case,
+                              detail={"task_id": task.id, "action_id": action.id})
+    return True

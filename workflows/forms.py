@@ -61,6 +61,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "not_finite": {"fr": "Donnez un nombre fini.", "en": "Give a finite number."},
     "date_range": {"fr": "Une date entre {first} et {last}.", "en": "A date between {first} and {last}."},
     "future": {"fr": "Une date passée, ou aujourd'hui.", "en": "A date in the past, or today."},
+    "past": {"fr": "Aujourd'hui ou une date à venir.", "en": "Today or a date to come."},
     "before_concertation": {"fr": "Pas avant la date de la concertation ({date}).",
                             "en": "Not before the date of the concertation ({date})."},
     "not_json": {"fr": "Les données ne sont pas un objet JSON.", "en": "The data is not a JSON object."},

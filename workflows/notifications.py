@@ -66,6 +66,7 @@ def enqueue(session: Session, *, key: str, recipient: User, reason: str, now: dt
 
 
 ACTION_ASSIGNED = "action_assigned"
+ACTION_RESCHEDULED = "action_rescheduled"
 CASE_HANDED_OVER = "case_handed_over"
 PROCESS_FAILED = "process_failed"
 REQUEST_ENDED = "request_ended"

@@ -24,6 +24,7 @@ TITLES: dict[str, tuple[str, str]] = {
                            "Time to check in after the exit"),
     "action_assigned": ("Une action d'un plan vous a été confiée",
                         "A plan action was entrusted to you"),
+    "action_rescheduled": ("L'échéance d'une de vos actions a changé", "The due date of one of your actions changed"),
     "case_handed_over": ("Un dossier vous a été confié", "A case was handed over to you"),
     "request_ended": ("Le dossier ouvert à votre demande a pris fin", "The case opened at your request has ended"),
     "process_failed": ("Le processus n'a pas pu continuer : le diagramme est à corriger",

@@ -221,3 +221,30 @@ def test_an_action_handed_to_another_partner_is_reminded_to_its_new_carrier(app,
         assignments.reassign(session, user(session, "anne"), task, case, user(session, "lea"), clock.now())
     advance_days(app, clock, 5)
     assert sorted(received(app, "action_overdue")) == [("karim", "action_overdue", ref), ("lea", "action_overdue", ref)]
+
+
+def test_a_late_action_given_a_new_due_day_is_reminded_after_that_day_again(app, clock):
+    """Handed over or not, a late action whose carrier agreed a new day with the case manager:
+    the plan, the report task and the three weekly reminders follow the new day."""
+    from workflows import assignments
+    from workflows.models import PlanAction
+
+    ref = case_at(app, "action_overdue")  # due in 3 days; reminded from the day after
+    advance_days(app, clock, 5)
+    assert sorted(received(app, "action_overdue")) == [("karim", "action_overdue", ref), ("sophie", "action_overdue", ref)]
+    new_day = (clock.now() + dt.timedelta(days=10)).astimezone(app.runtime.timezone).date()
+    with app.db.transaction() as session:
+        case = cases.get_case(session, ref)
+        task = session.scalar(select(HumanTask).where(HumanTask.business_key == ref, HumanTask.assignee == "sophie"))
+        assert assignments.move_due(session, app.runtime, user(session, "anne"), task, case, new_day, clock.now())
+        task_id, action_id = task.id, task.item["id"]
+    with app.db.transaction(write=False) as session:
+        assert session.get(PlanAction, action_id).due_on == new_day
+        assert session.get(HumanTask, task_id).due_at.astimezone(app.runtime.timezone).date() == new_day
+    assert received(app, "action_rescheduled") == [("sophie", "action_rescheduled", ref)]
+    advance_days(app, clock, 10)  # up to the new day: karim's weekly reminder goes on, not sophie's
+    assert [who for who, *_ in received(app, "action_overdue")].count("sophie") == 1
+    advance_days(app, clock, 30)
+    assert [who for who, *_ in received(app, "action_overdue")].count("sophie") == 1 + 3  # three again, after it
+    with app.db.transaction() as session:  # and the report closes the action as before
+        demo.advance(session, app.runtime, cases.get_case(session, ref), "report_action")

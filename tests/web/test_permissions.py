@@ -30,6 +30,7 @@ MATRIX = {
     ("POST", "/tasks/{cm_task}"): (302, 404, 403, 404, 403, 403, 302),  # save a draft
     ("POST", "/tasks/{action_task}/release"): (302, 404, 302, 404, 403, 403, 302),
     ("POST", "/tasks/{action_task}/reassign"): (302, 404, 403, 403, 403, 403, 302),
+    ("POST", "/tasks/{action_task}/due"): (302, 404, 403, 403, 403, 403, 302),  # no day given: said, back
     # What a completed task's form said: the case's manager, and whoever sent it.
     ("GET", "/tasks/{cm_done}/answers"): (200, 404, 404, 404, 403, 403, 302),
     ("GET", "/tasks/{report_done}/answers"): (200, 404, 200, 404, 403, 403, 302),

@@ -840,3 +840,46 @@ def test_the_clarification_and_the_first_concertation_start_from_what_was_said_b
     participants = page.split('data-rows="participants"')[1].split('data-rows="objectives"')[0]
     assert 'value="Service d\'aide à la jeunesse"' in participants and 'value="Centre PMS"' in participants
     assert 'value="Grand-mère"' in participants
+
+
+def test_the_case_manager_moves_a_late_action_s_due_date_alone_or_with_a_hand_over(app, client, seeded):
+    # A late action handed to another partner kept its past due date: late for them from day one.
+    import datetime as dt
+
+    from workflows.models import Notification, PlanAction
+
+    reference = seeded["Jeune H."]
+    tid = task_id(app, reference, "report_action", "sophie")
+    app.clock.advance(days=40)  # its due day long past
+    today = app.clock.now().astimezone(app.runtime.timezone).date()
+    login(client, "anne")
+    page = text(client.get(f"/tasks/{tid}"))
+    assert "Changer l'échéance" in page or "Changer l&#39;échéance" in page
+    assert f'min="{today.isoformat()}"' in page
+    past = post(client, f"/tasks/{tid}/due", {"due": (today - dt.timedelta(days=1)).isoformat()})
+    assert past.status_code == 302
+    refused = text(client.get(f"/tasks/{tid}"))
+    assert "Nouvelle échéance : Aujourd" in refused and "hui ou une date à venir." in refused
+    new_day = today + dt.timedelta(days=14)
+    moved = post(client, f"/tasks/{tid}/due", {"due": new_day.isoformat()})
+    assert moved.status_code == 302
+    page = text(client.get(f"/tasks/{tid}"))
+    assert f"Échéance reportée au {new_day:%d/%m/%Y} : Sophie Renard en est averti(e)" in page
+    case_page = " ".join(text(client.get(f"/cases/{reference}")).split())
+    assert "Échéance d'une action reportée du " in case_page and f" au {new_day:%d/%m/%Y}" in case_page
+    # Handed to lea with another day at once.
+    later = today + dt.timedelta(days=21)
+    response = post(client, f"/tasks/{tid}/reassign", {"to": "lea", "due": later.isoformat()})
+    assert response.status_code == 302
+    with app.db.transaction(write=False) as session:
+        task = session.get(HumanTask, tid)
+        assert task.assignee == "lea" and task.due_at.astimezone(app.runtime.timezone).date() == later
+        assert session.get(PlanAction, task.item["id"]).due_on == later
+        told = sorted((n.recipient.username, n.reason) for n in session.scalars(
+            select(Notification).where(Notification.reason.in_(("action_rescheduled", "action_assigned")))
+            ) if n.case.reference == reference and n.detail.get("task_id") == tid)
+    assert ("lea", "action_assigned") in told and ("lea", "action_rescheduled") in told
+    assert ("sophie", "action_rescheduled") in told
+    login(client, "sophie")  # a partner does not move dates
+    assert post(client, f"/tasks/{task_id(app, reference, 'report_action', 'karim')}/due",
+                {"due": later.isoformat()}).status_code in (403, 404)
