@@ -231,6 +231,8 @@ class ObjectiveResult(Base):
     met: Mapped[bool] = mapped_column(Boolean)
     result: Mapped[str] = mapped_column(Text, default="")
 
+    objective: Mapped[Objective] = relationship(lazy="joined")
+
 
 class FormSubmission(Base):
     """Every completed form, as submitted: the case timeline and the audit of decisions."""

@@ -130,6 +130,11 @@ def test_case_page_shows_diagram_plan_consent_timeline_and_is_audited(app, clien
     assert 'data-element="verify_request" data-state="done"' in page  # a form submitted
     assert 'data-element="check_eligibility" data-state="done"' in page  # an automatic step: from the state
     assert "Version 1" in page and "en vigueur" in page and "objectifs non atteints" in page
+    # Each objective's result, not only the verdict.
+    results = " ".join(page.split("<h2>Évaluations</h2>")[1].split("</section>")[0].split())
+    assert ('<strong>O1</strong> Reprendre une scolarité adaptée : <span class="badge late">non atteint</span> '
+            '<span class="pre">Résultats partagés en réunion.</span>') in results
+    assert "Coopération : <span class=\"pre\">Bonne circulation de l'information.</span>" in results
     assert "Consentement" in page and "donné" in page
     assert "Historique" in page and "Formulaire envoyé" in page
     now = page.split("<h2>")[1]  # what is open now, and who carries it: by name
