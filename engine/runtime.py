@@ -212,17 +212,7 @@ class Runtime:
         Raises NotFoundError (unknown task), TaskStateError (completed or cancelled meanwhile),
         ConflictError (stale revision), WorkflowRunError (the process failed; nothing saved).
         """
-        row = session.get(HumanTask, task_id)
-        if row is None:
-            raise missing_task_error(session, task_id)
-        instance = self._lock(session, row.instance_id)
-        if expected_revision is not None and instance.revision != expected_revision:
-            raise ConflictError("the case changed since this page was loaded; reload it and try again")
-        op = _Operation(session, instance, actor, self.clock.now())
-        with self._workflow(op) as workflow:
-            task = workflow.get_task_from_id(uuid.UUID(task_id))
-            if task is None or task.state != TaskState.READY or not task.task_spec.manual:
-                raise TaskStateError("this task is no longer open: someone completed it meanwhile")
+        with self._ready_task(session, task_id, actor, expected_revision) as (op, workflow, task, _row):
 
             def act():
                 task.set_data(**dict(data))
@@ -231,7 +221,7 @@ class Runtime:
             self._run(workflow, act)
             self._save(op, workflow, "task_completed", {"task": task.task_spec.name, "task_id": task_id},
                        records, updates)
-        return instance
+        return op.instance
 
     def move_due(self, session: Session, task_id: str, due_at: dt.datetime, data: Mapping[str, Any], *,
                  actor: str, detail: Mapping[str, Any]) -> HumanTask:
@@ -242,15 +232,7 @@ class Runtime:
 
         Raises NotFoundError, TaskStateError (completed meanwhile), WorkflowRunError.
         """
-        row = session.get(HumanTask, task_id)
-        if row is None:
-            raise missing_task_error(session, task_id)
-        instance = self._lock(session, row.instance_id)
-        op = _Operation(session, instance, actor, self.clock.now())
-        with self._workflow(op) as workflow:
-            task = workflow.get_task_from_id(uuid.UUID(task_id))
-            if task is None or task.state != TaskState.READY or not task.task_spec.manual:
-                raise TaskStateError("this task is no longer open: someone completed it meanwhile")
+        with self._ready_task(session, task_id, actor) as (op, workflow, task, row):
 
             def act():
                 task.set_data(**dict(data))
@@ -345,6 +327,25 @@ class Runtime:
         connections = triggered(state, version.process_id, self.specs.triggers(version.id, version.spec_json))
         specs = self.codec.restore_specs(version.spec_json, connections)
         return self.codec.loads(state, specs, self._script_engine(op, services=False))
+
+    @contextlib.contextmanager
+    def _ready_task(self, session: Session, task_id: str, actor: str, expected_revision: int | None = None) \
+            -> Iterator[tuple[_Operation, BpmnWorkflow, SpiffTask, HumanTask]]:
+        """The open human task `task_id` in its workflow, its instance held, for one operation:
+        (operation, workflow, task, row). Raises NotFoundError, ConflictError (stale revision),
+        TaskStateError (completed or cancelled meanwhile)."""
+        row = session.get(HumanTask, task_id)
+        if row is None:
+            raise missing_task_error(session, task_id)
+        instance = self._lock(session, row.instance_id)
+        if expected_revision is not None and instance.revision != expected_revision:
+            raise ConflictError("the case changed since this page was loaded; reload it and try again")
+        op = _Operation(session, instance, actor, self.clock.now())
+        with self._workflow(op) as workflow:
+            task = workflow.get_task_from_id(uuid.UUID(task_id))
+            if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+                raise TaskStateError("this task is no longer open: someone completed it meanwhile")
+            yield op, workflow, task, row
 
     @contextlib.contextmanager
     def _workflow(self, op: _Operation) -> Iterator[BpmnWorkflow]:
