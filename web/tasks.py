@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from engine.clock import BRUSSELS
-from engine.models import HumanTask
+from engine.models import HumanTask, ProcessInstance, ProcessVersion
 from workflows import assignments, case_view, cases, drafts, members, notifications, plans
 from workflows import messages as youth_messages
 from workflows import tasks as task_mod
@@ -138,6 +138,7 @@ def _render(task: HumanTask, case: Case, values: dict[str, Any], *, errors=None,
         draft_seen=draft_seen if draft_seen is not None else request.form.get("_draft_seen", drafts.stamp(draft)),
         notice=notice, closed=closed, title=step_title(task.spec_name, task.title),
         instructions=forms.instructions(schema, lang), context=context_of(task, case) if not closed else {},
+        version=_version_of(task),  # the recent history names the diagram's elements (a timer that came)
         candidates=assignments.candidates(session, task) if can_reassign else [], can_reassign=can_reassign,
         names={u.username: u.display_name for u in persons},  # who carries or took the task, by name
         # A partner's plan action: its due day, which its case manager may move.
@@ -399,6 +400,11 @@ def release(task_id: str):
     else:
         flash(_("Nobody had taken this task: nothing changed."), "info")
     return redirect(_back(task))
+
+
+def _version_of(task: Any) -> ProcessVersion | None:
+    instance = db().get(ProcessInstance, task.instance_id)
+    return db().get(ProcessVersion, instance.version_id) if instance is not None else None
 
 
 def _action_due(task: HumanTask) -> dt.date | None:

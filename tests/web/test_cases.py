@@ -631,3 +631,19 @@ def test_an_exited_case_says_what_it_waits_for_and_until_when(app, client, seede
     assert "Le processus attend : « Quelques mois après la sortie », jusqu'au " in now
     in_three_months = (app.clock.now() + dt.timedelta(days=92)).astimezone(app.runtime.timezone)
     assert in_three_months.strftime("/%m/%Y") in now or (in_three_months - dt.timedelta(days=5)).strftime("/%m/%Y") in now
+
+
+def test_a_task_page_whose_recent_history_holds_a_timer_opens(app, client):
+    # The task page's recent lines named the timer's element with a version it was not given: 500.
+    from engine.scheduler import TimerSweep
+    from tests.timer_cases import case_at
+
+    from .conftest import task_id
+
+    reference = case_at(app, "action_overdue")
+    app.clock.advance(days=5)
+    TimerSweep(app.db, app.runtime).tick()
+    login(client, "anne")
+    for assignee in ("sophie", "karim"):
+        page = " ".join(text(client.get(f"/tasks/{task_id(app, reference, 'report_action', assignee)}")).split())
+        assert "· automatiquement</span><br>Moment atteint : « Action en retard »" in page
