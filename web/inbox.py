@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, flash, g, redirect, render_template, request, url_for
@@ -40,8 +41,36 @@ def index():
         flash(_("A case reference (CM-…): look a pseudonym up in Cases, where it is not put in the address."),
               "warning")
         return redirect(url_for("inbox.index", **{k: v for k, v in request.args.items() if k != "case"}))
+    return _page(user, query_from_args(request.args))
+
+
+@bp.post("/inbox")
+@roles_required("case_manager", "professional")
+def filter_tasks():
+    """The filters' form: sent in the body, so that what was typed in the case field reaches the
+    address only as a reference (or a part of one) some task of this person's inbox is of; a
+    pseudonym typed there ("Lucas") is answered without ever being put in a URL."""
+    user = current_user()
+    form = request.form
+    params = {key: form.get(key) for key in ("scope", "due", "step") if form.get(key)}
+    typed = (form.get("case") or "").strip()
+    if typed:
+        shaped = inbox_mod.REFERENCE_CHARACTERS.fullmatch(typed) is not None
+        if shaped and inbox_mod.case_filter(typed) is None:
+            flash(_("Type at least %(n)d characters of the reference after “CM-”.", n=inbox_mod.MIN_PART), "warning")
+            return redirect(url_for("inbox.index", **params))
+        query = dataclasses.replace(query_from_args({**params, "case": typed}), page_size=1)
+        if not shaped or inbox_mod.page(db(), user, query, now()).counts.total == 0:
+            flash(_("None of your tasks is of a case whose reference holds what you typed (a reference, CM-…: "
+                    "look a pseudonym up in Cases)."), "warning")
+            return redirect(url_for("inbox.index", **params))
+        params["case"] = typed
+    return redirect(url_for("inbox.index", **params))
+
+
+def _page(user, asked: inbox_mod.Query):
     # A page past the last one (tasks done meanwhile, an old link) shows the last one.
-    result = inbox_mod.page(db(), user, query_from_args(request.args), now(), step_titles(), clamp=True)
+    result = inbox_mod.page(db(), user, asked, now(), step_titles(), clamp=True)
     query = result.query
 
     def link(**changes):

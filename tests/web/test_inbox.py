@@ -7,7 +7,7 @@ import datetime as dt
 from workflows import inbox
 from workflows.users import get_user
 
-from .conftest import login, task_id, text
+from .conftest import login, post, task_id, text
 
 BADGE = '<span class="badge draft">Brouillon</span>'
 
@@ -296,3 +296,17 @@ def test_a_pseudonym_typed_in_the_case_filter_leaves_the_address_and_is_not_repe
     page = text(client.get(response.headers["Location"]))
     assert "cherchez un pseudonyme dans Dossiers" in page and "Jeune A." not in page.split("<tbody>")[0]
     assert client.get(f"/inbox?case={seeded['Jeune A.'].lower()}").status_code == 200  # a reference, as typed
+
+
+def test_the_filters_form_puts_in_the_address_only_a_reference_one_s_tasks_are_of(client, seeded):
+    # A one-word pseudonym ("Lucas") is made of a reference's characters: it went into the URL.
+    login(client, "anne")
+    for typed in ("Lucas", "Jeune A.", "CM"):
+        response = post(client, "/inbox", {"step": "verify_request", "case": typed})
+        assert response.status_code == 302 and typed not in response.headers["Location"], typed
+        assert "step=verify_request" in response.headers["Location"]
+    page = text(client.get("/inbox"))
+    assert "Aucune de vos tâches n" in page or "Tapez au moins" in page
+    reference = seeded["Jeune A."]
+    response = post(client, "/inbox", {"case": reference[3:].lower(), "due": "overdue"})
+    assert response.headers["Location"].endswith(f"/inbox?due=overdue&case={reference[3:].lower()}")

@@ -19,6 +19,7 @@ USERS = ("anne", "marc", "sophie", "nina", "paul", "chantal", None)
 # route -> expected status per user, in the order of USERS.
 MATRIX = {
     ("GET", "/inbox"): (200, 200, 200, 200, 403, 403, 302),
+    ("POST", "/inbox"): (302, 302, 302, 302, 403, 403, 302),  # the filters' form, to the filtered inbox
     ("GET", "/cases/"): (200, 200, 200, 200, 403, 403, 302),
     ("GET", "/cases/new"): (200, 200, 200, 200, 403, 403, 302),
     ("POST", "/cases/"): (200, 200, 200, 200, 403, 403, 302),  # a search: each finds only their own cases
