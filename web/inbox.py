@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -41,6 +41,11 @@ def index():
         flash(_("A case reference (CM-…): look a pseudonym up in Cases, where it is not put in the address."),
               "warning")
         return redirect(url_for("inbox.index", **{k: v for k, v in request.args.items() if k != "case"}))
+    # The list as filtered last (a step, a due window, a page: nothing of a case), for a completed
+    # task or "Back to my tasks" to return to it rather than to the whole inbox.
+    # Not one case's list: the inbox shows that after a step with a next one for the person.
+    if "case" not in request.args:
+        session["casework_inbox"] = request.full_path.rstrip("?") if len(request.full_path) <= 300 else "/inbox"
     return _page(user, query_from_args(request.args))
 
 
@@ -89,6 +94,11 @@ def _page(user, asked: inbox_mod.Query):
                            short_ref=bool(query.case_ref) and by_case is None, min_part=inbox_mod.MIN_PART)
 
 
+def last_list() -> str:
+    """The inbox as this person last filtered it in this session (else the whole inbox)."""
+    return session.get("casework_inbox") or url_for("inbox.index")
+
+
 def step_titles() -> dict[str, str]:
     """Each step's label in the page's language (read once per request)."""
     titles = g.get("casework_step_titles")
@@ -109,5 +119,6 @@ def init_app(app: Flask) -> None:
     from . import add_nav_item
 
     app.jinja_env.globals["step_title"] = step_title
+    app.jinja_env.globals["last_list"] = last_list
 
     add_nav_item(app, "inbox.index", "My tasks", roles=("case_manager", "professional"))

@@ -37,7 +37,7 @@ from .access import (
 from .cases import confirm_hand_over, needs_confirming
 from .errors import domain_message
 from .i18n import format_date, format_datetime, locale
-from .inbox import step_title
+from .inbox import last_list, step_title
 from .transactions import db, now, writes
 
 log = logging.getLogger(__name__)
@@ -235,7 +235,7 @@ def submit(task_id: str):
     back = local_path(request.form.get("next_url"))
     if back:
         return redirect(back)
-    return redirect(url_for("inbox.index", case=case.reference) if mine else url_for("inbox.index"))
+    return redirect(url_for("inbox.index", case=case.reference) if mine else last_list())
 
 
 def _outcome(step: str, data: dict[str, Any]) -> list[str]:

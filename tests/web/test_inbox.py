@@ -310,3 +310,28 @@ def test_the_filters_form_puts_in_the_address_only_a_reference_one_s_tasks_are_o
     reference = seeded["Jeune A."]
     response = post(client, "/inbox", {"case": reference[3:].lower(), "due": "overdue"})
     assert response.headers["Location"].endswith(f"/inbox?due=overdue&case={reference[3:].lower()}")
+
+
+def test_a_task_completed_from_a_filtered_list_leads_back_to_that_list(app, client, seeded):
+    # Working through one step's tasks took five clicks each: the filter was lost at each completion.
+    from .conftest import form_data, post_fields
+    from .test_tasks import _sample
+
+    login(client, "anne")
+    client.get("/inbox?step=requester_information")
+    reference = seeded["Jeune F."]  # at "Informations du demandeur"
+    tid = task_id(app, reference, "requester_information")
+    assert 'href="/inbox?step=requester_information">Retour à mes tâches' in text(client.get(f"/tasks/{tid}"))
+    done = post_fields(client, f"/tasks/{tid}", form_data(_sample(app, reference, "requester_information"))
+                       + [("action", "complete")])
+    assert done.status_code == 302
+    # Its next step is the concertation, also hers: that case first, as before.
+    assert done.headers["Location"].endswith(f"/inbox?case={reference}")
+    # Nothing next for her on the case (a partner's report): back to the list she worked from.
+    login(client, "sophie")
+    client.get("/inbox?due=overdue")
+    reference = seeded["Jeune H."]
+    tid = task_id(app, reference, "report_action", "sophie")
+    done = post_fields(client, f"/tasks/{tid}", form_data(_sample(app, reference, "report_action"))
+                       + [("action", "complete")])
+    assert done.status_code == 302 and done.headers["Location"].endswith("/inbox?due=overdue")
