@@ -184,7 +184,9 @@ def settled(session: Session, user: User, rows: Sequence[Notification], now: dt.
     Those still unread are marked read, so that the top bar stops counting them. One query."""
     task_ids = {n.id: (n.detail or {}).get("task_id") for n in rows if n.reason == ACTION_ASSIGNED}
     wanted = [task_id for task_id in task_ids.values() if isinstance(task_id, str)]
-    open_ids = set(session.scalars(select(HumanTask.id).where(HumanTask.id.in_(wanted)))) if wanted else set()
+    # Still theirs to do: open, and not handed to someone else since.
+    open_ids = set(session.scalars(select(HumanTask.id).where(
+        HumanTask.id.in_(wanted), HumanTask.assignee == user.username))) if wanted else set()
     done = {note_id for note_id, task_id in task_ids.items() if task_id not in open_ids}
     unread = [n.id for n in rows if n.id in done and n.read_at is None]
     if unread:

@@ -883,3 +883,20 @@ def test_the_case_manager_moves_a_late_action_s_due_date_alone_or_with_a_hand_ov
     login(client, "sophie")  # a partner does not move dates
     assert post(client, f"/tasks/{task_id(app, reference, 'report_action', 'karim')}/due",
                 {"due": later.isoformat()}).status_code in (403, 404)
+
+
+def test_a_notice_of_an_action_handed_to_someone_else_shows_as_dealt_with(app, client, seeded):
+    # The former carrier's notice still said "Nouveau" and counted in her top bar.
+    reference = seeded["Jeune H."]
+    tid = task_id(app, reference, "report_action", "sophie")
+    anne = client.application.test_client()
+    login(anne, "anne")
+    assert post(anne, f"/tasks/{tid}/reassign", {"to": "paul"}).status_code in (302, 403)  # not a partner
+    assert post(anne, f"/tasks/{tid}/reassign", {"to": "lea"}).status_code == 302
+    login(client, "sophie")
+    listed = " ".join(text(client.get("/notifications/")).split())
+    assert f'Une action d\'un plan vous a été confiée (dossier {reference}) <span class="badge ok">Traitée</span>' in listed
+    login(client, "lea")  # hers now: new
+    listed = " ".join(text(client.get("/notifications/")).split())
+    assert listed.count(f"Une action d'un plan vous a été confiée (dossier {reference})") == 2  # one already hers
+    assert f"(dossier {reference}) <span class=\"badge ok\">Traitée" not in listed
