@@ -196,7 +196,8 @@ def submit(task_id: str):
             # Two people on one task: the later draft would have erased the other's unseen.
             return _render(task, case, data, status=409, notice=_(
                 "%(name)s saved a draft of this task on %(when)s, after you opened it: yours did not replace "
-                "it. What you typed is below; save it again to replace theirs, or open the task again to read it.",
+                "it. What you typed is below: save it again to replace theirs (to read theirs first, open this task in "
+                "another tab).",
                 name=err.draft.saved_by.display_name, when=format_datetime(err.draft.saved_at)),
                 draft_seen=drafts.stamp(err.draft))
         flash(_("What you typed before your session ended is back, saved as a draft.") if request.form.get("_restored")
