@@ -67,7 +67,11 @@ def _unseen(text: str, *, lines: bool) -> bool:
     """Whether `text` holds a character no one sees: a control character (but a text's line
     breaks and tabs), or an invisible format character such as a zero-width space."""
     allowed = "\n\r\t" if lines else ""
-    return any(unicodedata.category(c) in ("Cc", "Cf") and c not in allowed for c in text)
+    return any((unicodedata.category(c) in ("Cc", "Cf") or c in _BLANKS) and c not in allowed for c in text)
+
+
+# Characters drawn as nothing that are not spaces: the Braille blank, the Hangul fillers.
+_BLANKS = frozenset("\u2800\u115f\u1160\u3164\uffa0")
 
 
 def _check_request(fields: dict[str, Any], pseudonym_confirmed: bool = False) -> None:

@@ -62,6 +62,10 @@ def test_a_full_name_typed_as_pseudonym_is_asked_about_before_anything_is_saved(
     page = text(response)
     assert response.status_code == 422 and "Cela ressemble à un prénom et un nom" in page
     assert 'name="pseudonym_confirmed"' in page and "C'est un pseudonyme, pas le nom du jeune" in page
+    for blank in ("\u2800", "\u3164", "\u115f\u1160"):  # drawn as nothing, yet letters or symbols
+        refused = post(client, "/cases/new", {"requester_kind": "professional", "youth_pseudonym": blank,
+                                              "age_band": "12-15", "region": "Namur"})
+        assert refused.status_code == 422 and "caractères invisibles" in text(refused), repr(blank)
     with app.db.transaction(write=False) as session:
         assert session.scalar(select(func.count()).select_from(Case)) == 0
     assert post(client, "/cases/new", {**form, "pseudonym_confirmed": "1"}).status_code == 302  # confirmed
