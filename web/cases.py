@@ -248,12 +248,21 @@ def record_message(reference: str):
     case = cases.get_case(session, reference)
     case_view.for_viewer(session, user, case)  # 404 unless they may see it
     try:
-        messages.record(session, casework().runtime, user=user, case=case, kind=request.form.get("kind", ""),
-                        text=request.form.get("text", ""), received_on=request.form.get("received_on"))
+        message = messages.record(session, casework().runtime, user=user, case=case,
+                                  kind=request.form.get("kind", ""), text=request.form.get("text", ""),
+                                  received_on=request.form.get("received_on"))
     except FormError as err:
         return _page(case, message_errors=error_map(err.errors, locale()), values=request.form, status=422)
+    # Straight on to answering it, the task the diagram opened for it (else the case, as before).
+    answer = next((t.id for t in session.scalars(select(HumanTask).where(
+        HumanTask.business_key == case.reference, HumanTask.spec_name == messages.ACKNOWLEDGE_STEP))
+        if isinstance(t.item, dict) and t.item.get("id") == message.id), None)
+    if answer is not None:
+        flash(_("Recorded. Answer it now and choose whom to pass it on to, or later: the task is in your inbox."),
+              "success")
+        return redirect(url_for("tasks.show", task_id=answer))
     flash(_("Recorded. An acknowledgement task is now in your inbox."), "success")
-    return redirect(url_for("cases.show", reference=case.reference) + "#timeline")
+    return redirect(url_for("cases.show", reference=case.reference) + "#youth-messages")
 
 
 @bp.post("/<reference>/reassign")

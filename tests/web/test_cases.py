@@ -322,7 +322,9 @@ def test_note_and_youth_message(app, client, seeded):
     assert post(client, f"/cases/{reference}/notes", {"text": "Appel de l'école ce matin."}).status_code == 302
     response = post(client, f"/cases/{reference}/messages", {"kind": "wish", "text": "Voir sa sœur plus souvent",
                                                              "received_on": "2026-03-01"})
-    assert response.status_code == 302
+    assert response.status_code == 302 and "/tasks/" in response.headers["Location"]  # straight on to answering it
+    task_page = text(client.get(response.headers["Location"]))
+    assert "Enregistré. Répondez-y maintenant" in task_page and "Voir sa sœur plus souvent" in task_page
     page = text(client.get(f"/cases/{reference}"))
     assert "Appel de l'école ce matin." in page and "Voir sa sœur plus souvent" in page
     rows = text(client.get(f"/inbox?case={reference}")).split("<tbody>")[1]
