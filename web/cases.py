@@ -260,7 +260,7 @@ def record_message(reference: str):
     if answer is not None:
         flash(_("Recorded. Answer it now and choose whom to pass it on to, or later: the task is in your inbox."),
               "success")
-        return redirect(url_for("tasks.show", task_id=answer))
+        return redirect(url_for("tasks.show", task_id=answer) + "#main")  # not the form's #youth-messages
     flash(_("Recorded. An acknowledgement task is now in your inbox."), "success")
     return redirect(url_for("cases.show", reference=case.reference) + "#youth-messages")
 
