@@ -635,6 +635,8 @@ def test_an_exited_case_says_what_it_waits_for_and_until_when(app, client, seede
     page = " ".join(text(client.get(f"/cases/{reference}")).split())
     now = page.split("<h2>Maintenant</h2>")[1].split("</p>")[0]
     assert "Le processus attend : « Quelques mois après la sortie », jusqu'au " in now
+    listed = " ".join(text(client.get("/cases/?status=exited")).split())
+    assert f">{reference}</a>" in listed and "en attente de la prise de nouvelles" in listed  # not "—"
     in_three_months = (app.clock.now() + dt.timedelta(days=92)).astimezone(app.runtime.timezone)
     assert in_three_months.strftime("/%m/%Y") in now or (in_three_months - dt.timedelta(days=5)).strftime("/%m/%Y") in now
 
