@@ -237,8 +237,7 @@ class Runtime:
             def act():
                 task.set_data(**dict(data))
                 for timer in boundary_timers(task):
-                    timer.set_data(**dict(data))
-                    rearm(timer)
+                    rearm(timer, dict(data))
 
             self._run(workflow, act)
             row.due_at = due_at

@@ -49,17 +49,26 @@ def next_due(workflow: BpmnWorkflow) -> dt.datetime | None:
 
 
 def boundary_timers(task) -> list:
-    """The armed timers on the boundary of `task` (a user task's siblings under its boundary split)."""
+    """The timers on the boundary of `task` (a user task's siblings under its boundary split):
+    armed, or done with (a cycle whose repetitions have all come)."""
     parent = task.parent
     if parent is None:
         return []
-    return [sibling for sibling in parent.children
-            if sibling is not task and sibling.state == TaskState.WAITING and _is_timer(sibling)]
+    return [sibling for sibling in parent.children if sibling is not task and _is_timer(sibling)
+            and sibling.state in (TaskState.WAITING, TaskState.COMPLETED)]
 
 
-def rearm(task) -> None:
-    """Arm a waiting timer again from its expression, as SpiffWorkflow arms it when the task
-    starts waiting: a cycle gets all its repetitions back, from its (new) start."""
+def rearm(task, data: dict) -> None:
+    """Arm a boundary timer again from its expression read on `data` (merged into its own), as
+    SpiffWorkflow arms it when the task starts waiting: a cycle gets all its repetitions back,
+    from its (new) start. One done with waits again (its past branches, reminders sent, go)."""
+    if task.state != TaskState.WAITING:
+        # Waiting again, as when first reached: not through Task.reset_branch, whose update would
+        # arm it from its old data and send a reminder of the old date at once.
+        task._drop_children(force=True)
+        task._set_state(TaskState.WAITING)
+        task.workflow.top_workflow.event_manager.add_task(task)
+    task.set_data(**data)
     definition = task.task_spec.event_definition
     task.internal_data.pop("event_value", None)
     task.internal_data.pop("event_fired", None)

@@ -248,3 +248,25 @@ def test_a_late_action_given_a_new_due_day_is_reminded_after_that_day_again(app,
     assert [who for who, *_ in received(app, "action_overdue")].count("sophie") == 1 + 3  # three again, after it
     with app.db.transaction() as session:  # and the report closes the action as before
         demo.advance(session, app.runtime, cases.get_case(session, ref), "report_action")
+
+
+def test_an_action_moved_after_its_three_reminders_is_reminded_three_times_again_then_reported(app, clock):
+    # The usual case for a new day: long late, its three reminders all sent (its timer done with).
+    from workflows import assignments
+
+    ref = case_at(app, "action_overdue")
+    advance_days(app, clock, 30)
+    assert [who for who, *_ in received(app, "action_overdue")].count("sophie") == 3
+    new_day = (clock.now() + dt.timedelta(days=5)).astimezone(app.runtime.timezone).date()
+    with app.db.transaction() as session:
+        case = cases.get_case(session, ref)
+        task = session.scalar(select(HumanTask).where(HumanTask.business_key == ref, HumanTask.assignee == "sophie"))
+        assignments.move_due(session, app.runtime, user(session, "anne"), task, case, new_day, clock.now())
+    assert [who for who, *_ in received(app, "action_overdue")].count("sophie") == 3  # none at once
+    advance_days(app, clock, 30)
+    assert [who for who, *_ in received(app, "action_overdue")].count("sophie") == 3 + 3
+    with app.db.transaction() as session:
+        for _ in range(2):
+            demo.advance(session, app.runtime, cases.get_case(session, ref), "report_action")
+        steps = set(session.scalars(select(HumanTask.spec_name).where(HumanTask.business_key == ref)))
+    assert steps == {"evaluation"}  # both reported: the plan is up for evaluation
