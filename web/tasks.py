@@ -19,7 +19,7 @@ from workflows import messages as youth_messages
 from workflows import tasks as task_mod
 from workflows.assignments import ClaimedError
 from workflows.errors import ConflictError, FormError, NotFoundError, TaskStateError, WorkflowRunError
-from workflows.forms import FieldError
+from workflows.forms import LAST_YEAR, FieldError
 from workflows.models import Case, User
 from workflows.permissions import can_view_case, require_act, require_view
 
@@ -143,6 +143,7 @@ def _render(task: HumanTask, case: Case, values: dict[str, Any], *, errors=None,
         names={u.username: u.display_name for u in persons},  # who carries or took the task, by name
         # A partner's plan action: its due day, which its case manager may move.
         action_due=_action_due(task) if can_reassign and task.lane == "professional" else None,
+        last_year=LAST_YEAR,
         today=today,
     ), status
 
@@ -427,12 +428,12 @@ def _due_typed() -> tuple[bool, Any]:
         return True, ""
 
 
-def _move_due(task: HumanTask, case: Case, due: Any) -> bool:
+def _move_due(task: HumanTask, case: Case, due: Any, *, tell: bool = True) -> bool:
     """Move a partner's action to `due`; a refusal is said, and nothing is changed."""
     if due == "":
         raise FormError([FieldError("due", "format", {"format": "AAAA-MM-JJ" if locale() == "fr"
                                                               else "YYYY-MM-DD"})])
-    return assignments.move_due(db(), _runtime(), current_user(), task, case, due, now())
+    return assignments.move_due(db(), _runtime(), current_user(), task, case, due, now(), tell=tell)
 
 
 @bp.post("/<task_id>/due")
@@ -443,9 +444,12 @@ def move_due(task_id: str):
     try:
         moved = _move_due(task, case, due)
     except FormError as err:
-        flash(_("New due date: %(error)s", error=" ".join(forms.error_map(err.errors, locale()).values())), "error")
-        return redirect(url_for("tasks.show", task_id=task.id))
-    if moved:
+        flash(_("Due date of the action: %(error)s", error=" ".join(forms.error_map(err.errors, locale()).values())),
+              "error")
+        return redirect(url_for("tasks.show", task_id=task.id) + "#new-due")
+    if not moved:
+        flash(_("That is its due date already: nothing changed."), "info")
+    else:
         flash(_("Due date moved to %(date)s: %(name)s is told, and the reminders start again after it.",
                 date=format_date(due), name=display_name(task.assignee)), "success")
     return redirect(url_for("tasks.show", task_id=task.id))
@@ -471,7 +475,7 @@ def reassign(task_id: str):
     if given and task.lane == "professional":
         try:
             assignments.reassign(db(), user, task, case, target, now())
-            _move_due(task, case, due)
+            _move_due(task, case, due, tell=False)
         except FormError as err:
             db().rollback()
             flash(_("New due date: %(error)s", error=" ".join(forms.error_map(err.errors, locale()).values())),

@@ -14,7 +14,7 @@ from engine.runtime import Runtime
 
 from . import cases, notifications, plans
 from .errors import N_, ConflictError, FormError, PermissionDeniedError
-from .forms import FieldError
+from .forms import LAST_YEAR, FieldError
 from .members import add_member
 from .models import Case, PlanAction, PlanVersion, User
 from .permissions import require_act
@@ -100,10 +100,11 @@ def reassign(session: Session, user: User, task: HumanTask, case: Case, to: User
 
 
 def move_due(session: Session, runtime: Runtime, user: User, task: HumanTask, case: Case, due: dt.date | None,
-             now: dt.datetime) -> bool:
+             now: dt.datetime, *, tell: bool = True) -> bool:
     """The case manager agrees a new due day for a partner's plan action (late, or handed to
     someone who needs time): the action in the plan, its report task, and its overdue reminders,
-    which start again after the new day. The carrier is told. False when the day is the same.
+    which start again after the new day. The carrier is told (unless not `tell`: the action was just
+    handed to them). False when the day is the same.
 
     Raises PermissionDeniedError, FormError (no day, or a past one), NotFoundError,
     TaskStateError (reported meanwhile)."""
@@ -118,15 +119,19 @@ def move_due(session: Session, runtime: Runtime, user: User, task: HumanTask, ca
         raise FormError([FieldError("due", "required")])
     if due < today:
         raise FormError([FieldError("due", "past")])
+    if due.year > LAST_YEAR:  # as every date of the forms (and its reminders must be datable)
+        raise FormError([FieldError("due", "date_range", {"first": today.year, "last": LAST_YEAR})])
     if due == action.due_on:
         return False
     moved = {**task.item, "carrier": task.assignee or task.item.get("carrier"), "due": due.isoformat(),
              "remind_from": plans.remind_from(due)}
     due_at = dt.datetime.combine(due, dt.time(23, 59), tzinfo=BRUSSELS).astimezone(dt.UTC)
-    runtime.move_due(session, task.id, due_at, {"action": moved}, actor=user.username,
+    runtime.move_due(session, task.id, due_at, {"action": dict(moved)}, actor=user.username,
                      detail={"action_id": action.id, "from": action.due_on.isoformat(), "to": due.isoformat()})
+    # The workflow got its own copy: its data is SpiffWorkflow's to change in place.
     action.due_on, task.item = due, moved
-    carrier = session.scalar(select(User).where(User.username == task.assignee, User.active.is_(True)))
+    carrier = session.scalar(select(User).where(User.username == task.assignee, User.active.is_(True))) \
+        if tell else None  # (not when the action was just handed to them: they learn its day with it)
     if carrier is not None and carrier.role == "professional":
         notifications.enqueue(session, key=f"{case.reference}:{notifications.ACTION_RESCHEDULED}:{task.id}:"
                               f"{due.isoformat()}:{carrier.username}", recipient=carrier,

@@ -26,7 +26,7 @@ from engine.db import statement
 from engine.models import HumanTask
 
 from .errors import NotFoundError, PermissionDeniedError
-from .models import Case, Notification, User
+from .models import Case, Notification, PlanAction, User
 from .reasons import DIGEST
 
 PROBLEM_STATUSES = ("failed", "unknown")
@@ -70,6 +70,7 @@ ACTION_RESCHEDULED = "action_rescheduled"
 CASE_HANDED_OVER = "case_handed_over"
 PROCESS_FAILED = "process_failed"
 REQUEST_ENDED = "request_ended"
+_OF_AN_ACTION = ("action_overdue", ACTION_RESCHEDULED)  # notices with the action's id in their detail
 
 
 def tell_process_owners(session: Session, case: Case, detail: dict[str, Any], now: dt.datetime) -> None:
@@ -188,6 +189,15 @@ def settled(session: Session, user: User, rows: Sequence[Notification], now: dt.
     open_ids = set(session.scalars(select(HumanTask.id).where(
         HumanTask.id.in_(wanted), HumanTask.assignee == user.username))) if wanted else set()
     done = {note_id for note_id, task_id in task_ids.items() if task_id not in open_ids}
+    # A reminder of an action, or its new day: dealt with once the action is reported on, or
+    # handed to someone else.
+    actions = {n.id: (n.detail or {}).get("action_id") for n in rows if n.reason in _OF_AN_ACTION}
+    wanted_actions = [a for a in actions.values() if isinstance(a, int)]
+    # (A case manager may be reminded of a partner's action, its carrier disabled: open is enough.)
+    still_theirs = {action_id for action_id, carrier_id in session.execute(select(PlanAction.id, PlanAction.carrier_id)
+                    .where(PlanAction.id.in_(wanted_actions), PlanAction.status == "open"))
+                    if carrier_id == user.id or user.role != "professional"} if wanted_actions else set()
+    done |= {note_id for note_id, action_id in actions.items() if action_id not in still_theirs}
     unread = [n.id for n in rows if n.id in done and n.read_at is None]
     if unread:
         mark_read(session, user, now, unread)
