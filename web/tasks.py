@@ -237,7 +237,9 @@ def submit(task_id: str):
     back = local_path(request.form.get("next_url"))
     if back:
         return redirect(back)
-    return redirect(url_for("inbox.index", case=case.reference) if mine else last_list())
+    # Working through one step's list: back to it (the message says what comes next on the case).
+    listed = last_list()
+    return redirect(url_for("inbox.index", case=case.reference) if mine and "step=" not in listed else listed)
 
 
 def _outcome(step: str, data: dict[str, Any]) -> list[str]:

@@ -325,8 +325,14 @@ def test_a_task_completed_from_a_filtered_list_leads_back_to_that_list(app, clie
     done = post_fields(client, f"/tasks/{tid}", form_data(_sample(app, reference, "requester_information"))
                        + [("action", "complete")])
     assert done.status_code == 302
-    # Its next step is the concertation, also hers: that case first, as before.
-    assert done.headers["Location"].endswith(f"/inbox?case={reference}")
+    # Its next step, the concertation, is hers too: the message says so; she goes on with her list.
+    assert done.headers["Location"].endswith("/inbox?step=requester_information")
+    assert "À vous ensuite : « Concertation" in text(client.get(done.headers["Location"]))
+    client.get("/inbox")  # from the whole inbox: that case first, as before
+    tid = task_id(app, seeded["Jeune E."], "clarification_interview")
+    done = post_fields(client, f"/tasks/{tid}", form_data(_sample(app, seeded["Jeune E."], "clarification_interview"))
+                       + [("action", "complete")])
+    assert done.headers["Location"].endswith(f"/inbox?case={seeded['Jeune E.']}")
     # Nothing next for her on the case (a partner's report): back to the list she worked from.
     login(client, "sophie")
     client.get("/inbox?due=overdue")
