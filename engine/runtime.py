@@ -8,6 +8,7 @@ stale write fail with ConflictError instead of overwriting someone else's work.
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import json
 import logging
@@ -235,9 +236,11 @@ class Runtime:
         with self._ready_task(session, task_id, actor) as (op, workflow, task, row):
 
             def act():
-                task.set_data(**dict(data))
+                # Each task its own copy: SpiffWorkflow changes task data in place, and the caller
+                # keeps what it passed.
+                task.set_data(**copy.deepcopy(dict(data)))
                 for timer in boundary_timers(task):
-                    rearm(timer, dict(data))
+                    rearm(timer, copy.deepcopy(dict(data)))
 
             self._run(workflow, act)
             row.due_at = due_at

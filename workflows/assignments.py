@@ -126,9 +126,8 @@ def move_due(session: Session, runtime: Runtime, user: User, task: HumanTask, ca
     moved = {**task.item, "carrier": task.assignee or task.item.get("carrier"), "due": due.isoformat(),
              "remind_from": plans.remind_from(due)}
     due_at = dt.datetime.combine(due, dt.time(23, 59), tzinfo=BRUSSELS).astimezone(dt.UTC)
-    runtime.move_due(session, task.id, due_at, {"action": dict(moved)}, actor=user.username,
+    runtime.move_due(session, task.id, due_at, {"action": moved}, actor=user.username,
                      detail={"action_id": action.id, "from": action.due_on.isoformat(), "to": due.isoformat()})
-    # The workflow got its own copy: its data is SpiffWorkflow's to change in place.
     action.due_on, task.item = due, moved
     carrier = session.scalar(select(User).where(User.username == task.assignee, User.active.is_(True))) \
         if tell else None  # (not when the action was just handed to them: they learn its day with it)
