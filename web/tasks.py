@@ -408,7 +408,7 @@ def release(task_id: str):
 
 def _version_of(task: Any) -> ProcessVersion | None:
     instance = db().get(ProcessInstance, task.instance_id)
-    return db().get(ProcessVersion, instance.version_id) if instance is not None else None
+    return instance.version if instance is not None else None
 
 
 def _action_due(task: HumanTask) -> dt.date | None:
@@ -419,15 +419,20 @@ def _action_due(task: HumanTask) -> dt.date | None:
         return None
 
 
-def _due_typed() -> tuple[bool, Any]:
-    """(given, day) of the form's `due`: a day, None when empty, "" when not one."""
+def _due_typed() -> Any:
+    """The form's `due`: a day, None when empty, "" when not one."""
     typed = (request.form.get("due") or "").strip()
     if not typed:
-        return False, None
+        return None
     try:
-        return True, dt.date.fromisoformat(typed)
+        return dt.date.fromisoformat(typed)
     except ValueError:
-        return True, ""
+        return ""
+
+
+def _said(err: FormError) -> str:
+    """A refusal's messages, for a page that shows them above the form (a flash)."""
+    return " ".join(forms.error_map(err.errors, locale()).values())
 
 
 def _move_due(task: HumanTask, case: Case, due: Any, *, tell: bool = True) -> bool:
@@ -442,12 +447,11 @@ def _move_due(task: HumanTask, case: Case, due: Any, *, tell: bool = True) -> bo
 @roles_required("case_manager")
 def move_due(task_id: str):
     task, case = load(task_id)
-    _given, due = _due_typed()
+    due = _due_typed()
     try:
         moved = _move_due(task, case, due)
     except FormError as err:
-        flash(_("Due date of the action: %(error)s", error=" ".join(forms.error_map(err.errors, locale()).values())),
-              "error")
+        flash(_("Due date of the action: %(error)s", error=_said(err)), "error")
         return redirect(url_for("tasks.show", task_id=task.id) + "#new-due")
     if not moved:
         flash(_("That is its due date already: nothing changed."), "info")
@@ -473,15 +477,14 @@ def reassign(task_id: str):
         if needs_confirming(case, target):
             return confirm_hand_over(case, target, url_for("tasks.reassign", task_id=task.id))
     # A late action handed over may get a new due day with it (the new carrier needs time).
-    given, due = _due_typed()
-    if given and task.lane == "professional":
+    due = _due_typed()
+    if due is not None and task.lane == "professional":
         try:
             assignments.reassign(db(), user, task, case, target, now())
             _move_due(task, case, due, tell=False)
         except FormError as err:
             db().rollback()
-            flash(_("New due date: %(error)s", error=" ".join(forms.error_map(err.errors, locale()).values())),
-                  "error")
+            flash(_("New due date: %(error)s", error=_said(err)), "error")
             return redirect(url_for("tasks.show", task_id=task.id))
         flash(_("Handed over to %(name)s, due %(date)s.", name=target.display_name, date=format_date(due)),
               "success")
