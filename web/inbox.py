@@ -42,10 +42,12 @@ def index():
               "warning")
         return redirect(url_for("inbox.index", **{k: v for k, v in request.args.items() if k != "case"}))
     # The list as filtered last (a step, a due window, a page: nothing of a case), for a completed
-    # task or "Back to my tasks" to return to it rather than to the whole inbox.
-    # Not one case's list: the inbox shows that after a step with a next one for the person.
-    if "case" not in request.args:
-        session["casework_inbox"] = request.full_path.rstrip("?") if len(request.full_path) <= 300 else "/inbox"
+    # task or "Back to my tasks" to return to it rather than to the whole inbox; not one case's
+    # list (shown after a step with a next one for the person). Written only when it changes: the
+    # session's cookie is not signed again on every inbox page.
+    listed = request.full_path.rstrip("?") if len(request.full_path) <= 300 else "/inbox"
+    if "case" not in request.args and session.get("casework_inbox") != listed:
+        session["casework_inbox"] = listed
     return _page(user, query_from_args(request.args))
 
 
