@@ -180,9 +180,10 @@ def case_opened(session: Session, user: User, case_id: int, now: dt.datetime) ->
 
 
 def settled(session: Session, user: User, rows: Sequence[Notification], now: dt.datetime) -> set[int]:
-    """Which of `rows` (the user's notifications) told of a task that is no longer open (reported
-    on, by them or by the case manager for them, or handed over): nothing is left to do there.
-    Those still unread are marked read, so that the top bar stops counting them. One query."""
+    """Which of `rows` (the user's notifications) told of a task or a plan action that is no
+    longer theirs to do (reported on, by them or by the case manager for them, or handed over):
+    nothing is left to do there. Those still unread are marked read, so that the top bar stops
+    counting them. A query for the tasks, one for the actions, each only when some row needs it."""
     task_ids = {n.id: (n.detail or {}).get("task_id") for n in rows if n.reason == ACTION_ASSIGNED}
     wanted = [task_id for task_id in task_ids.values() if isinstance(task_id, str)]
     # Still theirs to do: open, and not handed to someone else since.
